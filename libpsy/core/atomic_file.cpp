@@ -1,0 +1,80 @@
+#include "libpsy/core/atomic_file.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libpsy/core/error.h"
+
+namespace psy {
+
+namespace {
+std::string temp_name_for(const std::string& path) {
+  return path + ".tmp." + std::to_string(::getpid());
+}
+
+void fsync_path(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& fill) {
+  const std::string tmp = temp_name_for(path);
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(path + ": cannot write (" + std::strerror(errno) + ")", kExitFailure);
+    try {
+      fill(out);
+    } catch (...) {
+      out.close();
+      std::remove(tmp.c_str());
+      throw;
+    }
+    out.flush();
+    if (!out) {
+      int err = errno;
+      out.close();
+      std::remove(tmp.c_str());
+      throw Error(path + ": write failed (" + std::strerror(err) + "); the previous file is intact",
+                  kExitFailure);
+    }
+  }
+  fsync_path(tmp);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    std::remove(tmp.c_str());
+    throw Error(path + ": cannot rename temporary file (" + std::strerror(err) + ")", kExitFailure);
+  }
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  write_file_atomic(path, [&content](std::ostream& out) { out.write(content.data(), content.size()); });
+}
+
+void make_dirs(const std::string& path) {
+  if (path.empty()) return;
+  std::string partial;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    partial = path.substr(0, pos);
+    if (partial.empty()) continue;
+    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
+      throw Error(partial + ": cannot create directory (" + std::strerror(errno) + ")", kExitFailure);
+    }
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw Error(path + ": exists and is not a directory", kExitFailure);
+  }
+}
+
+}  // namespace psy

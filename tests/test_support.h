@@ -1,0 +1,40 @@
+// Helpers shared by psy's tests: paths to fixtures and to ../shared, temporary folders,
+// and running the psy executable.
+#pragma once
+#include <string>
+
+namespace psy::test {
+
+// The project's source folder (fixtures live under it).
+std::string source_dir();
+// ../shared (env PSY_SHARED overrides); empty when it does not exist.
+std::string shared_dir();
+// A path under ../shared, or "" (and a printed skip message naming what is missing) when absent.
+std::string shared_path(const std::string& relative);
+
+// A fresh, empty temporary folder, removed when the object goes out of scope.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+void write_file(const std::string& path, const std::string& content);
+std::string read_file(const std::string& path);
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+// Runs the built psy executable with a shell-quoted argument string.
+RunResult run_psy(const std::string& args);
+
+}  // namespace psy::test

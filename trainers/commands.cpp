@@ -1,0 +1,42 @@
+#include "trainers/commands.h"
+
+#include <iostream>
+
+#include "libpsy/core/error.h"
+
+namespace psy::cli {
+
+// Declarations of the subcommands (one cmd_<name>.cpp each).
+int cmd_data(const Args& args);
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"data", "dataset statistics, splits and sample building", cmd_data},
+  };
+  return table;
+}
+
+std::string list_commands(const std::vector<Command>& table) {
+  std::string out;
+  for (const auto& c : table) out += (out.empty() ? "" : ", ") + std::string(c.name);
+  return out;
+}
+
+int dispatch(const std::string& program, const std::vector<Command>& table, const Args& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << "usage: " << program << " <command> [options]\n\ncommands:\n";
+    for (const auto& c : table) {
+      std::string name = c.name;
+      name.resize(12, ' ');
+      std::cout << "  " << name << c.summary << "\n";
+    }
+    std::cout << "\nRun '" << program << " <command> --help' for a command's options.\n";
+    return args.empty() ? kExitBadInput : 0;
+  }
+  for (const auto& c : table) {
+    if (args[0] == c.name) return c.run(Args(args.begin() + 1, args.end()));
+  }
+  throw Error((program == "psy" ? std::string() : program + ": ") + "unknown command '" + args[0] + "' (valid: " + list_commands(table) + ")");
+}
+
+}  // namespace psy::cli
