@@ -1,0 +1,252 @@
+#include "eval/text_tokenizers.h"
+
+#include "libpsy/core/utf8.h"
+
+#if __has_include("eval/porter_stemmer.h")
+#include "eval/porter_stemmer.h"
+#define PSY_EVAL_HAVE_PORTER 1
+#else
+#include "libpsy/core/error.h"
+#endif
+
+namespace psy::eval {
+
+bool is_python_space(char32_t cp) {
+  if (cp <= 0x20) return cp == 0x20 || (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x1F);
+  if (cp < 0x85) return false;
+  switch (cp) {
+    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+      return true;
+    default:
+      return cp >= 0x2000 && cp <= 0x200A;
+  }
+}
+
+namespace {
+
+// Decodes one code point at text[i] (invalid bytes: U+FFFD, length 1). Returns the length.
+size_t next_cp(std::string_view text, size_t i, char32_t& cp) {
+  const auto b0 = static_cast<unsigned char>(text[i]);
+  if (b0 < 0x80) {
+    cp = b0;
+    return 1;
+  }
+  size_t len = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 1;
+  if (len == 1 || i + len > text.size()) {
+    cp = 0xFFFD;
+    return 1;
+  }
+  auto cps = decode_utf8(text.substr(i, len));
+  if (cps.size() != 1) {
+    cp = 0xFFFD;
+    return 1;
+  }
+  cp = cps[0];
+  return len;
+}
+
+// A fast check for ASCII-only whitespace splitting.
+inline bool ascii_space(unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F); }
+
+}  // namespace
+
+Tokens split_whitespace(std::string_view text) {
+  Tokens out;
+  size_t start = std::string_view::npos;
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    size_t len = 1;
+    bool space;
+    if (b < 0x80) {
+      space = ascii_space(b);
+    } else {
+      char32_t cp;
+      len = next_cp(text, i, cp);
+      space = is_python_space(cp);
+    }
+    if (space) {
+      if (start != std::string_view::npos) out.emplace_back(text.substr(start, i - start));
+      start = std::string_view::npos;
+    } else if (start == std::string_view::npos) {
+      start = i;
+    }
+    i += len;
+  }
+  if (start != std::string_view::npos) out.emplace_back(text.substr(start));
+  return out;
+}
+
+Tokens split_chars(std::string_view text) {
+  Tokens out;
+  size_t i = 0;
+  while (i < text.size()) {
+    char32_t cp;
+    size_t len = next_cp(text, i, cp);
+    if (!is_python_space(cp)) out.emplace_back(text.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
+Tokens rouge_tokenize(std::string_view text, const Stemmer* stemmer) {
+  // Lower-case and map every code point outside [a-z0-9] to a separator. Only two non-ASCII code
+  // points lower-case to ASCII alphanumerics in Python: U+212A KELVIN SIGN -> "k" and
+  // U+0130 -> "i" + U+0307 (the combining dot then separates).
+  Tokens out;
+  std::string cur;
+  auto flush = [&] {
+    if (cur.empty()) return;
+    if (stemmer && cur.size() > 3) {
+      std::string s = (*stemmer)(cur);
+      bool valid = !s.empty();
+      for (char c : s) valid = valid && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
+      if (valid) out.push_back(std::move(s));
+    } else {
+      out.push_back(cur);
+    }
+    cur.clear();
+  };
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {
+      char c = static_cast<char>(b);
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+        cur.push_back(c);
+      } else {
+        flush();
+      }
+      ++i;
+      continue;
+    }
+    char32_t cp;
+    i += next_cp(text, i, cp);
+    if (cp == 0x212A) {
+      cur.push_back('k');
+    } else if (cp == 0x130) {
+      cur.push_back('i');
+      flush();
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return out;
+}
+
+Tokens rouge_tokenize_stemmed(std::string_view text) {
+#ifdef PSY_EVAL_HAVE_PORTER
+  const Stemmer stem = [](const std::string& w) { return porter_stem(w); };
+  return rouge_tokenize(text, &stem);
+#else
+  (void)text;
+  throw Error("ROUGE-L with stemming needs the Porter stemmer (eval/porter_stemmer.h), which this build lacks",
+              kExitFailure);
+#endif
+}
+
+namespace {
+
+void replace_all(std::string& s, std::string_view from, std::string_view to) {
+  size_t pos = 0;
+  std::string out;
+  bool any = false;
+  while (true) {
+    size_t hit = s.find(from, pos);
+    if (hit == std::string::npos) break;
+    if (!any) out.reserve(s.size());
+    any = true;
+    out.append(s, pos, hit - pos);
+    out.append(to);
+    pos = hit + from.size();
+  }
+  if (!any) return;
+  out.append(s, pos, std::string::npos);
+  s.swap(out);
+}
+
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// [\{-\~\[-\` -\&\(-\+\:-\@\/]: ASCII punctuation except ' , - . (and digits, letters).
+inline bool is_13a_punct(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u >= 0x7B && u <= 0x7E) || (u >= 0x5B && u <= 0x60) || (u >= 0x20 && u <= 0x26) ||
+         (u >= 0x28 && u <= 0x2B) || (u >= 0x3A && u <= 0x40) || u == 0x2F;
+}
+
+}  // namespace
+
+Tokens tokenize_13a(std::string_view text) {
+  std::string line(text);
+  replace_all(line, "<skipped>", "");
+  replace_all(line, "-\n", "");
+  replace_all(line, "\n", " ");
+  if (line.find('&') != std::string::npos) {
+    replace_all(line, "&quot;", "\"");
+    replace_all(line, "&amp;", "&");
+    replace_all(line, "&lt;", "<");
+    replace_all(line, "&gt;", ">");
+  }
+  line = " " + line + " ";
+  // Each rule is a Python re.sub of a two-character (or one-character) pattern, applied in turn;
+  // working on bytes gives the same result as on code points because only ASCII is matched
+  // explicitly and only spaces are inserted.
+  std::string a;
+  a.reserve(line.size() * 2);
+  for (char c : line) {
+    if (is_13a_punct(c)) {
+      a.push_back(' ');
+      a.push_back(c);
+      a.push_back(' ');
+    } else {
+      a.push_back(c);
+    }
+  }
+  // ([^0-9])([\.,]) -> "\1 \2 "
+  std::string b;
+  b.reserve(a.size() * 2);
+  for (size_t i = 0; i < a.size();) {
+    if (i + 1 < a.size() && !is_digit(a[i]) && (a[i + 1] == '.' || a[i + 1] == ',')) {
+      b.push_back(a[i]);
+      b.push_back(' ');
+      b.push_back(a[i + 1]);
+      b.push_back(' ');
+      i += 2;
+    } else {
+      b.push_back(a[i++]);
+    }
+  }
+  // ([\.,])([^0-9]) -> " \1 \2"
+  std::string c;
+  c.reserve(b.size() * 2);
+  for (size_t i = 0; i < b.size();) {
+    if (i + 1 < b.size() && (b[i] == '.' || b[i] == ',') && !is_digit(b[i + 1])) {
+      c.push_back(' ');
+      c.push_back(b[i]);
+      c.push_back(' ');
+      c.push_back(b[i + 1]);
+      i += 2;
+    } else {
+      c.push_back(b[i++]);
+    }
+  }
+  // ([0-9])(-) -> "\1 \2 "
+  std::string d;
+  d.reserve(c.size() * 2);
+  for (size_t i = 0; i < c.size();) {
+    if (i + 1 < c.size() && is_digit(c[i]) && c[i + 1] == '-') {
+      d.push_back(c[i]);
+      d.push_back(' ');
+      d.push_back('-');
+      d.push_back(' ');
+      i += 2;
+    } else {
+      d.push_back(c[i++]);
+    }
+  }
+  return split_whitespace(d);
+}
+
+}  // namespace psy::eval

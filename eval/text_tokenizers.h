@@ -1,0 +1,37 @@
+// Tokenisers that reproduce, token for token, what the reference metric implementations see:
+// Python's str.split(), character lists, rouge_score's DefaultTokenizer and sacrebleu's 13a
+// tokenizer as the lsy641/distinct module uses it. The jieba segmenter is in jieba_segmenter.h.
+// All take and return UTF-8; invalid UTF-8 bytes are treated as U+FFFD by the code-point ones.
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace psy::eval {
+
+using Tokens = std::vector<std::string>;
+
+// Python's str.isspace() (and regex \s on str): the 29 Unicode whitespace code points.
+bool is_python_space(char32_t cp);
+
+// Python `text.split()`: runs of Unicode whitespace separate tokens; no empty tokens.
+Tokens split_whitespace(std::string_view text);
+
+// Python `list("".join(text.split()))`: every code point except whitespace.
+Tokens split_chars(std::string_view text);
+
+// A stemmer for rouge_tokenize: returns the stem of a lower-case ASCII word.
+using Stemmer = std::function<std::string(const std::string&)>;
+
+// rouge_score 0.1.2 DefaultTokenizer.tokenize: Unicode lower-case, everything outside [a-z0-9]
+// becomes a space, split; with a stemmer, tokens longer than 3 characters are stemmed.
+Tokens rouge_tokenize(std::string_view text, const Stemmer* stemmer = nullptr);
+
+// rouge_tokenize with NLTK 3.8's Porter stemmer (NLTK_EXTENSIONS mode), as use_stemmer=True does.
+Tokens rouge_tokenize_stemmed(std::string_view text);
+
+// sacrebleu's Tokenizer13a as the lsy641/distinct module calls it (returns the token list).
+Tokens tokenize_13a(std::string_view text);
+
+}  // namespace psy::eval
