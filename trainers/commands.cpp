@@ -8,10 +8,12 @@ namespace psy::cli {
 
 // Declarations of the subcommands (one cmd_<name>.cpp each).
 int cmd_data(const Args& args);
+int cmd_recipe(const Args& args);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"data", "dataset statistics, splits and sample building", cmd_data},
+      {"recipe", "show resolved recipes and the keys they take", cmd_recipe},
   };
   return table;
 }
