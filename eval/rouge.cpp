@@ -1,0 +1,32 @@
+#include "eval/rouge.h"
+
+#include <algorithm>
+
+namespace psy::eval {
+
+size_t lcs_length(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  const std::vector<std::string>& longer = a.size() >= b.size() ? a : b;
+  const std::vector<std::string>& shorter = a.size() >= b.size() ? b : a;
+  std::vector<size_t> row(shorter.size() + 1, 0);
+  for (const auto& x : longer) {
+    size_t diag = 0;  // row[j-1] of the previous row
+    for (size_t j = 1; j <= shorter.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = x == shorter[j - 1] ? diag + 1 : std::max(up, row[j - 1]);
+      diag = up;
+    }
+  }
+  return row[shorter.size()];
+}
+
+RougeScore rouge_l(const std::vector<std::string>& reference, const std::vector<std::string>& prediction) {
+  RougeScore s;
+  if (reference.empty() || prediction.empty()) return s;
+  const auto lcs = static_cast<double>(lcs_length(reference, prediction));
+  s.precision = lcs / static_cast<double>(prediction.size());
+  s.recall = lcs / static_cast<double>(reference.size());
+  s.fmeasure = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0.0;
+  return s;
+}
+
+}  // namespace psy::eval
