@@ -270,8 +270,13 @@ std::vector<std::string> JiebaSegmenter::cut(std::string_view text) const {
 }
 
 std::vector<std::string> JiebaSegmenter::cut_no_space(std::string_view text) const {
+  return without_space(cut(text));
+}
+
+std::vector<std::string> JiebaSegmenter::without_space(std::vector<std::string> tokens) {
   std::vector<std::string> out;
-  for (auto& tok : cut(text)) {
+  out.reserve(tokens.size());
+  for (auto& tok : tokens) {
     // A jieba token holds whitespace only when it is a whitespace token itself, but split anyway
     // to follow `" ".join(...).split()` exactly.
     bool plain = true;

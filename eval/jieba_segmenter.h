@@ -30,6 +30,8 @@ class JiebaSegmenter {
   std::vector<std::string> cut(std::string_view text) const;
   // " ".join(jieba.cut(text)).split(): the tokens without whitespace (split at inner spaces too).
   std::vector<std::string> cut_no_space(std::string_view text) const;
+  // The same from tokens cut() returned (so a caller needing both cuts only once).
+  static std::vector<std::string> without_space(std::vector<std::string> jieba_tokens);
 
   // "0.42.1-dict:<first 8 hex digits of dict.txt's md5>", for metric signatures.
   const std::string& version() const { return version_; }

@@ -5,6 +5,7 @@
 
 #include "eval/bleu.h"
 #include "eval/exact_sum.h"
+#include "eval/text_tokenizers.h"
 #include "tests/eval/golden_metrics.h"
 
 using namespace psy::eval;
@@ -95,4 +96,23 @@ TEST_CASE("fsum is exactly rounded like Python's math.fsum", "[eval]") {
   CHECK(fsum({0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1}) == 1.0);
   CHECK(fsum({1e100, 1.0, -1e100, 1e-100, 1e50, -1.0, -1e50}) == 1e-100);
   CHECK(fsum({}) == 0.0);
+}
+
+TEST_CASE("every NLTK smoothing method 0-4 matches values computed with NLTK 3.8", "[eval][bleu]") {
+  // Reference values: nltk.translate.bleu_score.sentence_bleu with SmoothingFunction().methodN.
+  const auto split = [](const std::string& s) { return split_whitespace(s); };
+  const auto ref = split("the cat is on the mat today"), hyp = split("the cat sat on a mat");
+  const auto ref2 = split("a cat sat on the mat");
+  const std::vector<std::pair<BleuSmoothing, std::pair<double, double>>> expect = {
+      {BleuSmoothing::none, {7.629999090858336e-155, 0.5313292845913056}},
+      {BleuSmoothing::method1, {0.08690744034581972, 0.5313292845913056}},
+      {BleuSmoothing::method2, {0.2748254571080018, 0.6436595897370865}},
+      {BleuSmoothing::method3, {0.16341219448835542, 0.5313292845913056}},
+      {BleuSmoothing::method4, {0.09782262536517172, 0.5313292845913056}},
+  };
+  for (const auto& [s, v] : expect) {
+    INFO(to_string(s));
+    CHECK(sentence_bleu({ref}, hyp, bleu_weights(4), s) == Approx(v.first).epsilon(1e-12));
+    CHECK(sentence_bleu({ref, ref2}, hyp, bleu_weights(3), s) == Approx(v.second).margin(1e-12).epsilon(0));
+  }
 }

@@ -1,0 +1,411 @@
+#include "eval/scoring.h"
+
+#include <cmath>
+#include <limits>
+
+#include "eval/jieba_segmenter.h"
+#include "eval/meteor.h"
+#include "eval/rouge.h"
+#include "eval/text_tokenizers.h"
+#include "eval/wordnet.h"
+#include "libpsy/core/error.h"
+
+#ifndef PSY_EVAL_VERSION
+#define PSY_EVAL_VERSION "0.0.0"
+#endif
+
+namespace psy::eval {
+
+std::string psy_version() { return PSY_EVAL_VERSION; }
+
+Protocol parse_protocol(const std::string& name) {
+  if (name == "psy-insight") return Protocol::psy_insight;
+  if (name == "standard") return Protocol::standard;
+  throw Error("unknown protocol: " + expected_found("psy-insight or standard", "'" + name + "'"));
+}
+
+std::string to_string(Protocol p) { return p == Protocol::psy_insight ? "psy-insight" : "standard"; }
+
+const std::vector<std::string>& known_metrics() {
+  static const std::vector<std::string> names = {
+      "bleu1",       "bleu2",       "bleu3",       "bleu4",       "meteor",    "rougeL",    "rougeL_p",
+      "rougeL_r",    "bertscore_p", "bertscore_r", "bertscore_f", "corpus_bleu1", "corpus_bleu2",
+      "corpus_bleu3", "corpus_bleu4", "distinct1", "distinct2", "distinct3", "ead"};
+  return names;
+}
+
+bool is_per_example_metric(const std::string& name) {
+  return name.rfind("bleu", 0) == 0 || name == "meteor" || name.rfind("rougeL", 0) == 0 ||
+         name.rfind("bertscore_", 0) == 0;
+}
+
+std::vector<std::string> parse_metric_list(const std::string& csv) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= csv.size()) {
+    size_t comma = csv.find(',', pos);
+    if (comma == std::string::npos) comma = csv.size();
+    std::string name = csv.substr(pos, comma - pos);
+    while (!name.empty() && name.front() == ' ') name.erase(name.begin());
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    pos = comma + 1;
+    if (name.empty()) continue;
+    bool known = false;
+    for (const auto& k : known_metrics()) known = known || k == name;
+    if (!known) {
+      std::string all;
+      for (const auto& k : known_metrics()) all += (all.empty() ? "" : ", ") + k;
+      throw Error("unknown metric '" + name + "' (valid: " + all + ")");
+    }
+    bool dup = false;
+    for (const auto& o : out) dup = dup || o == name;
+    if (!dup) out.push_back(name);
+  }
+  if (out.empty()) throw Error("no metric given (e.g. --metrics bleu1,bleu3,meteor,rougeL,distinct2)");
+  return out;
+}
+
+namespace {
+
+int order_of(const std::string& name) { return name.back() - '0'; }
+
+bool uses(const std::vector<std::string>& metrics, const std::string& prefix) {
+  for (const auto& m : metrics)
+    if (m.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+bool needs_jieba(const ScoringOptions& o) {
+  if (o.protocol == Protocol::psy_insight || o.lang == "zh") {
+    for (const auto& m : o.metrics)
+      if (m.rfind("bertscore_", 0) != 0) return true;
+  }
+  return false;
+}
+
+std::string join_space(const std::vector<std::string>& toks) {
+  std::string out;
+  for (size_t i = 0; i < toks.size(); ++i) {
+    if (i) out.push_back(' ');
+    out += toks[i];
+  }
+  return out;
+}
+
+bool blank(const std::string& text) { return split_whitespace(text).empty(); }
+
+}  // namespace
+
+ScoringResources load_scoring_resources(const ScoringOptions& o) {
+  ScoringResources r;
+  if (needs_jieba(o)) r.jieba = std::make_shared<const JiebaSegmenter>(JiebaSegmenter::load(o.jieba_dir));
+  if (uses(o.metrics, "meteor")) r.wordnet = std::make_shared<const WordNet>(WordNet::load(o.wordnet_dir));
+  return r;
+}
+
+struct Scorer::State {
+  ScoringOptions o;
+  ScoringResources res;
+  std::optional<ExternalPairMetric> external;
+  std::vector<std::string> pending_hyps, pending_refs;
+  size_t pending_first = 0;
+
+  std::vector<std::string> per_example_names;
+  std::vector<std::vector<double>> columns;
+  int bleu_order = 0;  // highest order any BLEU metric needs
+  bool want_meteor = false, want_rouge = false, want_corpus_bleu = false, want_distinct = false;
+  BleuCounts corpus_counts;
+  std::unique_ptr<DistinctCounter> distinct;
+  size_t n = 0, empty_hyp = 0, empty_ref = 0;
+  bool finished = false;
+
+  int column_of(const std::string& name) const {
+    for (size_t i = 0; i < per_example_names.size(); ++i)
+      if (per_example_names[i] == name) return static_cast<int>(i);
+    return -1;
+  }
+  void flush_external();
+};
+
+Scorer::Scorer(ScoringOptions options, ScoringResources resources) : s_(std::make_unique<State>()) {
+  auto& s = *s_;
+  s.o = std::move(options);
+  s.res = std::move(resources);
+  if (s.o.lang != "en" && s.o.lang != "zh") throw Error("language " + expected_found("en or zh", "'" + s.o.lang + "'"));
+  if (s.o.metrics.empty()) throw Error("no metric given");
+  for (const auto& m : s.o.metrics) {
+    if (is_per_example_metric(m)) {
+      s.per_example_names.push_back(m);
+      s.columns.emplace_back();
+    }
+    if (m.rfind("bleu", 0) == 0) s.bleu_order = std::max(s.bleu_order, order_of(m));
+    if (m.rfind("corpus_bleu", 0) == 0) {
+      s.bleu_order = std::max(s.bleu_order, order_of(m));
+      s.want_corpus_bleu = true;
+    }
+    if (m == "meteor") s.want_meteor = true;
+    if (m.rfind("rougeL", 0) == 0) s.want_rouge = true;
+    if (m.rfind("distinct", 0) == 0 || m == "ead") s.want_distinct = true;
+  }
+  if (s.want_distinct) {
+    if (s.o.protocol == Protocol::psy_insight) {
+      s.distinct = std::make_unique<DistinctCounter>(3, true);
+    } else {
+      int max_n = 1;
+      for (const auto& m : s.o.metrics)
+        if (m.rfind("distinct", 0) == 0) max_n = std::max(max_n, order_of(m));
+      s.distinct = std::make_unique<DistinctCounter>(max_n, false);
+    }
+  }
+  s.corpus_counts.max_order = std::max(1, s.bleu_order);
+  if (needs_jieba(s.o) && !s.res.jieba)
+    s.res.jieba = std::make_shared<const JiebaSegmenter>(JiebaSegmenter::load(s.o.jieba_dir));
+  if (s.want_meteor && !s.res.wordnet) s.res.wordnet = std::make_shared<const WordNet>(WordNet::load(s.o.wordnet_dir));
+}
+
+Scorer::~Scorer() = default;
+Scorer::Scorer(Scorer&&) noexcept = default;
+Scorer& Scorer::operator=(Scorer&&) noexcept = default;
+
+const ScoringOptions& Scorer::options() const { return s_->o; }
+
+void Scorer::set_external(ExternalPairMetric metric) {
+  if (s_->n > 0) throw Error("Scorer::set_external must be called before the first pair", kExitFailure);
+  if (!metric.score_batch) throw Error("external metric without a scorer", kExitFailure);
+  if (metric.batch_size == 0) metric.batch_size = 1;
+  s_->external = std::move(metric);
+}
+
+void Scorer::State::flush_external() {
+  if (!external || pending_hyps.empty()) return;
+  const auto rows = external->score_batch(pending_hyps, pending_refs);
+  if (rows.size() != pending_hyps.size())
+    throw Error("external metric returned " + std::to_string(rows.size()) + " rows for " +
+                    std::to_string(pending_hyps.size()) + " pairs",
+                kExitFailure);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (rows[r].size() != external->names.size())
+      throw Error("external metric returned a row of " + std::to_string(rows[r].size()) + " values, " +
+                      expected_found(std::to_string(external->names.size()), std::to_string(rows[r].size())),
+                  kExitFailure);
+    for (size_t k = 0; k < external->names.size(); ++k) {
+      const int col = column_of(external->names[k]);
+      if (col >= 0) columns[static_cast<size_t>(col)][pending_first + r] = rows[r][k];
+    }
+  }
+  pending_hyps.clear();
+  pending_refs.clear();
+}
+
+size_t Scorer::add(const std::string& hyp, const std::string& ref) {
+  auto& s = *s_;
+  if (s.finished) throw Error("Scorer::add after finish()", kExitFailure);
+  const size_t index = s.n++;
+  if (blank(hyp)) ++s.empty_hyp;
+  if (blank(ref)) ++s.empty_ref;
+  for (auto& c : s.columns) c.push_back(std::numeric_limits<double>::quiet_NaN());
+
+  // Tokens for this pair under the protocol.
+  std::vector<std::string> hyp_main, ref_main;       // BLEU (and standard METEOR / Distinct)
+  std::vector<std::string> hyp_meteor, ref_meteor;   // METEOR's tokens
+  std::vector<std::string> hyp_rouge, ref_rouge;     // ROUGE-L's tokens
+  std::vector<std::string> hyp_distinct;             // Distinct's tokens
+  const bool jieba_side = s.o.protocol == Protocol::psy_insight || s.o.lang == "zh";
+  const bool need_main = s.bleu_order > 0 || s.want_meteor || s.want_rouge || s.want_distinct;
+  if (need_main) {
+    if (jieba_side) {
+      auto hj = s.res.jieba->cut(hyp);
+      auto rj = s.res.jieba->cut(ref);
+      if (s.o.protocol == Protocol::psy_insight) {
+        if (s.want_distinct) hyp_distinct = tokenize_13a(join_space(hj));
+        hyp_main = JiebaSegmenter::without_space(hj);
+        ref_main = JiebaSegmenter::without_space(rj);
+        if (s.want_meteor) {
+          hyp_meteor = std::move(hj);
+          ref_meteor = std::move(rj);
+        }
+      } else {
+        hyp_main = JiebaSegmenter::without_space(std::move(hj));
+        ref_main = JiebaSegmenter::without_space(std::move(rj));
+      }
+    } else {
+      hyp_main = split_whitespace(hyp);
+      ref_main = split_whitespace(ref);
+    }
+  }
+
+  if (s.bleu_order > 0) {
+    const BleuCounts counts = bleu_counts({ref_main}, hyp_main, s.bleu_order);
+    if (s.want_corpus_bleu) s.corpus_counts += counts;
+    for (size_t c = 0; c < s.per_example_names.size(); ++c) {
+      const auto& name = s.per_example_names[c];
+      if (name.rfind("bleu", 0) == 0)
+        s.columns[c][index] = bleu_from_counts(counts, bleu_weights(order_of(name)), s.o.smoothing);
+    }
+  }
+  if (s.want_meteor) {
+    double v;
+    if (s.o.protocol == Protocol::psy_insight) {
+      v = meteor_score({hyp_meteor}, ref_meteor, *s.res.wordnet);  // swapped, as the paper's code
+    } else {
+      v = meteor_score({ref_main}, hyp_main, *s.res.wordnet);
+    }
+    s.columns[static_cast<size_t>(s.column_of("meteor"))][index] = v;
+  }
+  if (s.want_rouge) {
+    RougeScore r;
+    if (jieba_side) {
+      r = rouge_l(ref_main, hyp_main);
+    } else if (s.o.rouge_stem) {
+      r = rouge_l(rouge_tokenize_stemmed(ref), rouge_tokenize_stemmed(hyp));
+    } else {
+      r = rouge_l(rouge_tokenize(ref), rouge_tokenize(hyp));
+    }
+    for (size_t c = 0; c < s.per_example_names.size(); ++c) {
+      const auto& name = s.per_example_names[c];
+      if (name == "rougeL") s.columns[c][index] = r.fmeasure;
+      if (name == "rougeL_p") s.columns[c][index] = r.precision;
+      if (name == "rougeL_r") s.columns[c][index] = r.recall;
+    }
+  }
+  if (s.want_distinct) s.distinct->add(s.o.protocol == Protocol::psy_insight ? hyp_distinct : hyp_main);
+
+  if (s.external) {
+    if (s.pending_hyps.empty()) s.pending_first = index;
+    s.pending_hyps.push_back(hyp);
+    s.pending_refs.push_back(ref);
+    if (s.pending_hyps.size() >= s.external->batch_size) s.flush_external();
+  }
+  return index;
+}
+
+std::string Scorer::signature(const std::string& m) const {
+  const auto& o = s_->o;
+  const bool psy = o.protocol == Protocol::psy_insight;
+  const bool jieba_side = psy || o.lang == "zh";
+  std::string jieba = s_->res.jieba ? s_->res.jieba->version() : std::string("0.42.1");
+  std::string tail = "|protocol:" + to_string(o.protocol);
+  if (!psy) tail += "|lang:" + o.lang;
+  std::string sig = m;
+  auto with_jieba = [&](bool used) { return used ? "|jieba:" + jieba : std::string(); };
+  if (m.rfind("bleu", 0) == 0 || m.rfind("corpus_bleu", 0) == 0) {
+    sig += std::string("|tok:") + (jieba_side ? "jieba_ws" : "ws") + "|smooth:" + to_string(o.smoothing) +
+           "|impl:nltk3.8|agg:" + (m.rfind("bleu", 0) == 0 ? "mean" : "corpus") + tail + with_jieba(jieba_side);
+  } else if (m == "meteor") {
+    sig += std::string("|tok:") + (psy ? "jieba" : jieba_side ? "jieba_ws" : "ws") +
+           "|args:" + (psy ? "swapped" : "ref-hyp") +
+           "|alpha:0.9|beta:3|gamma:0.5|stem:porter-nltk3.8|wordnet:3.0|impl:nltk3.8|agg:mean" + tail +
+           with_jieba(jieba_side);
+  } else if (m.rfind("rougeL", 0) == 0) {
+    const std::string score = m == "rougeL" ? "f" : m == "rougeL_p" ? "p" : "r";
+    sig += std::string("|tok:") + (jieba_side ? "jieba_ws" : o.rouge_stem ? "rouge_default+porter" : "rouge_default") +
+           "|score:" + score + "|impl:rouge_score0.1.2|agg:mean" + tail + with_jieba(jieba_side);
+  } else if (m.rfind("distinct", 0) == 0 || m == "ead") {
+    if (psy) {
+      sig += "|tok:13a(jieba_joined)|pad:left<s>|impl:lsy641";
+      if (m == "ead") sig += "|V:" + std::to_string(o.vocab_size);
+      sig += m == "ead" ? "|div:none" : "|div:n_pairs";
+    } else {
+      sig += std::string("|tok:") + (jieba_side ? "jieba_ws" : "ws") + "|pad:none";
+      if (m == "ead") sig += "|V:" + std::to_string(o.vocab_size);
+    }
+    sig += "|agg:corpus" + tail + with_jieba(jieba_side);
+  } else if (m.rfind("bertscore_", 0) == 0) {
+    if (s_->external && s_->external->signatures.count(m)) return s_->external->signatures.at(m);
+    sig += "|agg:mean" + tail;
+  }
+  return sig + "|psy:" + psy_version();
+}
+
+ScoringResult Scorer::finish() {
+  auto& s = *s_;
+  if (s.finished) throw Error("Scorer::finish called twice", kExitFailure);
+  s.flush_external();
+  s.finished = true;
+  ScoringResult out;
+  out.n_pairs = s.n;
+  out.empty_hyp = s.empty_hyp;
+  out.empty_ref = s.empty_ref;
+  out.per_example_names = s.per_example_names;
+
+  // Columns an external metric should have filled but could not (no hook installed).
+  std::vector<bool> missing(s.columns.size(), false);
+  for (size_t c = 0; c < s.columns.size(); ++c)
+    for (double v : s.columns[c]) missing[c] = missing[c] || std::isnan(v);
+
+  std::vector<Interval> cis;
+  std::vector<const std::vector<double>*> boot_cols;
+  std::vector<size_t> boot_index;
+  if (s.o.bootstrap_resamples > 0 && s.n > 0) {
+    for (size_t c = 0; c < s.columns.size(); ++c)
+      if (!missing[c]) {
+        boot_cols.push_back(&s.columns[c]);
+        boot_index.push_back(c);
+      }
+    cis = bootstrap_mean_ci(boot_cols, s.o.bootstrap_resamples, s.o.seed);
+  }
+
+  std::optional<Lsy641Distinct> lsy;
+  if (s.distinct && s.o.protocol == Protocol::psy_insight) lsy = lsy641_distinct(*s.distinct, s.o.vocab_size);
+
+  for (const auto& m : s.o.metrics) {
+    MetricValue v;
+    v.name = m;
+    v.signature = signature(m);
+    const int col = s.column_of(m);
+    if (col >= 0) {
+      v.aggregate = "mean";
+      const auto c = static_cast<size_t>(col);
+      if (missing[c]) {
+        v.note = m.rfind("bertscore_", 0) == 0 ? "BERTScore is not available in this build (eval/bertscore)"
+                                               : "no value computed";
+      } else if (s.n == 0) {
+        v.note = "no pairs";
+      } else {
+        v.value = mean_of(s.columns[c]);
+        for (size_t k = 0; k < boot_index.size(); ++k)
+          if (boot_index[k] == c) v.ci95 = cis[k];
+      }
+    } else {
+      v.aggregate = "corpus";
+      if (m.rfind("corpus_bleu", 0) == 0) {
+        if (s.n == 0) {
+          v.note = "no pairs";
+        } else {
+          v.value = bleu_from_counts(s.corpus_counts, bleu_weights(order_of(m)), s.o.smoothing);
+        }
+      } else if (m.rfind("distinct", 0) == 0) {
+        const int n = order_of(m);
+        v.counts["unique"] = static_cast<long long>(s.distinct->unique(n));
+        v.counts["total"] = static_cast<long long>(s.distinct->total(n));
+        if (s.o.protocol == Protocol::psy_insight) {
+          if (lsy) {
+            const double d = n == 1 ? lsy->distinct1 : n == 2 ? lsy->distinct2 : lsy->distinct3;
+            v.value = d / static_cast<double>(s.n);
+            v.note = "lsy641/distinct Distinct-" + std::to_string(n) + " = " + std::to_string(d) +
+                     ", divided by the " + std::to_string(s.n) + " pairs as the paper reported it";
+          } else {
+            v.note = "undefined: no tokens in any hypothesis (the lsy641/distinct module raises ZeroDivisionError)";
+          }
+        } else {
+          v.value = s.distinct->distinct(n);
+          if (!v.value) v.note = "undefined: no " + std::to_string(n) + "-gram in any hypothesis";
+        }
+      } else if (m == "ead") {
+        v.counts["unique"] = static_cast<long long>(s.distinct->unique(1));
+        v.counts["total"] = static_cast<long long>(s.distinct->total(1));
+        if (s.o.protocol == Protocol::psy_insight) {
+          if (lsy) v.value = lsy->ead;
+        } else {
+          v.value = expectation_adjusted_distinct(s.distinct->unique(1), s.distinct->total(1), s.o.vocab_size);
+        }
+        if (!v.value) v.note = "undefined: no tokens in any hypothesis";
+      }
+    }
+    out.corpus.push_back(std::move(v));
+  }
+  out.per_example = std::move(s.columns);
+  return out;
+}
+
+}  // namespace psy::eval
