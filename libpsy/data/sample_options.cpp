@@ -1,0 +1,104 @@
+#include "libpsy/data/sample_options.h"
+
+#include "libpsy/core/error.h"
+#include "libpsy/data/cot_format.h"
+#include "libpsy/recipe/recipe.h"
+
+namespace psy {
+
+const char* task_name(SampleTask t) {
+  switch (t) {
+    case SampleTask::Dialog: return "dialog";
+    case SampleTask::ReasoningDialog: return "reasoning_dialog";
+    case SampleTask::ObservationReasoningDialog: return "observation_reasoning_dialog";
+    case SampleTask::Mix: return "mix";
+    case SampleTask::Emotion: return "emotion";
+    case SampleTask::Strategy: return "strategy";
+    case SampleTask::Psychotherapy: return "psychotherapy";
+    case SampleTask::Topic: return "topic";
+  }
+  return "dialog";
+}
+
+SampleTask parse_task(const std::string& name, const std::string& key) {
+  for (SampleTask t : {SampleTask::Dialog, SampleTask::ReasoningDialog, SampleTask::ObservationReasoningDialog,
+                       SampleTask::Mix, SampleTask::Emotion, SampleTask::Strategy, SampleTask::Psychotherapy,
+                       SampleTask::Topic})
+    if (name == task_name(t)) return t;
+  throw Error(key + ": unknown task '" + name +
+              "' (valid: dialog, reasoning_dialog, observation_reasoning_dialog, mix, emotion, strategy, "
+              "psychotherapy, topic)");
+}
+
+bool is_dialog_task(SampleTask t) {
+  return t == SampleTask::Dialog || t == SampleTask::ReasoningDialog || t == SampleTask::ObservationReasoningDialog;
+}
+
+const char* unit_name(SampleUnit u) { return u == SampleUnit::Turn ? "turn" : "session"; }
+
+const char* missing_policy_name(MissingPolicy p) {
+  switch (p) {
+    case MissingPolicy::SkipSection: return "skip_section";
+    case MissingPolicy::Placeholder: return "placeholder";
+    case MissingPolicy::DropSample: return "drop_sample";
+  }
+  return "skip_section";
+}
+
+void validate_sample_options(const SampleOptions& o) {
+  CotFormat f = default_cot_format(o.lang);
+  apply_format_overrides(f, o.markers);
+  if (o.max_seq_len < 16) throw Error("data.max_seq_len: " + expected_found("at least 16", std::to_string(o.max_seq_len)));
+  if (!(o.prompt_loss_weight >= 0.0f && o.prompt_loss_weight <= 1.0f))
+    throw Error("data.prompt_loss_weight: " + expected_found("a number in [0, 1]", std::to_string(o.prompt_loss_weight)));
+  for (const auto& [k, v] : o.section_weights) {
+    if (k != "observation" && k != "reasoning" && k != "response")
+      throw Error("data.section_weights: unknown section '" + k + "' (valid: observation, reasoning, response)");
+    if (!(v >= 0.0)) throw Error("data.section_weights." + k + ": " + expected_found("a weight >= 0", std::to_string(v)));
+  }
+  for (const auto& c : o.context) {
+    if (!f.context_labels.count(c))
+      throw Error("data.context: unknown field '" + c + "' (valid: background, guide, topic, psychotherapy, theme)");
+  }
+  if (o.task == SampleTask::Mix) {
+    if (o.mix_tasks.empty()) throw Error("data.mix_tasks: empty; task mix needs at least one task");
+    for (SampleTask t : o.mix_tasks)
+      if (t == SampleTask::Mix) throw Error("data.mix_tasks: 'mix' cannot be mixed into itself");
+    if (!o.instruction.empty())
+      throw Error("data.instruction: cannot be used with task mix (each mixed task keeps its own instruction)");
+  }
+}
+
+SampleOptions sample_options_from_recipe(const Recipe& r) {
+  SampleOptions o;
+  const DataSection& d = r.data;
+  o.lang = d.lang;
+  o.task = parse_task(d.task, "data.task");
+  if (d.unit == "turn") o.unit = SampleUnit::Turn;
+  else if (d.unit == "session") o.unit = SampleUnit::Session;
+  else throw Error("data.unit: " + expected_found("turn or session", "'" + d.unit + "'"));
+  try {
+    o.chat_template = parse_chat_template(r.model.chat_template);
+  } catch (const Error& e) {
+    throw Error(std::string("model.chat_template: ") + e.what());
+  }
+  o.max_seq_len = d.max_seq_len;
+  o.prompt_loss_weight = static_cast<float>(d.prompt_loss_weight);
+  o.section_weights = d.section_weights;
+  if (d.missing_annotation == "skip_section") o.missing = MissingPolicy::SkipSection;
+  else if (d.missing_annotation == "placeholder") o.missing = MissingPolicy::Placeholder;
+  else if (d.missing_annotation == "drop_sample") o.missing = MissingPolicy::DropSample;
+  else
+    throw Error("data.missing_annotation: " +
+                expected_found("skip_section, placeholder or drop_sample", "'" + d.missing_annotation + "'"));
+  o.context = d.context;
+  o.instruction = d.instruction;
+  o.markers = d.markers;
+  o.mix_tasks.clear();
+  for (const auto& t : d.mix_tasks) o.mix_tasks.push_back(parse_task(t, "data.mix_tasks"));
+  o.seed = static_cast<uint64_t>(r.seed);
+  validate_sample_options(o);
+  return o;
+}
+
+}  // namespace psy

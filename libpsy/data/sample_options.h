@@ -1,0 +1,70 @@
+// What a set of training samples looks like: task, unit, chat template, length limit, loss
+// weights and missing-annotation policy (from a recipe's data section, model.chat_template and
+// seed).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "libpsy/text/chat_template.h"
+
+namespace psy {
+
+struct Recipe;
+
+enum class SampleTask {
+  Dialog,                      // utterances only (Table 5 "SFT dialog")
+  ReasoningDialog,             // reasoning, then the response
+  ObservationReasoningDialog,  // observation, reasoning, response (the paper's Eq. 1-2)
+  Mix,                         // seeded mixture of the tasks in mix_tasks
+  Emotion,                     // label tasks (used inside mix)
+  Strategy,
+  Psychotherapy,
+  Topic,
+};
+const char* task_name(SampleTask task);
+// Throws psy::Error naming `key` and the valid names.
+SampleTask parse_task(const std::string& name, const std::string& key = "data.task");
+bool is_dialog_task(SampleTask task);  // Dialog, ReasoningDialog, ObservationReasoningDialog
+
+enum class SampleUnit {
+  Turn,     // one sample per therapist turn, with its history (the paper's definition)
+  Session,  // one sequence per session; every therapist turn in it is a target
+};
+const char* unit_name(SampleUnit unit);
+
+// What happens when a target turn lacks an annotation its task needs.
+enum class MissingPolicy {
+  SkipSection,  // leave the section out (default)
+  Placeholder,  // write the marker followed by the format's placeholder text
+  DropSample,   // drop the sample (turn unit) or stop training on that turn (session unit)
+};
+const char* missing_policy_name(MissingPolicy p);
+
+struct SampleOptions {
+  std::string lang = "en";
+  SampleTask task = SampleTask::ObservationReasoningDialog;
+  SampleUnit unit = SampleUnit::Turn;
+  ChatTemplate chat_template = ChatTemplate::Mistral;
+  int max_seq_len = 4096;
+  float prompt_loss_weight = 0.0f;
+  std::map<std::string, double> section_weights = {{"observation", 1.0}, {"reasoning", 1.0}, {"response", 1.0}};
+  MissingPolicy missing = MissingPolicy::SkipSection;
+  std::vector<std::string> context = {"background"};  // session fields in the input
+  std::string instruction;                             // "" = the language's default
+  std::map<std::string, std::string> markers;          // overrides (cot_format.h)
+  std::vector<SampleTask> mix_tasks = {SampleTask::Dialog, SampleTask::ReasoningDialog,
+                                       SampleTask::ObservationReasoningDialog, SampleTask::Emotion,
+                                       SampleTask::Strategy, SampleTask::Psychotherapy, SampleTask::Topic};
+  uint64_t seed = 66;
+};
+
+// From recipe.data (+ model.chat_template, seed). Throws psy::Error naming the recipe key of any
+// invalid value.
+SampleOptions sample_options_from_recipe(const Recipe& recipe);
+
+// Validates options (the same checks, for options built in code).
+void validate_sample_options(const SampleOptions& options);
+
+}  // namespace psy
