@@ -6,7 +6,7 @@
 //
 // Pairs are synthesised at run time by recombining the texts of ../shared/golden/metrics/en.jsonl
 // (or, without ../shared, the therapist turns of data/sample/psy_insight_sample_en.json).
-// Env: PSY_BENCH_PAIRS (10000), PSY_BENCH_RUNS (5), PSY_BENCH_PY_RUNS (1), PSY_BENCH_METRICS (the list),
+// Env: PSY_BENCH_PAIRS (10000), PSY_BENCH_THREADS (2), PSY_BENCH_RUNS (5), PSY_BENCH_PY_RUNS (1), PSY_BENCH_METRICS (the list),
 //      PSY_BENCH_PYTHON (/usr/bin/python3), PSY_SHARED.
 #include <sys/resource.h>
 
@@ -119,6 +119,29 @@ int main() {
   opts.bootstrap_resamples = 0;
   if (const char* m = std::getenv("PSY_BENCH_METRICS")) opts.metrics = psy::eval::parse_metric_list(m);
 
+  const int threads = static_cast<int>(env_long("PSY_BENCH_THREADS", 2));
+  std::vector<std::string> hyps, refs;
+  for (const auto& [h, r] : pairs) {
+    hyps.push_back(h);
+    refs.push_back(r);
+  }
+  // The same with Scorer::add_batch on `threads` threads, in batches of 256 pairs (as psy score does).
+  std::vector<double> par_secs;
+  for (int r = 0; r < runs; ++r) {
+    psy::eval::ScoringResources res;
+    res.wordnet = std::make_shared<const psy::eval::WordNet>(psy::eval::WordNet::load());
+    const auto t0 = Clock::now();
+    psy::eval::Scorer scorer(opts, res);
+    for (size_t b = 0; b < hyps.size(); b += 256) {
+      const size_t e = std::min(hyps.size(), b + 256);
+      scorer.add_batch(std::vector<std::string>(hyps.begin() + static_cast<long>(b), hyps.begin() + static_cast<long>(e)),
+                       std::vector<std::string>(refs.begin() + static_cast<long>(b), refs.begin() + static_cast<long>(e)),
+                       threads);
+    }
+    scorer.finish();
+    par_secs.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+
   std::vector<double> secs, load_secs;
   psy::eval::ScoringResult last;
   for (int r = 0; r < runs; ++r) {
@@ -154,6 +177,10 @@ int main() {
   std::cout << "); " << static_cast<double>(pairs.size()) / cpp << " pairs/s; WordNet load median "
             << median(load_secs) << " s; with 1000-resample CIs " << boot_s << " s; peak RSS "
             << ru.ru_maxrss / 1024 << " MiB\n";
+  const double par = median(par_secs);
+  std::cout << "psy (C++, " << threads << " threads): median " << par << " s over " << runs << " runs (";
+  for (size_t i = 0; i < par_secs.size(); ++i) std::cout << (i ? ", " : "") << par_secs[i];
+  std::cout << ")\n";
   for (const auto& v : last.corpus) std::cout << "  " << v.name << " = " << (v.value ? *v.value : -1.0) << "\n";
 
   // Python baseline in the same run.
@@ -186,7 +213,8 @@ int main() {
       worst = std::max(worst, std::abs(*v.value - j["values"][v.name].get<double>()));
     }
     std::cout << "largest difference of a corpus value psy vs Python: " << worst << "\n";
-    std::cout << "speed-up (median Python / median psy): " << py / cpp << "x\n";
+    std::cout << "speed-up (median Python / median psy): " << py / cpp << "x on 1 thread, " << py / par << "x on "
+              << threads << " threads\n";
   } catch (const std::exception& e) {
     std::cout << "baseline: could not read its output (" << e.what() << "): " << output << "\n";
   }

@@ -1,7 +1,9 @@
 #include "eval/scoring.h"
 
 #include <cmath>
+#include <exception>
 #include <limits>
+#include <thread>
 
 #include "eval/jieba_segmenter.h"
 #include "eval/meteor.h"
@@ -103,6 +105,8 @@ ScoringResources load_scoring_resources(const ScoringOptions& o) {
   return r;
 }
 
+struct PairOutcome;
+
 struct Scorer::State {
   ScoringOptions o;
   ScoringResources res;
@@ -125,6 +129,7 @@ struct Scorer::State {
     return -1;
   }
   void flush_external();
+  void commit(PairOutcome&& p, const std::string& hyp, const std::string& ref);
 };
 
 Scorer::Scorer(ScoringOptions options, ScoringResources resources) : s_(std::make_unique<State>()) {
@@ -197,19 +202,26 @@ void Scorer::State::flush_external() {
   pending_refs.clear();
 }
 
-size_t Scorer::add(const std::string& hyp, const std::string& ref) {
-  auto& s = *s_;
-  if (s.finished) throw Error("Scorer::add after finish()", kExitFailure);
-  const size_t index = s.n++;
-  if (blank(hyp)) ++s.empty_hyp;
-  if (blank(ref)) ++s.empty_ref;
-  for (auto& c : s.columns) c.push_back(std::numeric_limits<double>::quiet_NaN());
+// Everything one pair contributes, computed without touching the Scorer's state (so pairs can be
+// computed on several threads) and then committed in input order.
+struct PairOutcome {
+  std::vector<double> values;  // per column; NaN for external metrics
+  BleuCounts counts;
+  std::vector<std::string> distinct_tokens;
+  bool empty_hyp = false, empty_ref = false;
+};
+
+namespace {
+
+PairOutcome compute_pair(const Scorer::State& s, const std::string& hyp, const std::string& ref) {
+  PairOutcome out;
+  out.empty_hyp = blank(hyp);
+  out.empty_ref = blank(ref);
+  out.values.assign(s.columns.size(), std::numeric_limits<double>::quiet_NaN());
 
   // Tokens for this pair under the protocol.
   std::vector<std::string> hyp_main, ref_main;       // BLEU (and standard METEOR / Distinct)
-  std::vector<std::string> hyp_meteor, ref_meteor;   // METEOR's tokens
-  std::vector<std::string> hyp_rouge, ref_rouge;     // ROUGE-L's tokens
-  std::vector<std::string> hyp_distinct;             // Distinct's tokens
+  std::vector<std::string> hyp_meteor, ref_meteor;   // psy-insight METEOR's tokens (spaces kept)
   const bool jieba_side = s.o.protocol == Protocol::psy_insight || s.o.lang == "zh";
   const bool need_main = s.bleu_order > 0 || s.want_meteor || s.want_rouge || s.want_distinct;
   if (need_main) {
@@ -217,7 +229,7 @@ size_t Scorer::add(const std::string& hyp, const std::string& ref) {
       auto hj = s.res.jieba->cut(hyp);
       auto rj = s.res.jieba->cut(ref);
       if (s.o.protocol == Protocol::psy_insight) {
-        if (s.want_distinct) hyp_distinct = tokenize_13a(join_space(hj));
+        if (s.want_distinct) out.distinct_tokens = tokenize_13a(join_space(hj));
         hyp_main = JiebaSegmenter::without_space(hj);
         ref_main = JiebaSegmenter::without_space(rj);
         if (s.want_meteor) {
@@ -235,12 +247,11 @@ size_t Scorer::add(const std::string& hyp, const std::string& ref) {
   }
 
   if (s.bleu_order > 0) {
-    const BleuCounts counts = bleu_counts({ref_main}, hyp_main, s.bleu_order);
-    if (s.want_corpus_bleu) s.corpus_counts += counts;
+    out.counts = bleu_counts({ref_main}, hyp_main, s.bleu_order);
     for (size_t c = 0; c < s.per_example_names.size(); ++c) {
       const auto& name = s.per_example_names[c];
       if (name.rfind("bleu", 0) == 0)
-        s.columns[c][index] = bleu_from_counts(counts, bleu_weights(order_of(name)), s.o.smoothing);
+        out.values[c] = bleu_from_counts(out.counts, bleu_weights(order_of(name)), s.o.smoothing);
     }
   }
   if (s.want_meteor) {
@@ -250,7 +261,7 @@ size_t Scorer::add(const std::string& hyp, const std::string& ref) {
     } else {
       v = meteor_score({ref_main}, hyp_main, *s.res.wordnet);
     }
-    s.columns[static_cast<size_t>(s.column_of("meteor"))][index] = v;
+    out.values[static_cast<size_t>(s.column_of("meteor"))] = v;
   }
   if (s.want_rouge) {
     RougeScore r;
@@ -263,20 +274,68 @@ size_t Scorer::add(const std::string& hyp, const std::string& ref) {
     }
     for (size_t c = 0; c < s.per_example_names.size(); ++c) {
       const auto& name = s.per_example_names[c];
-      if (name == "rougeL") s.columns[c][index] = r.fmeasure;
-      if (name == "rougeL_p") s.columns[c][index] = r.precision;
-      if (name == "rougeL_r") s.columns[c][index] = r.recall;
+      if (name == "rougeL") out.values[c] = r.fmeasure;
+      if (name == "rougeL_p") out.values[c] = r.precision;
+      if (name == "rougeL_r") out.values[c] = r.recall;
     }
   }
-  if (s.want_distinct) s.distinct->add(s.o.protocol == Protocol::psy_insight ? hyp_distinct : hyp_main);
+  if (s.want_distinct && s.o.protocol != Protocol::psy_insight) out.distinct_tokens = std::move(hyp_main);
+  return out;
+}
 
-  if (s.external) {
-    if (s.pending_hyps.empty()) s.pending_first = index;
-    s.pending_hyps.push_back(hyp);
-    s.pending_refs.push_back(ref);
-    if (s.pending_hyps.size() >= s.external->batch_size) s.flush_external();
+}  // namespace
+
+void Scorer::State::commit(PairOutcome&& p, const std::string& hyp, const std::string& ref) {
+  const size_t index = n++;
+  if (p.empty_hyp) ++empty_hyp;
+  if (p.empty_ref) ++empty_ref;
+  for (size_t c = 0; c < columns.size(); ++c) columns[c].push_back(p.values[c]);
+  if (want_corpus_bleu) corpus_counts += p.counts;
+  if (want_distinct) distinct->add(p.distinct_tokens);
+  if (external) {
+    if (pending_hyps.empty()) pending_first = index;
+    pending_hyps.push_back(hyp);
+    pending_refs.push_back(ref);
+    if (pending_hyps.size() >= external->batch_size) flush_external();
   }
-  return index;
+}
+
+size_t Scorer::add(const std::string& hyp, const std::string& ref) {
+  auto& s = *s_;
+  if (s.finished) throw Error("Scorer::add after finish()", kExitFailure);
+  s.commit(compute_pair(s, hyp, ref), hyp, ref);
+  return s.n - 1;
+}
+
+void Scorer::add_batch(const std::vector<std::string>& hyps, const std::vector<std::string>& refs, int threads) {
+  auto& s = *s_;
+  if (s.finished) throw Error("Scorer::add_batch after finish()", kExitFailure);
+  if (hyps.size() != refs.size())
+    throw Error("Scorer::add_batch: " + expected_found(std::to_string(hyps.size()) + " references",
+                                                       std::to_string(refs.size())),
+                kExitFailure);
+  const size_t n = hyps.size();
+  std::vector<PairOutcome> outcomes(n);
+  const size_t workers = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(std::max(1, threads)), n));
+  if (workers == 1) {
+    for (size_t i = 0; i < n; ++i) outcomes[i] = compute_pair(s, hyps[i], refs[i]);
+  } else {
+    std::vector<std::thread> pool;
+    std::vector<std::exception_ptr> errors(workers);
+    for (size_t w = 0; w < workers; ++w) {
+      pool.emplace_back([&, w] {
+        try {
+          for (size_t i = w; i < n; i += workers) outcomes[i] = compute_pair(s, hyps[i], refs[i]);
+        } catch (...) {
+          errors[w] = std::current_exception();
+        }
+      });
+    }
+    for (auto& t : pool) t.join();
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+  }
+  for (size_t i = 0; i < n; ++i) s.commit(std::move(outcomes[i]), hyps[i], refs[i]);
 }
 
 std::string Scorer::signature(const std::string& m) const {

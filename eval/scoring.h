@@ -110,6 +110,11 @@ class Scorer {
   // Scores one pair; returns its index.
   size_t add(const std::string& hypothesis, const std::string& reference);
 
+  // Scores a batch of pairs on `threads` threads (the per-pair metrics run in parallel; corpus
+  // counts are merged in input order, so the result equals add() called pair by pair).
+  void add_batch(const std::vector<std::string>& hypotheses, const std::vector<std::string>& references,
+                 int threads);
+
   // Corpus values, signatures and bootstrap intervals. Call once, after the last add().
   ScoringResult finish();
 
@@ -117,8 +122,9 @@ class Scorer {
   // The signature of one metric under these options (sacrebleu style, '|'-separated key:value).
   std::string signature(const std::string& metric) const;
 
+ struct State;  // (public only so that file-local helpers in scoring.cpp can read it)
+
  private:
-  struct State;
   std::unique_ptr<State> s_;
 };
 

@@ -194,15 +194,25 @@ struct Scored {
 };
 
 Scored score_file(const std::string& pred, const RefTable* refs, const eval::ScoringOptions& opts,
-                  const eval::ScoringResources& res, bool keep_ids) {
+                  const eval::ScoringResources& res, bool keep_ids, int threads) {
   eval::Scorer scorer(opts, res);
   // HOOK(bertscore): when eval/bertscore provides a batch scorer, install it here with
   // scorer.set_external(...) for the bertscore_p/r/f metrics.
   Scored out;
+  // Pairs are scored in batches (on `threads` threads); only one batch of texts is held at a time.
+  std::vector<std::string> hyps, refs_batch;
+  const size_t batch = 256;
   out.stats = stream_pairs(pred, refs, [&](Pair&& p) {
-    scorer.add(p.hyp, p.ref);
+    hyps.push_back(std::move(p.hyp));
+    refs_batch.push_back(std::move(p.ref));
     if (keep_ids) out.ids.push_back(std::move(p.id));
+    if (hyps.size() >= batch) {
+      scorer.add_batch(hyps, refs_batch, threads);
+      hyps.clear();
+      refs_batch.clear();
+    }
   });
+  scorer.add_batch(hyps, refs_batch, threads);
   out.result = scorer.finish();
   if (out.stats.unpaired_refs)
     std::cerr << "psy score: warning: " << out.stats.unpaired_refs << " reference" << (out.stats.unpaired_refs == 1 ? "" : "s")
@@ -292,6 +302,7 @@ int cmd_score(const Args& args) {
       .option("bootstrap", "N", "bootstrap resamples for CIs and --compare (0: none)", "1000")
       .option("smoothing", "M", "sentence BLEU smoothing: none, method1 ... method4", "method1")
       .option("vocab-size", "V", "vocabulary size for EAD (Mistral's: 32000)", "32000")
+      .option("threads", "N", "threads scoring pairs in parallel (results do not depend on it)", "2")
       .flag("rouge-stem", "standard/en: ROUGE-L with rouge_score's Porter stemmer")
       .option("jieba-dir", "DIR", "jieba data (dict.txt, finalseg/prob_*.py); default $PSY_JIEBA_DIR or "
                                   "/usr/lib/python3/dist-packages/jieba")
@@ -312,6 +323,8 @@ int cmd_score(const Args& args) {
   if (seed < 0) throw Error("psy score: --seed " + expected_found("a non-negative integer", std::to_string(seed)));
   if (resamples < 0 || resamples > 1000000)
     throw Error("psy score: --bootstrap " + expected_found("0 to 1000000", std::to_string(resamples)));
+  const long threads = a.get_long("threads");
+  if (threads < 1 || threads > 256) throw Error("psy score: --threads " + expected_found("1 to 256", std::to_string(threads)));
   if (vocab < 1) throw Error("psy score: --vocab-size " + expected_found("a positive integer", std::to_string(vocab)));
   opts.seed = static_cast<uint64_t>(seed);
   opts.bootstrap_resamples = static_cast<int>(resamples);
@@ -342,13 +355,13 @@ int cmd_score(const Args& args) {
 
   if (!comparing) {
     const bool keep_ids = a.given("per-example");
-    Scored s = score_file(a.get("pred"), ref_ptr, opts, resources, keep_ids);
+    Scored s = score_file(a.get("pred"), ref_ptr, opts, resources, keep_ids, static_cast<int>(threads));
     fill_result_json(report, s, a.get("pred"));
     print_table(std::cout, s);
     if (keep_ids) write_per_example(a.get("per-example"), s);
   } else {
-    Scored sa = score_file(compare[0], ref_ptr, opts, resources, true);
-    Scored sb = score_file(compare[1], ref_ptr, opts, resources, true);
+    Scored sa = score_file(compare[0], ref_ptr, opts, resources, true, static_cast<int>(threads));
+    Scored sb = score_file(compare[1], ref_ptr, opts, resources, true, static_cast<int>(threads));
     // Align B to A by id; the id sets must be equal.
     std::unordered_map<std::string, size_t> b_index;
     for (size_t i = 0; i < sb.ids.size(); ++i) b_index.emplace(sb.ids[i], i);
