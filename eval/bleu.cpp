@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <string_view>
+#include <unordered_map>
 
 #include "eval/exact_sum.h"
 #include "libpsy/core/error.h"
@@ -43,55 +44,59 @@ BleuCounts& BleuCounts::operator+=(const BleuCounts& o) {
 
 namespace {
 
-using Key = std::array<uint32_t, kMaxBleuOrder>;
-
 // Token ids shared by the hypothesis and its references (equal strings, equal ids; ids from 1).
 struct PairIds {
   std::vector<uint32_t> hyp;
   std::vector<std::vector<uint32_t>> refs;
+  uint32_t distinct = 0;
 };
 
 PairIds intern(const std::vector<std::vector<std::string>>& refs, const std::vector<std::string>& hyp) {
-  std::vector<std::pair<std::string_view, uint32_t>> all;  // (token, slot)
   size_t total = hyp.size();
   for (const auto& r : refs) total += r.size();
-  all.reserve(total);
-  for (const auto& t : hyp) all.emplace_back(t, 0);
-  for (const auto& r : refs)
-    for (const auto& t : r) all.emplace_back(t, 0);
-  std::vector<uint32_t> order(all.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return all[a].first < all[b].first; });
-  std::vector<uint32_t> id(all.size());
-  uint32_t next = 0;
-  for (size_t k = 0; k < order.size(); ++k) {
-    if (k == 0 || all[order[k]].first != all[order[k - 1]].first) ++next;
-    id[order[k]] = next;
-  }
+  std::unordered_map<std::string_view, uint32_t> ids;
+  ids.reserve(total * 2);
   PairIds out;
-  size_t pos = 0;
-  out.hyp.assign(id.begin(), id.begin() + static_cast<long>(hyp.size()));
-  pos = hyp.size();
+  auto id_of = [&](const std::string& t) {
+    auto [it, fresh] = ids.emplace(t, static_cast<uint32_t>(ids.size() + 1));
+    return it->second;
+  };
+  out.hyp.reserve(hyp.size());
+  for (const auto& t : hyp) out.hyp.push_back(id_of(t));
   for (const auto& r : refs) {
-    out.refs.emplace_back(id.begin() + static_cast<long>(pos), id.begin() + static_cast<long>(pos + r.size()));
-    pos += r.size();
+    out.refs.emplace_back();
+    out.refs.back().reserve(r.size());
+    for (const auto& t : r) out.refs.back().push_back(id_of(t));
   }
+  out.distinct = static_cast<uint32_t>(ids.size());
   return out;
 }
 
+// An n-gram as one sortable key: packed into 64 bits when every id fits in 16 bits (the usual
+// case: fewer than 65536 distinct tokens in a pair), otherwise an array of ids.
+using WideKey = std::array<uint32_t, kMaxBleuOrder>;
+
+inline void make_key(const uint32_t* p, int n, uint64_t& key) {
+  uint64_t k = 0;
+  for (int j = 0; j < n; ++j) k = (k << 16) | p[j];
+  key = k;
+}
+inline void make_key(const uint32_t* p, int n, WideKey& key) {
+  key = WideKey{};
+  for (int j = 0; j < n; ++j) key[static_cast<size_t>(j)] = p[j];
+}
+
 // Sorted n-grams with their counts.
+template <typename Key>
 std::vector<std::pair<Key, int64_t>> count_ngrams(const std::vector<uint32_t>& ids, int n) {
   std::vector<Key> keys;
   if (ids.size() >= static_cast<size_t>(n)) {
-    keys.reserve(ids.size() - static_cast<size_t>(n) + 1);
-    for (size_t i = 0; i + static_cast<size_t>(n) <= ids.size(); ++i) {
-      Key k{};
-      for (int j = 0; j < n; ++j) k[static_cast<size_t>(j)] = ids[i + static_cast<size_t>(j)];
-      keys.push_back(k);
-    }
+    keys.resize(ids.size() - static_cast<size_t>(n) + 1);
+    for (size_t i = 0; i < keys.size(); ++i) make_key(ids.data() + i, n, keys[i]);
   }
   std::sort(keys.begin(), keys.end());
   std::vector<std::pair<Key, int64_t>> out;
+  out.reserve(keys.size());
   for (const auto& k : keys) {
     if (!out.empty() && out.back().first == k) {
       ++out.back().second;
@@ -102,20 +107,13 @@ std::vector<std::pair<Key, int64_t>> count_ngrams(const std::vector<uint32_t>& i
   return out;
 }
 
-}  // namespace
-
-BleuCounts bleu_counts(const std::vector<std::vector<std::string>>& references, const std::vector<std::string>& hypothesis,
-                       int max_order) {
-  if (max_order < 1 || max_order > kMaxBleuOrder)
-    throw Error("BLEU order " + expected_found("1 to 4", std::to_string(max_order)));
-  BleuCounts c;
-  c.max_order = max_order;
-  const PairIds ids = intern(references, hypothesis);
+template <typename Key>
+void clipped_counts(const PairIds& ids, int max_order, BleuCounts& c) {
   for (int n = 1; n <= max_order; ++n) {
-    const auto hyp = count_ngrams(ids.hyp, n);
+    const auto hyp = count_ngrams<Key>(ids.hyp, n);
     std::vector<int64_t> max_ref(hyp.size(), 0);
     for (const auto& r : ids.refs) {
-      const auto ref = count_ngrams(r, n);
+      const auto ref = count_ngrams<Key>(r, n);
       size_t j = 0;
       for (size_t i = 0; i < hyp.size(); ++i) {
         while (j < ref.size() && ref[j].first < hyp[i].first) ++j;
@@ -129,6 +127,22 @@ BleuCounts bleu_counts(const std::vector<std::vector<std::string>>& references, 
     }
     c.numerator[static_cast<size_t>(n - 1)] = num;
     c.denominator[static_cast<size_t>(n - 1)] = std::max<int64_t>(1, total);
+  }
+}
+
+}  // namespace
+
+BleuCounts bleu_counts(const std::vector<std::vector<std::string>>& references, const std::vector<std::string>& hypothesis,
+                       int max_order) {
+  if (max_order < 1 || max_order > kMaxBleuOrder)
+    throw Error("BLEU order " + expected_found("1 to 4", std::to_string(max_order)));
+  BleuCounts c;
+  c.max_order = max_order;
+  const PairIds ids = intern(references, hypothesis);
+  if (ids.distinct < 0xFFFF) {
+    clipped_counts<uint64_t>(ids, max_order, c);
+  } else {
+    clipped_counts<WideKey>(ids, max_order, c);
   }
   c.hyp_len = static_cast<int64_t>(hypothesis.size());
   // closest_ref_length: min by (|r - h|, r).
