@@ -1,0 +1,61 @@
+#include "eval/bertscore/bertscore_metric.h"
+
+#include <limits>
+
+#include "libpsy/core/error.h"
+#include "libpsy/core/text_file.h"
+
+namespace psy::eval {
+
+namespace {
+
+std::string folder_name(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+std::string bertscore_signature(const std::string& metric, const BertScoreOptions& o) {
+  return metric + "|model:" + folder_name(o.model_dir) + "|L:" + std::to_string(o.num_layers) + "|idf:" + (o.idf ? "yes" : "no") +
+         "|rescaled:" + (o.baseline_path.empty() ? "no" : "yes(" + folder_name(o.baseline_path) + ")") + "|dtype:" + o.dtype +
+         "|tok:slow|impl:bert_score0.3.13|agg:mean|psy:" + psy_version();
+}
+
+ExternalPairMetric make_bertscore_metric(std::shared_ptr<BertScorer> scorer, const std::vector<std::string>& metrics) {
+  ExternalPairMetric m;
+  std::vector<int> columns;  // 0 = P, 1 = R, 2 = F
+  for (const auto& name : metrics) {
+    const int col = name == "bertscore_p" ? 0 : name == "bertscore_r" ? 1 : name == "bertscore_f" ? 2 : -1;
+    if (col < 0) continue;
+    m.names.push_back(name);
+    m.signatures[name] = bertscore_signature(name, scorer->options());
+    columns.push_back(col);
+  }
+  m.batch_size = scorer->options().idf ? std::numeric_limits<size_t>::max() : 1024;
+  m.score_batch = [scorer, columns](const std::vector<std::string>& hyps, const std::vector<std::string>& refs) {
+    const BertScores s = scorer->score(hyps, refs);
+    std::vector<std::vector<double>> rows(hyps.size());
+    for (size_t i = 0; i < hyps.size(); ++i) {
+      for (int c : columns) rows[i].push_back(c == 0 ? s.precision[i] : c == 1 ? s.recall[i] : s.f1[i]);
+    }
+    return rows;
+  };
+  return m;
+}
+
+std::string resolve_bertscore_model(const std::string& model_dir, const std::string& lang) {
+  if (!model_dir.empty()) {
+    if (!path_exists(model_dir + "/config.json"))
+      throw Error(ErrorLocation{model_dir, 0, 0, "", "", ""},
+                  "--bertscore-model: not a Hugging Face model folder (config.json, *.safetensors and tokenizer files expected)");
+    return model_dir;
+  }
+  const auto d = bertscore_default_for_language(lang);
+  throw Error("BERTScore needs the encoder's folder: pass --bertscore-model DIR (bert_score's default for lang " + lang + " is " +
+              d.model_name + " with --bertscore-layer " + std::to_string(d.num_layers) +
+              "; download it from the Hugging Face hub in safetensors format)");
+}
+
+}  // namespace psy::eval
