@@ -1,0 +1,29 @@
+// Which samples go into which micro-batch, per epoch (no LibTorch).
+//
+// Without grouping: a seeded shuffle cut into micro-batches. With group_by_length (as
+// transformers' LengthGroupedSampler): the shuffled order is cut into mega-batches of
+// 50 micro-batches, each sorted by length (longest first) and cut into micro-batches, so
+// samples of similar length share a batch and padding shrinks; the micro-batch holding the
+// longest sample goes first (an out-of-memory error shows at once). Every order comes from
+// psy::Rng(seed, epoch), so a resumed run sees exactly the same batches.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace psy {
+
+using MicroBatch = std::vector<size_t>;  // indices into the sample list
+
+std::vector<MicroBatch> plan_epoch(const std::vector<size_t>& lengths, size_t micro_batch, bool group_by_length,
+                                   uint64_t seed, long epoch);
+
+// Packing: greedy first-fit of the (seeded, shuffled) samples into bins of at most
+// `max_len` tokens. Each bin is a list of sample indices to concatenate. A sample longer
+// than max_len gets a bin of its own.
+std::vector<MicroBatch> plan_packs(const std::vector<size_t>& lengths, size_t max_len, uint64_t seed);
+
+// Tokens a micro-batch occupies once right-padded to its longest member.
+size_t padded_tokens(const std::vector<size_t>& lengths, const MicroBatch& batch);
+
+}  // namespace psy
