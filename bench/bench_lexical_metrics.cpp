@@ -37,6 +37,14 @@ long env_long(const char* name, long def) {
 
 bool exists(const std::string& p) { return std::ifstream(p).good(); }
 
+// CPU time of this process (user + system): less sensitive than wall time to a busy machine.
+double cpu_seconds() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
 double median(std::vector<double> v) {
   if (v.empty()) return 0.0;
   std::sort(v.begin(), v.end());
@@ -142,7 +150,7 @@ int main() {
     par_secs.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
   }
 
-  std::vector<double> secs, load_secs;
+  std::vector<double> secs, cpu_secs, load_secs;
   psy::eval::ScoringResult last;
   for (int r = 0; r < runs; ++r) {
     // A fresh WordNet per run, so that METEOR's synonym cache starts cold every time.
@@ -151,10 +159,12 @@ int main() {
     res.wordnet = std::make_shared<const psy::eval::WordNet>(psy::eval::WordNet::load());
     load_secs.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     t0 = Clock::now();
+    const double c0 = cpu_seconds();
     psy::eval::Scorer scorer(opts, res);
     for (const auto& [h, ref] : pairs) scorer.add(h, ref);
     last = scorer.finish();
     secs.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    cpu_secs.push_back(cpu_seconds() - c0);
   }
   // CIs cost: the same with 1000 bootstrap resamples (once).
   double boot_s = 0;
@@ -174,7 +184,8 @@ int main() {
   const double cpp = median(secs);
   std::cout << "psy (C++, 1 thread): median " << cpp << " s over " << runs << " runs (";
   for (size_t i = 0; i < secs.size(); ++i) std::cout << (i ? ", " : "") << secs[i];
-  std::cout << "); " << static_cast<double>(pairs.size()) / cpp << " pairs/s; WordNet load median "
+  std::cout << "); CPU median " << median(cpu_secs) << " s; " << static_cast<double>(pairs.size()) / cpp
+            << " pairs/s; WordNet load median "
             << median(load_secs) << " s; with 1000-resample CIs " << boot_s << " s; peak RSS "
             << ru.ru_maxrss / 1024 << " MiB\n";
   const double par = median(par_secs);
@@ -212,6 +223,8 @@ int main() {
       if (!v.value || !j["values"].contains(v.name) || j["values"][v.name].is_null()) continue;
       worst = std::max(worst, std::abs(*v.value - j["values"][v.name].get<double>()));
     }
+    const double py_cpu = median(j["cpu_seconds"].get<std::vector<double>>());
+    std::cout << "NLTK CPU median " << py_cpu << " s; CPU-time ratio (1 thread): " << py_cpu / median(cpu_secs) << "x\n";
     std::cout << "largest difference of a corpus value psy vs Python: " << worst << "\n";
     std::cout << "speed-up (median Python / median psy): " << py / cpp << "x on 1 thread, " << py / par << "x on "
               << threads << " threads\n";
