@@ -126,3 +126,16 @@ TEST_CASE("psy score --compare runs a paired bootstrap test", "[eval][cli]") {
   CHECK(again.out == r.out);
   CHECK(run_psy("score --compare " + fixture("system_a.jsonl") + " " + fixture("pairs_en.jsonl")).exit_code == 2);
 }
+
+TEST_CASE("psy score gives the same numbers on 1 and several threads", "[eval][cli]") {
+  psy::test::TempDir tmp;
+  const std::string args = "score --pred " + fixture("pairs_en.jsonl") +
+                           " --metrics bleu1,bleu4,meteor,rougeL,distinct2,corpus_bleu4 --per-example ";
+  const auto one = run_psy(args + tmp.file("a.jsonl") + " --threads 1");
+  const auto four = run_psy(args + tmp.file("b.jsonl") + " --threads 4");
+  REQUIRE(one.exit_code == 0);
+  REQUIRE(four.exit_code == 0);
+  CHECK(one.out == four.out);
+  CHECK(psy::test::read_file(tmp.file("a.jsonl")) == psy::test::read_file(tmp.file("b.jsonl")));
+  CHECK(run_psy(args + tmp.file("c.jsonl") + " --threads 0").exit_code == 2);
+}

@@ -81,3 +81,16 @@ TEST_CASE("md5 matches the RFC 1321 test vectors", "[eval]") {
   CHECK(md5_hex("abc") == "900150983cd24fb0d6963f7d28e17f72");
   CHECK(md5_hex(std::string(1000, 'a')) == "cabe45dcc9ae5b66ba86600cca6b8ba8");
 }
+
+TEST_CASE("rouge tokenizer: the two non-ASCII letters Python lower-cases to ASCII", "[eval][tokens]") {
+  // U+212A KELVIN SIGN -> "k"; U+0130 -> "i" + combining dot (which then splits the word).
+  CHECK(rouge_tokenize("\xE2\x84\xAA" "ey") == Tokens{"key"});
+  CHECK(rouge_tokenize("a\xC4\xB0" "b") == Tokens{"ai", "b"});
+}
+
+TEST_CASE("13a tokenizer: entities, <skipped>, hyphenated line breaks", "[eval][tokens]") {
+  CHECK(tokenize_13a("a &amp; b &lt;c&gt;") == Tokens{"a", "&", "b", "<", "c", ">"});
+  CHECK(tokenize_13a("x<skipped>y") == Tokens{"xy"});
+  CHECK(tokenize_13a("well-\nbeing") == Tokens{"wellbeing"});
+  CHECK(tokenize_13a("3,000.50 and 1-2") == Tokens{"3,000.50", "and", "1", "-", "2"});
+}
