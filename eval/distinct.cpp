@@ -15,11 +15,7 @@ DistinctCounter::DistinctCounter(int max_n, bool left_pad) : max_n_(max_n), left
 }
 
 uint32_t DistinctCounter::id_of(const std::string& token) {
-  auto it = vocab_.find(token);
-  if (it != vocab_.end()) return it->second;
-  const auto id = static_cast<uint32_t>(vocab_.size() + 1);
-  vocab_.emplace(token, id);
-  return id;
+  return vocab_.try_emplace(token, static_cast<uint32_t>(vocab_.size() + 1)).first->second;
 }
 
 void DistinctCounter::add(const std::vector<std::string>& tokens) {

@@ -2,12 +2,7 @@
 
 #include "libpsy/core/utf8.h"
 
-#if __has_include("eval/porter_stemmer.h")
 #include "eval/porter_stemmer.h"
-#define PSY_EVAL_HAVE_PORTER 1
-#else
-#include "libpsy/core/error.h"
-#endif
 
 namespace psy::eval {
 
@@ -137,14 +132,8 @@ Tokens rouge_tokenize(std::string_view text, const Stemmer* stemmer) {
 }
 
 Tokens rouge_tokenize_stemmed(std::string_view text) {
-#ifdef PSY_EVAL_HAVE_PORTER
   const Stemmer stem = [](const std::string& w) { return porter_stem(w); };
   return rouge_tokenize(text, &stem);
-#else
-  (void)text;
-  throw Error("ROUGE-L with stemming needs the Porter stemmer (eval/porter_stemmer.h), which this build lacks",
-              kExitFailure);
-#endif
 }
 
 namespace {
