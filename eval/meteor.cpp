@@ -15,11 +15,18 @@ constexpr long kUnmatched = -1;
 
 // The words of one side and which of them are still unmatched.
 struct Side {
-  std::vector<std::string> words;  // lower-cased tokens, then (from the stem stage on) stems
+  std::vector<std::string_view> words;  // lower-cased tokens, then (from the stem stage on) stems
+  std::vector<std::string> stems;       // storage for the stems
   std::vector<char> alive;
   size_t alive_count = 0;
 
-  explicit Side(std::vector<std::string> w) : words(std::move(w)), alive(words.size(), 1), alive_count(words.size()) {}
+  explicit Side(const std::vector<std::string>& lower)
+      : words(lower.begin(), lower.end()), alive(lower.size(), 1), alive_count(lower.size()) {}
+
+  void match(size_t i) {
+    alive[i] = 0;
+    --alive_count;
+  }
 };
 
 std::vector<std::string> lowered(const std::vector<std::string>& tokens) {
@@ -30,15 +37,29 @@ std::vector<std::string> lowered(const std::vector<std::string>& tokens) {
 }
 
 // NLTK's _match_enums on the alive words: hypothesis words from last to first, each paired with
-// the last alive equal reference word. The last alive equal word is the top of a per-word stack
-// of reference positions, which makes the stage linear instead of quadratic.
+// the last alive equal reference word. Small inputs scan directly; larger ones keep, per word, a
+// stack of alive reference positions whose top is the last one, so the stage stays linear.
 size_t match_equal(Side& hyp, Side& ref, std::vector<long>& ref_of_hyp) {
   if (hyp.alive_count == 0 || ref.alive_count == 0) return 0;
+  size_t count = 0;
+  if (hyp.alive_count * ref.alive_count <= 2048) {
+    for (size_t i = hyp.words.size(); i-- > 0;) {
+      if (!hyp.alive[i]) continue;
+      for (size_t j = ref.words.size(); j-- > 0;) {
+        if (!ref.alive[j] || ref.words[j] != hyp.words[i]) continue;
+        ref_of_hyp[i] = static_cast<long>(j);
+        hyp.match(i);
+        ref.match(j);
+        ++count;
+        break;
+      }
+    }
+    return count;
+  }
   std::unordered_map<std::string_view, std::vector<size_t>> positions;
   positions.reserve(ref.alive_count * 2);
   for (size_t j = 0; j < ref.words.size(); ++j)
     if (ref.alive[j]) positions[ref.words[j]].push_back(j);
-  size_t count = 0;
   for (size_t i = hyp.words.size(); i-- > 0;) {
     if (!hyp.alive[i]) continue;
     auto it = positions.find(hyp.words[i]);
@@ -46,34 +67,37 @@ size_t match_equal(Side& hyp, Side& ref, std::vector<long>& ref_of_hyp) {
     const size_t j = it->second.back();
     it->second.pop_back();
     ref_of_hyp[i] = static_cast<long>(j);
-    hyp.alive[i] = 0;
-    ref.alive[j] = 0;
-    --hyp.alive_count;
-    --ref.alive_count;
+    hyp.match(i);
+    ref.match(j);
     ++count;
   }
   return count;
 }
 
 void stem_alive(Side& side) {
-  for (size_t i = 0; i < side.words.size(); ++i)
-    if (side.alive[i]) side.words[i] = porter_stem(side.words[i]);
+  side.stems.resize(side.words.size());
+  for (size_t i = 0; i < side.words.size(); ++i) {
+    if (!side.alive[i]) continue;
+    side.stems[i] = porter_stem(std::string(side.words[i]));
+    side.words[i] = side.stems[i];
+  }
 }
 
 // NLTK's _enum_wordnetsyn_match on the alive stems.
 size_t match_synonyms(Side& hyp, Side& ref, const WordNet& wn, std::vector<long>& ref_of_hyp) {
+  std::vector<uint64_t> ref_hash(ref.words.size(), 0);
+  for (size_t j = 0; j < ref.words.size(); ++j)
+    if (ref.alive[j]) ref_hash[j] = SynonymSet::hash(ref.words[j]);
   size_t count = 0;
   for (size_t i = hyp.words.size(); i-- > 0;) {
     if (ref.alive_count == 0) break;  // nothing left to match; the look-ups have no other effect
     if (!hyp.alive[i]) continue;
-    const auto synonyms = wn.meteor_synonyms(hyp.words[i]);
+    const auto synonyms = wn.meteor_synonyms(std::string(hyp.words[i]));
     for (size_t j = ref.words.size(); j-- > 0;) {
-      if (!ref.alive[j] || !std::binary_search(synonyms->begin(), synonyms->end(), ref.words[j])) continue;
+      if (!ref.alive[j] || !synonyms->contains(ref_hash[j], ref.words[j])) continue;
       ref_of_hyp[i] = static_cast<long>(j);
-      hyp.alive[i] = 0;
-      ref.alive[j] = 0;
-      --hyp.alive_count;
-      --ref.alive_count;
+      hyp.match(i);
+      ref.match(j);
       ++count;
       break;
     }

@@ -75,28 +75,32 @@ void append_lower(std::string& out, const std::vector<char32_t>& cps, size_t i) 
 }
 
 // ---------------------------------------------------------------------------------------------
-// The stemmer, on code points.
+// The stemmer. It works in place on a string of characters: std::string for ASCII words (the
+// common case: no decoding, short-string storage) and std::u32string (code points) otherwise,
+// so that lengths and positions are those Python sees.
 
-using Word = std::u32string;
-using View = std::u32string_view;
-
-bool is_vowel_letter(char32_t c) { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u'; }
+template <class Ch>
+bool is_vowel_letter(Ch c) {
+  return c == Ch('a') || c == Ch('e') || c == Ch('i') || c == Ch('o') || c == Ch('u');
+}
 
 // Porter's consonant: not a, e, i, o, u, and not a 'y' that follows a consonant.
-bool is_consonant(View w, size_t i) {
+template <class Ch>
+bool is_consonant(std::basic_string_view<Ch> w, size_t i) {
   // Walk back over a run of 'y's: y at 0 is a consonant, and each y flips its predecessor.
   bool flip = false;
   while (true) {
-    const char32_t c = w[i];
-    if (is_vowel_letter(c)) return flip;  // vowel: false (flipped for each y after it)
-    if (c != 'y' || i == 0) return !flip;
+    const Ch c = w[i];
+    if (is_vowel_letter(c)) return flip;
+    if (c != Ch('y') || i == 0) return !flip;
     flip = !flip;
     --i;
   }
 }
 
 // m: the number of vowel-consonant transitions in the c/v pattern of the stem.
-int measure(View w) {
+template <class Ch>
+int measure(std::basic_string_view<Ch> w) {
   int m = 0;
   bool prev_vowel = false;
   for (size_t i = 0; i < w.size(); ++i) {
@@ -107,183 +111,209 @@ int measure(View w) {
   return m;
 }
 
-bool has_vowel(View w) {
+template <class Ch>
+bool has_vowel(std::basic_string_view<Ch> w) {
   for (size_t i = 0; i < w.size(); ++i)
     if (!is_consonant(w, i)) return true;
   return false;
 }
 
-bool ends_double_consonant(View w) {
+template <class Ch>
+bool ends_double_consonant(std::basic_string_view<Ch> w) {
   const size_t n = w.size();
   return n >= 2 && w[n - 1] == w[n - 2] && is_consonant(w, n - 1);
 }
 
 // *o: the stem ends consonant-vowel-consonant and the last is not w, x, y; NLTK also accepts a
 // two-letter vowel-consonant stem.
-bool ends_cvc(View w) {
+template <class Ch>
+bool ends_cvc(std::basic_string_view<Ch> w) {
   const size_t n = w.size();
   if (n >= 3 && is_consonant(w, n - 3) && !is_consonant(w, n - 2) && is_consonant(w, n - 1) &&
-      w[n - 1] != 'w' && w[n - 1] != 'x' && w[n - 1] != 'y')
+      w[n - 1] != Ch('w') && w[n - 1] != Ch('x') && w[n - 1] != Ch('y'))
     return true;
   return n == 2 && !is_consonant(w, 0) && is_consonant(w, 1);
 }
 
-bool ends_with(View w, View suffix) {
-  return w.size() >= suffix.size() && w.substr(w.size() - suffix.size()) == suffix;
+template <class Ch>
+bool ends_with(std::basic_string_view<Ch> w, std::string_view suffix) {
+  if (w.size() < suffix.size()) return false;
+  const size_t start = w.size() - suffix.size();
+  for (size_t i = 0; i < suffix.size(); ++i)
+    if (w[start + i] != static_cast<Ch>(static_cast<unsigned char>(suffix[i]))) return false;
+  return true;
 }
 
-enum class Cond { none, m_gt0, m_gt1, m_gt0_keep_l, m_gt1_and_s_or_t, not_lsz, m_eq1_and_cvc, ll_m_gt1 };
+template <class Str>
+void replace_suffix(Str& w, size_t suffix_len, std::string_view replacement) {
+  w.resize(w.size() - suffix_len);
+  for (char c : replacement) w.push_back(static_cast<typename Str::value_type>(static_cast<unsigned char>(c)));
+}
+
+enum class Cond { none, m_gt0, m_gt1, m_gt0_keep_l, m_gt1_and_s_or_t, ll_m_gt1 };
 
 struct Rule {
-  View suffix;
-  View replacement;
+  std::string_view suffix;
+  std::string_view replacement;
   Cond cond;
 };
 
-bool holds(Cond cond, View stem, View word) {
+template <class Ch>
+bool holds(Cond cond, std::basic_string_view<Ch> stem, std::basic_string_view<Ch> word) {
   switch (cond) {
     case Cond::none: return true;
     case Cond::m_gt0: return measure(stem) > 0;
     case Cond::m_gt1: return measure(stem) > 1;
     case Cond::m_gt0_keep_l: return measure(word.substr(0, word.size() - 3)) > 0;  // "logi"
     case Cond::m_gt1_and_s_or_t:
-      return measure(stem) > 1 && !stem.empty() && (stem.back() == 's' || stem.back() == 't');
-    case Cond::not_lsz: {
-      const char32_t c = word.back();
-      return c != 'l' && c != 's' && c != 'z';
-    }
-    case Cond::m_eq1_and_cvc: return measure(stem) == 1 && ends_cvc(stem);
+      return measure(stem) > 1 && !stem.empty() && (stem.back() == Ch('s') || stem.back() == Ch('t'));
     case Cond::ll_m_gt1: return measure(word.substr(0, word.size() - 1)) > 1;
   }
   return false;
 }
 
 // NLTK's rule-list semantics: the first rule whose suffix matches decides; if its condition
-// fails the word is returned unchanged. The pseudo-suffix "*d" matches a double consonant
-// (and, as in NLTK, a word literally ending in "*d").
-Word apply_rules(const Word& word, const Rule* rules, size_t count) {
+// fails the word stays unchanged.
+template <class Str>
+void apply_rules(Str& word, const Rule* rules, size_t count) {
+  using View = std::basic_string_view<typename Str::value_type>;
+  const View w(word);
   for (size_t r = 0; r < count; ++r) {
     const Rule& rule = rules[r];
-    if (rule.suffix == U"*d" && ends_double_consonant(word)) {
-      View stem = View(word).substr(0, word.size() - 2);
-      if (!holds(rule.cond, stem, word)) return word;
-      return Word(stem) + Word(rule.replacement);
-    }
-    if (ends_with(word, rule.suffix)) {
-      View stem = View(word).substr(0, word.size() - rule.suffix.size());
-      if (!holds(rule.cond, stem, word)) return word;
-      return Word(stem) + Word(rule.replacement);
-    }
+    if (!ends_with(w, rule.suffix)) continue;
+    const size_t cut = rule.suffix.size();
+    if (holds(rule.cond, w.substr(0, w.size() - cut), w)) replace_suffix(word, cut, rule.replacement);
+    return;
   }
-  return word;
 }
 
-Word replace_suffix(const Word& w, size_t suffix_len, View replacement) {
-  return w.substr(0, w.size() - suffix_len) + Word(replacement);
-}
-
-Word step1a(const Word& w) {
-  if (w.size() == 4 && ends_with(w, U"ies")) return replace_suffix(w, 3, U"ie");
+template <class Str>
+void step1a(Str& w) {
+  using View = std::basic_string_view<typename Str::value_type>;
+  if (w.size() == 4 && ends_with(View(w), "ies")) return replace_suffix(w, 3, "ie");
   static const Rule rules[] = {
-      {U"sses", U"ss", Cond::none},
-      {U"ies", U"i", Cond::none},
-      {U"ss", U"ss", Cond::none},
-      {U"s", U"", Cond::none},
+      {"sses", "ss", Cond::none},
+      {"ies", "i", Cond::none},
+      {"ss", "ss", Cond::none},
+      {"s", "", Cond::none},
   };
-  return apply_rules(w, rules, 4);
+  apply_rules(w, rules, 4);
 }
 
-Word step1b(const Word& w) {
-  if (ends_with(w, U"ied")) return replace_suffix(w, 3, w.size() == 4 ? U"ie" : U"i");
-  if (ends_with(w, U"eed")) {
-    View stem = View(w).substr(0, w.size() - 3);
-    return measure(stem) > 0 ? Word(stem) + U"ee" : w;
+template <class Str>
+void step1b(Str& w) {
+  using Ch = typename Str::value_type;
+  using View = std::basic_string_view<Ch>;
+  if (ends_with(View(w), "ied")) return replace_suffix(w, 3, w.size() == 4 ? "ie" : "i");
+  if (ends_with(View(w), "eed")) {
+    if (measure(View(w).substr(0, w.size() - 3)) > 0) replace_suffix(w, 3, "ee");
+    return;
   }
-  Word inter;
-  bool found = false;
-  for (View suffix : {View(U"ed"), View(U"ing")}) {
-    if (ends_with(w, suffix)) {
-      View stem = View(w).substr(0, w.size() - suffix.size());
-      if (has_vowel(stem)) {
-        inter = Word(stem);
-        found = true;
-        break;
-      }
+  size_t cut = 0;
+  for (std::string_view suffix : {std::string_view("ed"), std::string_view("ing")}) {
+    if (ends_with(View(w), suffix) && has_vowel(View(w).substr(0, w.size() - suffix.size()))) {
+      cut = suffix.size();
+      break;
     }
   }
-  if (!found) return w;
-  const char32_t last[2] = {inter.back(), 0};
-  const Rule rules[] = {
-      {U"at", U"ate", Cond::none},
-      {U"bl", U"ble", Cond::none},
-      {U"iz", U"ize", Cond::none},
-      {U"*d", View(last, 1), Cond::not_lsz},
-      {U"", U"e", Cond::m_eq1_and_cvc},
-  };
-  return apply_rules(inter, rules, 5);
-}
-
-Word step1c(const Word& w) {
-  if (ends_with(w, U"y")) {
-    View stem = View(w).substr(0, w.size() - 1);
-    if (stem.size() > 1 && is_consonant(stem, stem.size() - 1)) return Word(stem) + U"i";
+  if (cut == 0) return;
+  w.resize(w.size() - cut);  // the intermediate stem
+  // NLTK's follow-up rule list, first match decides: at -> ate, bl -> ble, iz -> ize;
+  // "*d" (a double consonant) -> one letter unless it is l, s or z (a word literally ending in
+  // "*d" also matches "*d" there, and loses the '*'); (m=1 and *o) -> +e.
+  const View v(w);
+  if (ends_with(v, "at") || ends_with(v, "bl") || ends_with(v, "iz")) {
+    w.push_back(Ch('e'));
+  } else if (ends_double_consonant(v)) {
+    const Ch c = w.back();
+    if (c != Ch('l') && c != Ch('s') && c != Ch('z')) w.pop_back();
+  } else if (ends_with(v, "*d")) {
+    w.erase(w.size() - 2, 1);
+  } else if (measure(v) == 1 && ends_cvc(v)) {
+    w.push_back(Ch('e'));
   }
-  return w;
 }
 
-Word step2(const Word& w) {
-  if (ends_with(w, U"alli") && measure(View(w).substr(0, w.size() - 4)) > 0)
-    return step2(replace_suffix(w, 4, U"al"));
-  static const Rule rules[] = {
-      {U"ational", U"ate", Cond::m_gt0}, {U"tional", U"tion", Cond::m_gt0},
-      {U"enci", U"ence", Cond::m_gt0},   {U"anci", U"ance", Cond::m_gt0},
-      {U"izer", U"ize", Cond::m_gt0},    {U"bli", U"ble", Cond::m_gt0},
-      {U"alli", U"al", Cond::m_gt0},     {U"entli", U"ent", Cond::m_gt0},
-      {U"eli", U"e", Cond::m_gt0},       {U"ousli", U"ous", Cond::m_gt0},
-      {U"ization", U"ize", Cond::m_gt0}, {U"ation", U"ate", Cond::m_gt0},
-      {U"ator", U"ate", Cond::m_gt0},    {U"alism", U"al", Cond::m_gt0},
-      {U"iveness", U"ive", Cond::m_gt0}, {U"fulness", U"ful", Cond::m_gt0},
-      {U"ousness", U"ous", Cond::m_gt0}, {U"aliti", U"al", Cond::m_gt0},
-      {U"iviti", U"ive", Cond::m_gt0},   {U"biliti", U"ble", Cond::m_gt0},
-      {U"fulli", U"ful", Cond::m_gt0},   {U"logi", U"log", Cond::m_gt0_keep_l},
-  };
-  return apply_rules(w, rules, sizeof(rules) / sizeof(rules[0]));
+template <class Str>
+void step1c(Str& w) {
+  using View = std::basic_string_view<typename Str::value_type>;
+  if (!ends_with(View(w), "y")) return;
+  const View stem = View(w).substr(0, w.size() - 1);
+  if (stem.size() > 1 && is_consonant(stem, stem.size() - 1)) replace_suffix(w, 1, "i");
 }
 
-Word step3(const Word& w) {
-  static const Rule rules[] = {
-      {U"icate", U"ic", Cond::m_gt0}, {U"ative", U"", Cond::m_gt0}, {U"alize", U"al", Cond::m_gt0},
-      {U"iciti", U"ic", Cond::m_gt0}, {U"ical", U"ic", Cond::m_gt0}, {U"ful", U"", Cond::m_gt0},
-      {U"ness", U"", Cond::m_gt0},
-  };
-  return apply_rules(w, rules, sizeof(rules) / sizeof(rules[0]));
-}
-
-Word step4(const Word& w) {
-  static const Rule rules[] = {
-      {U"al", U"", Cond::m_gt1},    {U"ance", U"", Cond::m_gt1}, {U"ence", U"", Cond::m_gt1},
-      {U"er", U"", Cond::m_gt1},    {U"ic", U"", Cond::m_gt1},   {U"able", U"", Cond::m_gt1},
-      {U"ible", U"", Cond::m_gt1},  {U"ant", U"", Cond::m_gt1},  {U"ement", U"", Cond::m_gt1},
-      {U"ment", U"", Cond::m_gt1},  {U"ent", U"", Cond::m_gt1},  {U"ion", U"", Cond::m_gt1_and_s_or_t},
-      {U"ou", U"", Cond::m_gt1},    {U"ism", U"", Cond::m_gt1},  {U"ate", U"", Cond::m_gt1},
-      {U"iti", U"", Cond::m_gt1},   {U"ous", U"", Cond::m_gt1},  {U"ive", U"", Cond::m_gt1},
-      {U"ize", U"", Cond::m_gt1},
-  };
-  return apply_rules(w, rules, sizeof(rules) / sizeof(rules[0]));
-}
-
-Word step5a(const Word& w) {
-  if (ends_with(w, U"e")) {
-    View stem = View(w).substr(0, w.size() - 1);
-    const int m = measure(stem);
-    if (m > 1 || (m == 1 && !ends_cvc(stem))) return Word(stem);
+template <class Str>
+void step2(Str& w) {
+  using View = std::basic_string_view<typename Str::value_type>;
+  if (ends_with(View(w), "alli") && measure(View(w).substr(0, w.size() - 4)) > 0) {
+    replace_suffix(w, 4, "al");
+    return step2(w);
   }
-  return w;
+  static const Rule rules[] = {
+      {"ational", "ate", Cond::m_gt0}, {"tional", "tion", Cond::m_gt0},
+      {"enci", "ence", Cond::m_gt0},   {"anci", "ance", Cond::m_gt0},
+      {"izer", "ize", Cond::m_gt0},    {"bli", "ble", Cond::m_gt0},
+      {"alli", "al", Cond::m_gt0},     {"entli", "ent", Cond::m_gt0},
+      {"eli", "e", Cond::m_gt0},       {"ousli", "ous", Cond::m_gt0},
+      {"ization", "ize", Cond::m_gt0}, {"ation", "ate", Cond::m_gt0},
+      {"ator", "ate", Cond::m_gt0},    {"alism", "al", Cond::m_gt0},
+      {"iveness", "ive", Cond::m_gt0}, {"fulness", "ful", Cond::m_gt0},
+      {"ousness", "ous", Cond::m_gt0}, {"aliti", "al", Cond::m_gt0},
+      {"iviti", "ive", Cond::m_gt0},   {"biliti", "ble", Cond::m_gt0},
+      {"fulli", "ful", Cond::m_gt0},   {"logi", "log", Cond::m_gt0_keep_l},
+  };
+  apply_rules(w, rules, sizeof(rules) / sizeof(rules[0]));
 }
 
-Word step5b(const Word& w) {
-  static const Rule rules[] = {{U"ll", U"l", Cond::ll_m_gt1}};
-  return apply_rules(w, rules, 1);
+template <class Str>
+void step3(Str& w) {
+  static const Rule rules[] = {
+      {"icate", "ic", Cond::m_gt0}, {"ative", "", Cond::m_gt0}, {"alize", "al", Cond::m_gt0},
+      {"iciti", "ic", Cond::m_gt0}, {"ical", "ic", Cond::m_gt0}, {"ful", "", Cond::m_gt0},
+      {"ness", "", Cond::m_gt0},
+  };
+  apply_rules(w, rules, sizeof(rules) / sizeof(rules[0]));
+}
+
+template <class Str>
+void step4(Str& w) {
+  static const Rule rules[] = {
+      {"al", "", Cond::m_gt1},   {"ance", "", Cond::m_gt1}, {"ence", "", Cond::m_gt1},
+      {"er", "", Cond::m_gt1},   {"ic", "", Cond::m_gt1},   {"able", "", Cond::m_gt1},
+      {"ible", "", Cond::m_gt1}, {"ant", "", Cond::m_gt1},  {"ement", "", Cond::m_gt1},
+      {"ment", "", Cond::m_gt1}, {"ent", "", Cond::m_gt1},  {"ion", "", Cond::m_gt1_and_s_or_t},
+      {"ou", "", Cond::m_gt1},   {"ism", "", Cond::m_gt1},  {"ate", "", Cond::m_gt1},
+      {"iti", "", Cond::m_gt1},  {"ous", "", Cond::m_gt1},  {"ive", "", Cond::m_gt1},
+      {"ize", "", Cond::m_gt1},
+  };
+  apply_rules(w, rules, sizeof(rules) / sizeof(rules[0]));
+}
+
+template <class Str>
+void step5a(Str& w) {
+  using View = std::basic_string_view<typename Str::value_type>;
+  if (!ends_with(View(w), "e")) return;
+  const View stem = View(w).substr(0, w.size() - 1);
+  const int m = measure(stem);
+  if (m > 1 || (m == 1 && !ends_cvc(stem))) w.pop_back();
+}
+
+template <class Str>
+void step5b(Str& w) {
+  static const Rule rules[] = {{"ll", "l", Cond::ll_m_gt1}};
+  apply_rules(w, rules, 1);
+}
+
+template <class Str>
+void stem_in_place(Str& w) {
+  step1a(w);
+  step1b(w);
+  step1c(w);
+  step2(w);
+  step3(w);
+  step4(w);
+  step5a(w);
+  step5b(w);
 }
 
 // NLTK's table of irregular forms, looked up on the word as given.
@@ -325,20 +355,18 @@ std::string python_lower(std::string_view text) {
 
 std::string porter_stem(const std::string& word, bool to_lowercase) {
   if (const char* irregular = irregular_stem(word)) return irregular;
-  const std::string lowered = to_lowercase ? python_lower(word) : word;
+  std::string lowered = to_lowercase ? python_lower(word) : word;
   if (utf8_length(word) <= 2) return lowered;
 
+  bool ascii = true;
+  for (char c : lowered) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+  if (ascii) {
+    stem_in_place(lowered);
+    return lowered;
+  }
   const std::vector<char32_t> cps = decode_utf8(lowered);
-  Word w(cps.begin(), cps.end());
-  w = step1a(w);
-  w = step1b(w);
-  w = step1c(w);
-  w = step2(w);
-  w = step3(w);
-  w = step4(w);
-  w = step5a(w);
-  w = step5b(w);
-
+  std::u32string w(cps.begin(), cps.end());
+  stem_in_place(w);
   std::string out;
   out.reserve(w.size());
   for (char32_t c : w) append_utf8(out, c);

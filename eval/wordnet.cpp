@@ -94,6 +94,13 @@ class MappedFile {
     return {data_ + pos, end - pos};
   }
 
+  // The first whitespace-delimited token of the line starting at byte `pos`.
+  std::string_view key_at(size_t pos) const {
+    size_t end = pos;
+    while (end < size_ && !is_space(data_[end])) ++end;
+    return {data_ + pos, end - pos};
+  }
+
   long line_number(size_t pos) const {
     return 1 + static_cast<long>(std::count(data_, data_ + std::min(pos, size_), '\n'));
   }
@@ -103,12 +110,6 @@ class MappedFile {
   const char* data_ = nullptr;
   size_t size_ = 0;
 };
-
-std::string_view first_token(std::string_view line) {
-  size_t e = 0;
-  while (e < line.size() && !is_space(line[e])) ++e;
-  return line.substr(0, e);
-}
 
 // Splits on runs of whitespace, like Python's str.split().
 std::vector<std::string_view> split_ws(std::string_view s) {
@@ -157,7 +158,7 @@ struct KeyedLines {
       if (!blank && !header) starts.push_back(static_cast<uint32_t>(pos));
       pos = end + 1;
     }
-    auto key = [&](uint32_t s) { return first_token(file.line_at(s)); };
+    auto key = [&](uint32_t s) { return file.key_at(s); };
     bool sorted = true;
     for (size_t i = 1; i < starts.size() && sorted; ++i) sorted = !(key(starts[i]) < key(starts[i - 1]));
     if (!sorted)
@@ -167,11 +168,11 @@ struct KeyedLines {
   // Start of the last line whose first token equals `k`, or -1.
   long find_last(const MappedFile& file, std::string_view k) const {
     auto it = std::upper_bound(starts.begin(), starts.end(), k, [&](std::string_view q, uint32_t s) {
-      return q < first_token(file.line_at(s));
+      return q < file.key_at(s);
     });
     if (it == starts.begin()) return -1;
     --it;
-    return first_token(file.line_at(*it)) == k ? static_cast<long>(*it) : -1;
+    return file.key_at(*it) == k ? static_cast<long>(*it) : -1;
   }
 };
 
@@ -273,8 +274,9 @@ struct WordNet::Impl {
     return offsets;
   }
 
-  // Reads the synset at `offset` of data.<pos> (NLTK's synset_from_pos_and_offset).
-  WordNetSynset synset_at(WordNetPos pos, uint32_t offset) const {
+  // Parses the synset at `offset` of data.<pos> (NLTK's synset_from_pos_and_offset): its
+  // ss_type and its lemma names (views into the mapped file, syntactic markers removed).
+  char parse_synset(WordNetPos pos, uint32_t offset, std::vector<std::string_view>& names) const {
     const MappedFile& file = data_files[pos_slot(pos)];
     const std::string_view line = file.line_at(offset);
     char expected[16];
@@ -286,19 +288,48 @@ struct WordNet::Impl {
     uint64_t n_lemmas = 0;
     if (t.size() < 4 || t[2].size() != 1 || !parse_uint(t[3], 16, n_lemmas) || t.size() < 4 + 2 * n_lemmas)
       malformed(file, offset, "bad synset header");
+    for (uint64_t k = 0; k < n_lemmas; ++k) names.push_back(strip_marker(t[4 + 2 * k]));
+    return t[2][0];
+  }
+
+  WordNetSynset synset_at(WordNetPos pos, uint32_t offset) const {
+    std::vector<std::string_view> names;
     WordNetSynset s;
-    s.pos = t[2][0];
+    s.pos = parse_synset(pos, offset, names);
     s.offset = offset;
-    s.lemma_names.reserve(n_lemmas);
-    for (uint64_t k = 0; k < n_lemmas; ++k) s.lemma_names.emplace_back(strip_marker(t[4 + 2 * k]));
+    s.lemma_names.assign(names.begin(), names.end());
     return s;
   }
 };
 
 struct WordNet::Cache {
   std::shared_mutex mutex;
-  std::unordered_map<std::string, std::shared_ptr<const std::vector<std::string>>> synonyms;
+  std::unordered_map<std::string, std::shared_ptr<const SynonymSet>> synonyms;
 };
+
+SynonymSet::SynonymSet(std::vector<std::string> names) : names_(std::move(names)) {
+  std::sort(names_.begin(), names_.end());
+  names_.erase(std::unique(names_.begin(), names_.end()), names_.end());
+  by_hash_.reserve(names_.size());
+  for (size_t i = 0; i < names_.size(); ++i) by_hash_.emplace_back(hash(names_[i]), static_cast<uint32_t>(i));
+  std::sort(by_hash_.begin(), by_hash_.end());
+}
+
+uint64_t SynonymSet::hash(std::string_view s) {
+  uint64_t h = 14695981039346656037ull;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+bool SynonymSet::contains(uint64_t hash_of_s, std::string_view s) const {
+  auto it = std::lower_bound(by_hash_.begin(), by_hash_.end(), std::make_pair(hash_of_s, uint32_t{0}));
+  for (; it != by_hash_.end() && it->first == hash_of_s; ++it)
+    if (names_[it->second] == s) return true;
+  return false;
+}
 
 WordNet WordNet::load(const std::string& dir_arg) {
   std::string dir = dir_arg;
@@ -400,34 +431,46 @@ std::vector<std::string> WordNet::morphy(const std::string& form, WordNetPos pos
   return {};
 }
 
-std::vector<WordNetSynset> WordNet::synsets(const std::string& word) const {
+namespace {
+
+// NLTK's synsets(word) order: for each part of speech, each morphy form, each offset in the index.
+template <class Visit>
+void visit_synsets(const WordNet& wn, const WordNet::Impl& impl, const std::string& word, Visit&& visit) {
   const std::string lemma = python_lower(word);
-  std::vector<WordNetSynset> out;
   for (WordNetPos pos : kWordNetPosOrder) {
     const size_t k = pos_slot(pos);
-    for (const std::string& form : morphy(lemma, pos)) {
-      const long line = impl_->index[k].find_last(impl_->index_files[k], form);
+    for (const std::string& form : wn.morphy(lemma, pos)) {
+      const long line = impl.index[k].find_last(impl.index_files[k], form);
       if (line < 0) continue;
-      for (uint32_t offset : impl_->offsets_of(pos, line)) out.push_back(impl_->synset_at(pos, offset));
+      for (uint32_t offset : impl.offsets_of(pos, line)) visit(pos, offset);
     }
   }
+}
+
+}  // namespace
+
+std::vector<WordNetSynset> WordNet::synsets(const std::string& word) const {
+  std::vector<WordNetSynset> out;
+  visit_synsets(*this, *impl_, word, [&](WordNetPos pos, uint32_t offset) { out.push_back(impl_->synset_at(pos, offset)); });
   return out;
 }
 
-std::shared_ptr<const std::vector<std::string>> WordNet::meteor_synonyms(const std::string& word) const {
+std::shared_ptr<const SynonymSet> WordNet::meteor_synonyms(const std::string& word) const {
   {
     std::shared_lock<std::shared_mutex> lock(cache_->mutex);
     auto it = cache_->synonyms.find(word);
     if (it != cache_->synonyms.end()) return it->second;
   }
-  std::vector<std::string> names;
+  std::vector<std::string_view> names;
   names.push_back(word);
-  for (const WordNetSynset& s : synsets(word))
-    for (const std::string& name : s.lemma_names)
-      if (name.find('_') == std::string::npos) names.push_back(name);
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  auto shared = std::make_shared<const std::vector<std::string>>(std::move(names));
+  std::vector<std::string_view> synset_names;
+  visit_synsets(*this, *impl_, word, [&](WordNetPos pos, uint32_t offset) {
+    synset_names.clear();
+    impl_->parse_synset(pos, offset, synset_names);
+    for (std::string_view name : synset_names)
+      if (name.find('_') == std::string_view::npos) names.push_back(name);
+  });
+  auto shared = std::make_shared<const SynonymSet>(std::vector<std::string>(names.begin(), names.end()));
 
   std::unique_lock<std::shared_mutex> lock(cache_->mutex);
   constexpr size_t kMaxCached = 1u << 18;  // bounded: forget everything when full

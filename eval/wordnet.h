@@ -34,6 +34,22 @@ struct WordNetSynset {
   std::vector<std::string> lemma_names;  // as written, markers removed ("dog", "Canis_familiaris")
 };
 
+// The synonym set METEOR builds for one word, with a fast membership test.
+class SynonymSet {
+ public:
+  explicit SynonymSet(std::vector<std::string> names);  // sorted and made unique here
+  const std::vector<std::string>& names() const { return names_; }
+  size_t size() const { return names_.size(); }
+  bool contains(std::string_view s) const { return contains(hash(s), s); }
+  // With hash(s) computed once by the caller (METEOR tests each reference word many times).
+  bool contains(uint64_t hash_of_s, std::string_view s) const;
+  static uint64_t hash(std::string_view s);  // 64-bit FNV-1a
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<std::pair<uint64_t, uint32_t>> by_hash_;  // (hash, index in names_), sorted
+};
+
 class WordNet {
  public:
   // Loads WordNet from `dir`; empty -> env PSY_WORDNET_DIR, else /usr/share/wordnet.
@@ -55,9 +71,9 @@ class WordNet {
   std::vector<WordNetSynset> synsets(const std::string& word) const;
 
   // The synonym set NLTK 3.8's METEOR builds for a (stemmed) hypothesis word: the lemma names
-  // without '_' of every synset synsets(word) returns, plus the word itself; sorted, unique.
+  // without '_' of every synset synsets(word) returns, plus the word itself.
   // Results are cached in this WordNet (shared by its copies; thread-safe).
-  std::shared_ptr<const std::vector<std::string>> meteor_synonyms(const std::string& word) const;
+  std::shared_ptr<const SynonymSet> meteor_synonyms(const std::string& word) const;
 
   // Number of lemmas in index.<pos> (for reports and tests).
   size_t index_size(WordNetPos pos) const;
