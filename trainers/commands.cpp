@@ -9,12 +9,14 @@ namespace psy::cli {
 // Declarations of the subcommands (one cmd_<name>.cpp each).
 int cmd_data(const Args& args);
 int cmd_recipe(const Args& args);
+int cmd_report(const Args& args);
 int cmd_score(const Args& args);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"data", "dataset statistics, splits and sample building", cmd_data},
       {"recipe", "show resolved recipes and the keys they take", cmd_recipe},
+      {"report", "tables (Markdown, LaTeX, CSV) and SVG plots from run folders", cmd_report},
       {"score", "BLEU, METEOR, ROUGE-L, Distinct of predictions vs references (with CIs)", cmd_score},
   };
   return table;

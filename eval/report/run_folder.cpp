@@ -1,0 +1,146 @@
+#include "eval/report/run_folder.h"
+
+#include <fstream>
+#include <sstream>
+#include <nlohmann/json.hpp>
+
+#include "libpsy/core/error.h"
+#include "libpsy/core/text_file.h"
+
+namespace psy::report {
+
+namespace {
+
+using json = nlohmann::json;
+
+json parse_json_file(const std::string& path) {
+  std::string text = read_text_file(path);
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw Error(path + ": malformed JSON: " + e.what());
+  }
+}
+
+std::string basename_of(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  auto slash = dir.rfind('/');
+  return slash == std::string::npos ? dir : dir.substr(slash + 1);
+}
+
+// A line "key: value" at the given indentation inside `section:` of a simple YAML file.
+std::string yaml_value(const std::string& text, const std::string& section, const std::string& key) {
+  std::istringstream in(text);
+  std::string line;
+  bool inside = section.empty();
+  const std::string prefix = section.empty() ? key + ":" : "  " + key + ":";
+  while (std::getline(in, line)) {
+    if (!section.empty() && !line.empty() && line[0] != ' ') inside = line.rfind(section + ":", 0) == 0;
+    if (inside && line.rfind(prefix, 0) == 0) {
+      std::string v = line.substr(prefix.size());
+      auto hash = v.find("  #");
+      if (hash != std::string::npos) v = v.substr(0, hash);
+      v.erase(0, v.find_first_not_of(' '));
+      v.erase(v.find_last_not_of(' ') + 1);
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      return v;
+    }
+  }
+  return "";
+}
+
+void read_metrics(const std::string& path, RunResults& r) {
+  json j = parse_json_file(path);
+  if (j.contains("name") && j["name"].is_string()) r.name = j["name"];
+  if (j.contains("task") && j["task"].is_string()) r.task = j["task"];
+  const json* m = nullptr;
+  for (const char* key : {"metrics", "corpus"}) {
+    if (j.contains(key) && j[key].is_object()) {
+      m = &j[key];
+      break;
+    }
+  }
+  if (!m) throw Error(path + ": expected an object \"metrics\" with one entry per metric");
+  for (auto it = m->begin(); it != m->end(); ++it) {
+    MetricValue v;
+    const json& e = it.value();
+    if (e.is_number()) {
+      v.value = e.get<double>();
+    } else if (e.is_object()) {
+      const char* value_key = e.contains("value") ? "value" : (e.contains("mean") ? "mean" : nullptr);
+      if (!value_key || !e[value_key].is_number()) continue;  // e.g. an error entry
+      v.value = e[value_key].get<double>();
+      for (const char* ci_key : {"ci95", "ci"}) {
+        if (e.contains(ci_key) && e[ci_key].is_array() && e[ci_key].size() == 2 && e[ci_key][0].is_number()) {
+          v.has_ci = true;
+          v.lo = e[ci_key][0].get<double>();
+          v.hi = e[ci_key][1].get<double>();
+        }
+      }
+    } else {
+      continue;
+    }
+    r.metrics[it.key()] = v;
+  }
+}
+
+template <typename F>
+void for_each_json_line(const std::string& path, F f) {
+  std::ifstream in(path);
+  std::string line;
+  long n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (const json::parse_error& e) {
+      throw Error(path + ":" + std::to_string(n) + ": malformed JSON line: " + e.what());
+    }
+    f(j);
+  }
+}
+
+}  // namespace
+
+RunResults read_run_folder(const std::string& dir) {
+  RunResults r;
+  r.dir = dir;
+  if (!path_exists(dir)) throw Error(dir + ": no such run folder");
+  const std::string metrics = dir + "/metrics.json";
+  const std::string log = dir + "/log.jsonl";
+  if (!path_exists(metrics) && !path_exists(log)) {
+    throw Error(dir + ": not a run folder (expected metrics.json from psy eval or log.jsonl from psy train)");
+  }
+  if (path_exists(metrics)) read_metrics(metrics, r);
+  if (path_exists(dir + "/recipe.yaml")) {
+    std::string recipe = read_text_file(dir + "/recipe.yaml");
+    if (r.name.empty()) r.name = yaml_value(recipe, "", "name");
+    if (r.task.empty()) r.task = yaml_value(recipe, "data", "task");
+  }
+  if (r.name.empty()) r.name = basename_of(dir);
+  const std::string preds = dir + "/predictions.jsonl";
+  if (path_exists(preds)) {
+    for_each_json_line(preds, [&r](const json& j) {
+      if (!j.is_object() || !j.contains("id")) return;
+      std::string id = j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump();
+      // psy eval nests them under "scores"; psy score --per-example puts them at the top level.
+      const json& scores = j.contains("scores") && j["scores"].is_object() ? j["scores"] : j;
+      for (auto it = scores.begin(); it != scores.end(); ++it) {
+        if (it.key() != "id" && it.value().is_number()) r.per_example[it.key()][id] = it.value().get<double>();
+      }
+    });
+  }
+  if (path_exists(log)) {
+    for_each_json_line(log, [&r](const json& j) {
+      if (!j.contains("step") || !j["step"].is_number()) return;
+      double step = j["step"].get<double>();
+      if (j.contains("loss") && j["loss"].is_number()) r.train_loss.emplace_back(step, j["loss"].get<double>());
+      if (j.contains("eval_loss") && j["eval_loss"].is_number()) r.eval_loss.emplace_back(step, j["eval_loss"].get<double>());
+    });
+  }
+  return r;
+}
+
+}  // namespace psy::report
