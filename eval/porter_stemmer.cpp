@@ -317,9 +317,9 @@ void stem_in_place(Str& w) {
 }
 
 // NLTK's table of irregular forms, looked up on the word as given.
-const char* irregular_stem(const std::string& word) {
+const char* irregular_stem(std::string_view word) {
   static const struct {
-    const char* form;
+    std::string_view form;
     const char* stem;
   } pool[] = {
       {"sky", "sky"},         {"skies", "sky"},         {"dying", "die"},       {"lying", "lie"},
@@ -329,7 +329,7 @@ const char* irregular_stem(const std::string& word) {
   };
   if (word.size() < 3 || word.size() > 8) return nullptr;
   for (const auto& entry : pool)
-    if (word == entry.form) return entry.stem;
+    if (entry.form.size() == word.size() && entry.form == word) return entry.stem;
   return nullptr;
 }
 

@@ -310,9 +310,16 @@ struct WordNet::Cache {
 SynonymSet::SynonymSet(std::vector<std::string> names) : names_(std::move(names)) {
   std::sort(names_.begin(), names_.end());
   names_.erase(std::unique(names_.begin(), names_.end()), names_.end());
-  by_hash_.reserve(names_.size());
-  for (size_t i = 0; i < names_.size(); ++i) by_hash_.emplace_back(hash(names_[i]), static_cast<uint32_t>(i));
-  std::sort(by_hash_.begin(), by_hash_.end());
+  size_t slots = 8;
+  while (slots < 2 * names_.size()) slots *= 2;
+  table_.assign(slots, {0, 0});
+  mask_ = slots - 1;
+  for (size_t i = 0; i < names_.size(); ++i) {
+    const uint64_t h = hash(names_[i]);
+    size_t k = h & mask_;
+    while (table_[k].second != 0) k = (k + 1) & mask_;
+    table_[k] = {h, static_cast<uint32_t>(i + 1)};
+  }
 }
 
 uint64_t SynonymSet::hash(std::string_view s) {
@@ -325,9 +332,8 @@ uint64_t SynonymSet::hash(std::string_view s) {
 }
 
 bool SynonymSet::contains(uint64_t hash_of_s, std::string_view s) const {
-  auto it = std::lower_bound(by_hash_.begin(), by_hash_.end(), std::make_pair(hash_of_s, uint32_t{0}));
-  for (; it != by_hash_.end() && it->first == hash_of_s; ++it)
-    if (names_[it->second] == s) return true;
+  for (size_t k = hash_of_s & mask_; table_[k].second != 0; k = (k + 1) & mask_)
+    if (table_[k].first == hash_of_s && names_[table_[k].second - 1] == s) return true;
   return false;
 }
 

@@ -47,7 +47,9 @@ class SynonymSet {
 
  private:
   std::vector<std::string> names_;
-  std::vector<std::pair<uint64_t, uint32_t>> by_hash_;  // (hash, index in names_), sorted
+  // Open-addressing table of (hash, index in names_ + 1); index 0 marks an empty slot.
+  std::vector<std::pair<uint64_t, uint32_t>> table_;
+  uint64_t mask_ = 0;
 };
 
 class WordNet {
