@@ -14,6 +14,9 @@
 
 namespace psy::cli {
 
+int data_build(const Args& args);   // trainers/cmd_data_build.cpp
+int data_tokens(const Args& args);  // trainers/cmd_data_build.cpp
+
 namespace {
 
 void report_skipped(const LoadedSessions& loaded) {
@@ -27,9 +30,11 @@ int data_stats(const Args& args) {
   ArgParser p("psy data stats", "Print the dataset statistics the Psy-Insight paper reports.");
   p.positional("FILE", "Psy-Insight JSON (a list of sessions) or JSON Lines (one session per line)", true, true)
       .flag("json", "print one JSON object instead of a table")
+      .flag("tokens", "FILE is a recipe (then key=value overrides): tokens per epoch for both units, as `psy data tokens`")
       .option("on-error", "stop|skip", "what to do with an unusable session", "stop");
   auto a = p.parse(args);
   if (a.help_requested()) return std::cout << p.help(), 0;
+  if (a.flag("tokens")) return data_tokens(a.list("FILE"));
   auto loaded = load_session_files(a.list("FILE"), parse_on_error(a.get("on-error")));
   report_skipped(loaded);
   auto stats = compute_stats(loaded.sessions);
@@ -91,6 +96,8 @@ int cmd_data(const Args& args) {
   static const std::vector<Command> table = {
       {"stats", "dataset statistics (the paper's Tables 1-3 and 8)", data_stats},
       {"split", "seeded train/test split by session", data_split},
+      {"build", "chain-of-thought samples of a recipe: show, export, statistics", data_build},
+      {"tokens", "tokens per epoch of a recipe for both units (turn, session)", data_tokens},
   };
   return dispatch("psy data", table, args);
 }

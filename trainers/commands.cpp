@@ -8,14 +8,24 @@ namespace psy::cli {
 
 // Declarations of the subcommands (one cmd_<name>.cpp each).
 int cmd_data(const Args& args);
+int cmd_tokenizer(const Args& args);
 int cmd_recipe(const Args& args);
+int cmd_train(const Args& args);
+int cmd_merge(const Args& args);
+int cmd_init_model(const Args& args);
+int cmd_plan(const Args& args);
 int cmd_report(const Args& args);
 int cmd_score(const Args& args);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"data", "dataset statistics, splits and sample building", cmd_data},
+      {"tokenizer", "train a SentencePiece tokenizer; show how text is tokenised", cmd_tokenizer},
       {"recipe", "show resolved recipes and the keys they take", cmd_recipe},
+      {"train", "fine-tune a model from a recipe (LoRA or full), with checkpoints and resume", cmd_train},
+      {"merge", "merge a LoRA adapter into its base model (Hugging Face checkpoint)", cmd_merge},
+      {"init-model", "write a randomly initialised Llama-shaped model (quickstart, tests, benchmarks)", cmd_init_model},
+      {"plan", "estimate memory per device for a recipe (single, data parallel, layer split, NF4)", cmd_plan},
       {"report", "tables (Markdown, LaTeX, CSV) and SVG plots from run folders", cmd_report},
       {"score", "BLEU, METEOR, ROUGE-L, Distinct of predictions vs references (with CIs)", cmd_score},
   };

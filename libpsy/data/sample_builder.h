@@ -50,7 +50,7 @@ struct SampleStats {
   size_t dropped_empty = 0;       // therapist turns with empty content (never targets)
   size_t missing_observation = 0; // target turns whose observation was missing
   size_t missing_reasoning = 0;   // target turns whose reasoning was missing
-  size_t placeholders = 0;        // sections written as placeholders (targets and history)
+  size_t placeholders = 0;        // target sections written as placeholders
   std::map<std::string, size_t> samples_per_task;
 };
 
