@@ -1,0 +1,172 @@
+#include "libpsy/nn/attention.h"
+
+#include <cmath>
+#include <limits>
+
+#include <torch/version.h>
+
+#include "libpsy/core/error.h"
+
+#if TORCH_VERSION_MAJOR >= 2
+#define PSY_HAVE_SDPA 1
+#else
+#define PSY_HAVE_SDPA 0
+#endif
+
+namespace psy {
+
+bool fused_attention_available() { return PSY_HAVE_SDPA != 0; }
+
+torch::Tensor rope_inverse_frequencies(const DecoderConfig& config, int64_t seq_len, torch::Device device) {
+  const int64_t d = config.head_dim;
+  double base = config.rope_theta;
+  if (config.rope_scaling == RopeScalingType::Dynamic && seq_len > config.max_position_embeddings) {
+    const double f = config.rope_scaling_factor;
+    const double ratio = f * static_cast<double>(seq_len) / static_cast<double>(config.max_position_embeddings) - (f - 1.0);
+    base = base * std::pow(ratio, static_cast<double>(d) / static_cast<double>(d - 2));
+  }
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  torch::Tensor exponents = torch::arange(0, d, 2, torch::TensorOptions().dtype(torch::kInt64).device(device))
+                                .to(torch::kFloat32) / static_cast<double>(d);
+  return torch::pow(torch::scalar_tensor(base, opts), exponents).reciprocal();
+}
+
+AttentionContext make_attention_context(const DecoderConfig& config, const torch::Tensor& positions,
+                                        const torch::Tensor& attention_mask, int64_t past, torch::Device device,
+                                        AttentionKernel kernel) {
+  AttentionContext ctx;
+  ctx.past = past;
+  ctx.kernel = kernel;
+  const int64_t batch = positions.size(0);
+  const int64_t t = positions.size(1);
+  const int64_t s = past + t;
+  torch::Tensor pos = positions.to(device, torch::kInt64);
+  const int64_t max_pos = pos.numel() > 0 ? pos.max().item<int64_t>() + 1 : 0;
+  torch::Tensor inv_freq = rope_inverse_frequencies(config, max_pos, device);
+  torch::Tensor p = pos.to(torch::kFloat32);
+  if (config.rope_scaling == RopeScalingType::Linear) p = p / config.rope_scaling_factor;
+  torch::Tensor angles = p.unsqueeze(-1) * inv_freq;  // [B, T, D/2]
+  torch::Tensor emb = torch::cat({angles, angles}, -1).unsqueeze(1);  // [B, 1, T, D]
+  ctx.cos = emb.cos();
+  ctx.sin = emb.sin();
+
+  if (attention_mask.defined() && (attention_mask.dim() != 2 || attention_mask.size(0) != batch ||
+                                   attention_mask.size(1) != s)) {
+    throw Error("attention_mask " + expected_found("shape [" + std::to_string(batch) + ", " + std::to_string(s) +
+                                                       "] (cached + new positions)",
+                                                   c10::str(attention_mask.sizes())));
+  }
+  const bool padded = attention_mask.defined() && !attention_mask.to(torch::kBool).all().item<bool>();
+  const bool window = config.sliding_window && s > *config.sliding_window;
+  if (!padded && !window && past == 0) return ctx;  // pure causal
+  auto iopts = torch::TensorOptions().dtype(torch::kInt64).device(device);
+  torch::Tensor q_idx = (torch::arange(t, iopts) + past).view({t, 1});
+  torch::Tensor k_idx = torch::arange(s, iopts).view({1, s});
+  torch::Tensor allowed = k_idx <= q_idx;  // [T, S]
+  if (config.sliding_window) allowed = allowed & ((q_idx - k_idx) < *config.sliding_window);
+  allowed = allowed.view({1, 1, t, s});
+  if (attention_mask.defined()) {
+    allowed = allowed & attention_mask.to(device).to(torch::kBool).view({batch, 1, 1, s});
+  } else {
+    allowed = allowed.expand({batch, 1, t, s});
+  }
+  auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  ctx.mask = torch::where(allowed, torch::zeros({}, fopts),
+                          torch::full({}, std::numeric_limits<float>::lowest(), fopts));
+  return ctx;
+}
+
+torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  torch::Tensor xf = x.to(torch::kFloat32);
+  const int64_t half = xf.size(-1) / 2;
+  torch::Tensor rotated = torch::cat({-xf.narrow(-1, half, half), xf.narrow(-1, 0, half)}, -1);
+  return (xf * cos + rotated * sin).to(x.scalar_type());
+}
+
+namespace {
+
+torch::Tensor attend_plain(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                           const AttentionContext& ctx) {
+  const int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
+  const int64_t kv = k.size(1), s = k.size(2), g = h / kv;
+  // Group query heads by their key/value head instead of repeating k and v.
+  torch::Tensor qg = q.reshape({b, kv, g * t, d});
+  torch::Tensor scores = torch::matmul(qg, k.transpose(-1, -2)).to(torch::kFloat32) * (1.0 / std::sqrt(double(d)));
+  scores = scores.view({b, h, t, s});
+  if (ctx.mask.defined()) {
+    scores = scores + ctx.mask;
+  } else if (t > 1) {
+    auto bopts = torch::TensorOptions().dtype(torch::kBool).device(q.device());
+    torch::Tensor future = torch::ones({t, s}, bopts).triu(1 + (s - t));
+    scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
+  }
+  torch::Tensor probs = torch::softmax(scores, -1).to(v.scalar_type()).view({b, kv, g * t, s});
+  return torch::matmul(probs, v).view({b, h, t, d});
+}
+
+#if PSY_HAVE_SDPA
+torch::Tensor attend_fused(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                           const AttentionContext& ctx) {
+  const int64_t b = q.size(0), h = q.size(1), d = q.size(3);
+  const int64_t kv = k.size(1), s = k.size(2), g = h / kv;
+  torch::Tensor kk = k, vv = v;
+  if (g > 1) {
+    kk = k.unsqueeze(2).expand({b, kv, g, s, d}).reshape({b, h, s, d});
+    vv = v.unsqueeze(2).expand({b, kv, g, s, d}).reshape({b, h, s, d});
+  }
+  if (ctx.mask.defined()) {
+    return at::scaled_dot_product_attention(q, kk, vv, ctx.mask.to(q.scalar_type()), 0.0, false);
+  }
+  return at::scaled_dot_product_attention(q, kk, vv, {}, 0.0, /*is_causal=*/q.size(2) > 1);
+}
+#endif
+
+}  // namespace
+
+torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                     const AttentionContext& ctx) {
+  switch (ctx.kernel) {
+    case AttentionKernel::Plain: return attend_plain(q, k, v, ctx);
+    case AttentionKernel::Fused:
+#if PSY_HAVE_SDPA
+      return attend_fused(q, k, v, ctx);
+#else
+      throw Error("fused attention needs LibTorch >= 2.0 (this build has " TORCH_VERSION "); use the plain kernel");
+#endif
+    case AttentionKernel::Auto:
+#if PSY_HAVE_SDPA
+      return attend_fused(q, k, v, ctx);
+#else
+      return attend_plain(q, k, v, ctx);
+#endif
+  }
+  return attend_plain(q, k, v, ctx);
+}
+
+AttentionImpl::AttentionImpl(const DecoderConfig& c, const torch::TensorOptions& options)
+    : heads(c.num_attention_heads), kv_heads(c.num_key_value_heads), head_dim(c.head_dim) {
+  q_proj = register_module("q_proj", Projection(c.hidden_size, heads * head_dim, options));
+  k_proj = register_module("k_proj", Projection(c.hidden_size, kv_heads * head_dim, options));
+  v_proj = register_module("v_proj", Projection(c.hidden_size, kv_heads * head_dim, options));
+  o_proj = register_module("o_proj", Projection(heads * head_dim, c.hidden_size, options));
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionContext& ctx, KVCache* cache,
+                                     int64_t layer_index) {
+  const int64_t b = x.size(0), t = x.size(1);
+  torch::Tensor q = q_proj->forward(x).view({b, t, heads, head_dim}).transpose(1, 2);
+  torch::Tensor k = k_proj->forward(x).view({b, t, kv_heads, head_dim}).transpose(1, 2);
+  torch::Tensor v = v_proj->forward(x).view({b, t, kv_heads, head_dim}).transpose(1, 2);
+  q = apply_rope(q, ctx.cos, ctx.sin);
+  k = apply_rope(k, ctx.cos, ctx.sin);
+  if (cache) {
+    auto kv = cache->append(layer_index, k, v);
+    k = kv.first;
+    v = kv.second;
+  }
+  torch::Tensor out = attend(q, k, v, ctx);  // [B, H, T, D]
+  out = out.transpose(1, 2).reshape({b, t, heads * head_dim});
+  return o_proj->forward(out);
+}
+
+}  // namespace psy

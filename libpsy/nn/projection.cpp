@@ -1,0 +1,88 @@
+#include "libpsy/nn/projection.h"
+
+#include <cmath>
+
+#include "libpsy/core/error.h"
+#include "libpsy/nn/nf4.h"
+
+namespace psy {
+
+ProjectionImpl::ProjectionImpl(int64_t in_features, int64_t out_features, const torch::TensorOptions& options) {
+  weight = register_parameter("weight", torch::empty({out_features, in_features}, options), /*requires_grad=*/false);
+}
+
+ProjectionImpl::ProjectionImpl(const torch::Tensor& w) {
+  weight = register_parameter("weight", w, /*requires_grad=*/false);
+}
+
+torch::Tensor ProjectionImpl::base_forward(const torch::Tensor& x) {
+  if (nf4) return nf4_linear(x, *nf4);
+  return torch::nn::functional::linear(x, weight);
+}
+
+torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = base_forward(x);
+  if (!has_lora()) return y;
+  torch::Tensor h = x.to(lora_A.scalar_type());
+  if (lora_dropout > 0.0 && is_training()) h = torch::dropout(h, lora_dropout, /*train=*/true);
+  torch::Tensor delta = torch::nn::functional::linear(torch::nn::functional::linear(h, lora_A), lora_B);
+  return y + (delta * lora_scaling).to(y.scalar_type());
+}
+
+void ProjectionImpl::remove_lora() {
+  if (parameters_.contains("lora_A")) parameters_.erase("lora_A");
+  if (parameters_.contains("lora_B")) parameters_.erase("lora_B");
+  lora_A = torch::Tensor();
+  lora_B = torch::Tensor();
+  lora_scaling = 0.0;
+  lora_alpha = 0.0;
+  lora_dropout = 0.0;
+  lora_rslora = false;
+}
+
+void ProjectionImpl::set_lora(const torch::Tensor& A, const torch::Tensor& B, double alpha, double dropout,
+                              bool rslora) {
+  if (A.dim() != 2 || B.dim() != 2 || A.size(1) != in_features() || B.size(0) != out_features() ||
+      A.size(0) != B.size(1)) {
+    throw Error("LoRA shapes do not fit a projection of [" + std::to_string(out_features()) + ", " +
+                std::to_string(in_features()) + "]: " +
+                expected_found("lora_A [r, " + std::to_string(in_features()) + "] and lora_B [" +
+                                   std::to_string(out_features()) + ", r]",
+                               "lora_A " + c10::str(A.sizes()) + ", lora_B " + c10::str(B.sizes())));
+  }
+  remove_lora();
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(weight.device());
+  lora_A = register_parameter("lora_A", A.detach().to(opts, /*non_blocking=*/false, /*copy=*/true));
+  lora_B = register_parameter("lora_B", B.detach().to(opts, /*non_blocking=*/false, /*copy=*/true));
+  const auto r = static_cast<double>(A.size(0));
+  lora_alpha = alpha;
+  lora_rslora = rslora;
+  lora_scaling = rslora ? alpha / std::sqrt(r) : alpha / r;
+  lora_dropout = dropout;
+}
+
+void ProjectionImpl::add_lora(int64_t r, double alpha, double dropout, bool rslora) {
+  if (r <= 0) throw Error("LoRA rank must be positive, found " + std::to_string(r));
+  if (dropout < 0.0 || dropout >= 1.0) throw Error("LoRA dropout must be in [0, 1), found " + std::to_string(dropout));
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(weight.device());
+  torch::Tensor A = torch::empty({r, in_features()}, opts);
+  {
+    torch::NoGradGuard no_grad;
+    torch::nn::init::kaiming_uniform_(A, std::sqrt(5.0));
+  }
+  torch::Tensor B = torch::zeros({out_features(), r}, opts);
+  set_lora(A, B, alpha, dropout, rslora);
+}
+
+void ProjectionImpl::merge_lora() {
+  if (!has_lora()) return;
+  if (nf4) throw Error("merge_lora: the base weight is NF4-quantised; merge the adapter into an unquantised model");
+  {
+    torch::NoGradGuard no_grad;
+    torch::Tensor delta = torch::matmul(lora_B.detach(), lora_A.detach()) * lora_scaling;
+    weight.copy_((weight.to(torch::kFloat32) + delta).to(weight.scalar_type()));
+  }
+  remove_lora();
+}
+
+}  // namespace psy
