@@ -131,7 +131,9 @@ Tokenizer Tokenizer::load(const std::string& path) {
     auto slash = path.find_last_of('/');
     config_dir = slash == std::string::npos ? "." : path.substr(0, slash);
   }
-  if (!path_exists(model_path)) throw Error(model_path + ": tokenizer model not found");
+  if (!path_exists(model_path))
+    throw Error(model_path + ": no such tokenizer (give a tokenizer.model file or a folder holding one; "
+                "`psy tokenizer train` makes one)");
   return from_serialized(read_text_file(model_path), model_path, config_dir);
 }
 
