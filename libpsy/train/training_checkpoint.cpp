@@ -1,0 +1,158 @@
+#include "libpsy/train/training_checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "libpsy/core/atomic_file.h"
+#include "libpsy/core/error.h"
+#include "libpsy/io/safetensors.h"
+#include "libpsy/nn/load_decoder.h"
+#include "libpsy/nn/lora.h"
+#include "libpsy/nn/peft_adapter_io.h"
+
+namespace fs = std::filesystem;
+
+namespace psy {
+
+namespace {
+
+long step_of(const fs::path& p) {
+  std::string name = p.filename().string();
+  if (name.rfind("step-", 0) != 0) return -1;
+  try {
+    size_t used = 0;
+    long n = std::stol(name.substr(5), &used);
+    return used == name.size() - 5 ? n : -1;
+  } catch (...) {
+    return -1;
+  }
+}
+
+std::vector<std::pair<long, fs::path>> list_checkpoints(const fs::path& dir) {
+  std::vector<std::pair<long, fs::path>> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    long n = step_of(e.path());
+    if (n >= 0 && fs::exists(e.path() / "trainer_state.json")) out.emplace_back(n, e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::string save_training_checkpoint(const std::string& checkpoints_dir, DecoderImpl& decoder,
+                                     const AdamW& optimizer, const TrainerProgress& progress,
+                                     const CheckpointContent& content, int keep_last) {
+  make_dirs(checkpoints_dir);
+  const std::string name = "step-" + std::to_string(progress.step);
+  const fs::path final_dir = fs::path(checkpoints_dir) / name;
+  const fs::path tmp = fs::path(checkpoints_dir) / (".tmp-" + name);
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  try {
+    make_dirs(tmp.string());
+    if (content.mode == "full") {
+      save_decoder(decoder, (tmp / "model").string());
+    } else {
+      save_peft_adapter(decoder, (tmp / "adapter").string(), content.base_model_path);
+    }
+    auto tensors = optimizer.state_tensors();
+    tensors["rng.cpu"] = at::detail::getDefaultCPUGenerator().get_state();
+    write_safetensors((tmp / "optimizer.safetensors").string(), tensors);
+    nlohmann::json st = {{"step", progress.step},
+                         {"micro_batches", progress.micro_batches},
+                         {"tokens", progress.tokens},
+                         {"optimizer_steps", optimizer.steps_taken()},
+                         {"loss_scale", progress.loss_scale},
+                         {"loss_scale_good_steps", progress.loss_scale_good_steps},
+                         {"best_eval_loss", std::isfinite(progress.best_eval_loss) ? nlohmann::json(progress.best_eval_loss)
+                                                                                   : nlohmann::json(nullptr)},
+                         {"evals_without_improvement", progress.evals_without_improvement},
+                         {"skipped_steps", progress.skipped_steps},
+                         {"mode", content.mode},
+                         {"param_names", content.param_names}};
+    write_file_atomic((tmp / "trainer_state.json").string(), st.dump(1) + "\n");
+    fs::remove_all(final_dir, ec);
+    fs::rename(tmp, final_dir);
+  } catch (const std::exception& e) {
+    fs::remove_all(tmp, ec);
+    throw Error("saving checkpoint " + final_dir.string() + " failed (previous checkpoints kept): " + e.what(),
+                kExitFailure);
+  }
+  if (keep_last > 0) {
+    auto all = list_checkpoints(checkpoints_dir);
+    for (size_t i = 0; i + static_cast<size_t>(keep_last) < all.size(); ++i) fs::remove_all(all[i].second, ec);
+  }
+  return final_dir.string();
+}
+
+std::string find_latest_checkpoint(const std::string& dir) {
+  fs::path p(dir);
+  if (fs::exists(p / "trainer_state.json")) return p.string();
+  for (const fs::path& cand : {p / "checkpoints", p}) {
+    auto all = list_checkpoints(cand);
+    if (!all.empty()) return all.back().second.string();
+  }
+  return "";
+}
+
+TrainerProgress load_training_checkpoint(const std::string& checkpoint, DecoderImpl& decoder, AdamW& optimizer,
+                                         const CheckpointContent& content) {
+  const fs::path dir(checkpoint);
+  std::ifstream in(dir / "trainer_state.json");
+  if (!in) throw Error("resume: no trainer_state.json in '" + checkpoint + "'");
+  nlohmann::json st;
+  try {
+    st = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    throw Error("resume: " + (dir / "trainer_state.json").string() + ": " + e.what());
+  }
+  if (st.value("mode", "") != content.mode)
+    throw Error("resume: checkpoint '" + checkpoint + "' " +
+                expected_found("train.mode " + content.mode, st.value("mode", std::string("?"))));
+  if (st["param_names"].get<std::vector<std::string>>() != content.param_names)
+    throw Error("resume: checkpoint '" + checkpoint +
+                "' trains different parameters than this recipe (LoRA targets or rank changed?)");
+  if (content.mode == "full") {
+    CheckpointReader reader((dir / "model").string());
+    load_decoder_weights(decoder, reader);
+  } else {
+    // Copy into the existing parameters: the optimizer holds them.
+    SafetensorsReader adapter((dir / "adapter" / "adapter_model.safetensors").string());
+    torch::NoGradGuard no_grad;
+    for (auto& [key, param] : lora_parameters(decoder)) {
+      torch::Tensor t = adapter.load(key, param.device(), param.scalar_type());
+      if (t.sizes() != param.sizes())
+        throw Error("resume: " + adapter.path() + ": tensor '" + key + "' has the wrong shape (lora.r changed?)");
+      param.copy_(t);
+    }
+  }
+  SafetensorsReader opt((dir / "optimizer.safetensors").string());
+  std::map<std::string, torch::Tensor> state;
+  for (const auto& n : opt.names()) state[n] = opt.load(n);
+  optimizer.load_state(state, st.at("optimizer_steps").get<int64_t>());
+  if (state.count("rng.cpu")) {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state.at("rng.cpu"));
+  }
+  TrainerProgress p;
+  p.step = st.at("step");
+  p.micro_batches = st.at("micro_batches");
+  p.tokens = st.at("tokens");
+  p.loss_scale = st.at("loss_scale");
+  p.loss_scale_good_steps = st.at("loss_scale_good_steps");
+  if (!st["best_eval_loss"].is_null()) p.best_eval_loss = st["best_eval_loss"];
+  p.evals_without_improvement = st.at("evals_without_improvement");
+  p.skipped_steps = st.at("skipped_steps");
+  return p;
+}
+
+}  // namespace psy
