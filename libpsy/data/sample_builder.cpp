@@ -293,12 +293,17 @@ class Builder {
         const Conversation& c = blocks_conv(task);
         if (!usable_target(c.assistant[k][p])) continue;
         auto make = [&](size_t first) { return turn_messages(c, first, k, p, false); };
-        size_t first = fit_first(k, limit, make);
-        if (first > k) {
-          stats.dropped_too_long++;
-          continue;
+        // Most samples fit whole: render and encode once; search only when they do not.
+        TokenizedSample t = tokenize(make(0), s.dialog_id, turn.id, task_name(task));
+        size_t first = 0;
+        if (t.size() > limit) {
+          first = fit_first(k, limit, make);
+          if (first > k) {
+            stats.dropped_too_long++;
+            continue;
+          }
+          t = tokenize(make(first), s.dialog_id, turn.id, task_name(task));
         }
-        TokenizedSample t = tokenize(make(first), s.dialog_id, turn.id, task_name(task));
         t.dropped_history = static_cast<int>(2 * first);
         t.truncated = first > 0;
         add(set, std::move(t));
@@ -338,8 +343,9 @@ class Builder {
       return m;
     };
     const size_t limit = static_cast<size_t>(o_.max_seq_len);
-    if (count(make(0, pairs)) <= limit) {
-      add(set, tokenize(make(0, pairs), s.dialog_id, "", task_name(task)));
+    TokenizedSample whole = tokenize(make(0, pairs), s.dialog_id, "", task_name(task));
+    if (whole.size() <= limit) {
+      add(set, std::move(whole));
       return;
     }
     // Consecutive windows that fit.
@@ -386,12 +392,17 @@ class Builder {
       m.push_back({ChatRole::Assistant, {{answer, "label", true}}, false});
       return m;
     };
-    size_t first = fit_first(last, static_cast<size_t>(o_.max_seq_len), make);
-    if (first > last) {
-      stats.dropped_too_long++;
-      return;
+    const size_t limit = static_cast<size_t>(o_.max_seq_len);
+    TokenizedSample t = tokenize(make(0), s.dialog_id, turn_id, task_name(task));
+    size_t first = 0;
+    if (t.size() > limit) {
+      first = fit_first(last, limit, make);
+      if (first > last) {
+        stats.dropped_too_long++;
+        return;
+      }
+      t = tokenize(make(first), s.dialog_id, std::move(turn_id), task_name(task));
     }
-    TokenizedSample t = tokenize(make(first), s.dialog_id, std::move(turn_id), task_name(task));
     t.dropped_history = static_cast<int>(first);
     t.truncated = first > 0;
     add(set, std::move(t));
@@ -434,12 +445,16 @@ class Builder {
         if (!is_dialog_task(task)) task = SampleTask::Dialog;  // mix without dialog tasks
         const Conversation& c = conv(task);
         auto make = [&](size_t first) { return turn_messages(c, first, k, p, true); };
-        size_t first = fit_first(k, limit, make);
-        if (first > k) {
-          stats.dropped_too_long++;
-          continue;
+        TokenizedSample t = tokenize(make(0), s.dialog_id, turn.id, task_name(task));
+        size_t first = 0;
+        if (t.size() > limit) {
+          first = fit_first(k, limit, make);
+          if (first > k) {
+            stats.dropped_too_long++;
+            continue;
+          }
+          t = tokenize(make(first), s.dialog_id, turn.id, task_name(task));
         }
-        TokenizedSample t = tokenize(make(first), s.dialog_id, turn.id, task_name(task));
         EvalPrompt e;
         e.session_id = s.dialog_id;
         e.turn_id = turn.id;

@@ -30,12 +30,16 @@ class SegmentEncoder {
   // Token count of `segments` without building the sequence.
   size_t count(const std::vector<ChatSegment>& segments);
 
+  // Forgets cached segment texts (the per-word cache, bounded by the vocabulary of words, stays).
   void clear_cache() { cache_[0].clear(); cache_[1].clear(); }
   const Tokenizer& tokenizer() const { return tok_; }
 
  private:
   const Tokenizer& tok_;
+  void encode_words(const std::string& text, std::vector<int32_t>& out);
+
   std::unordered_map<std::string, std::vector<int32_t>> cache_[2];  // [chunk_start]
+  std::unordered_map<std::string, std::vector<int32_t>> words_;     // word -> ids (no dummy prefix)
 };
 
 }  // namespace psy

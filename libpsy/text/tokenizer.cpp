@@ -105,6 +105,7 @@ struct Tokenizer::Impl {
   int32_t bos = -1, eos = -1, unk = -1, pad = -1;
   bool dummy_prefix = true;
   bool byte_fallback = false;
+  bool word_split = false;
   std::vector<std::string> piece_text;     // pieces with "▁" kept, for decode
   std::vector<uint8_t> kind;               // 0 normal, 1 control, 2 unknown, 3 byte
   std::vector<uint8_t> byte_value;
@@ -180,6 +181,21 @@ Tokenizer Tokenizer::from_serialized(const std::string& model_bytes, const std::
       // "<0xAB>"
       impl->byte_value[k] = static_cast<uint8_t>(std::stoul(impl->piece_text[k].substr(3, 2), nullptr, 16));
     }
+  }
+  // Word-splitting is exact when no piece continues across a space boundary.
+  impl->word_split = info.normalizer_name == "identity";
+  for (const auto& piece : impl->piece_text) {
+    bool seen_other = false;
+    for (size_t i = 0; i < piece.size() && impl->word_split;) {
+      if (piece.compare(i, kSpaceSymbol.size(), kSpaceSymbol) == 0) {
+        if (seen_other || (i > 0 && piece.find_first_not_of("\xE2\x96\x81") != std::string::npos)) impl->word_split = false;
+        i += kSpaceSymbol.size();
+      } else {
+        seen_other = true;
+        ++i;
+      }
+    }
+    if (!impl->word_split) break;
   }
   for (const auto& [text, id] : cfg.added) {
     if (id < impl->pieces) {
@@ -345,6 +361,7 @@ int32_t Tokenizer::pad_id() const { return impl_->pad; }
 std::string Tokenizer::bos_text() const { return impl_->bos < 0 ? "" : id_to_piece(impl_->bos); }
 std::string Tokenizer::eos_text() const { return impl_->eos < 0 ? "" : id_to_piece(impl_->eos); }
 bool Tokenizer::adds_dummy_prefix() const { return impl_->dummy_prefix; }
+bool Tokenizer::splits_at_words() const { return impl_->word_split; }
 bool Tokenizer::has_byte_fallback() const { return impl_->byte_fallback; }
 const std::string& Tokenizer::name() const { return impl_->name; }
 

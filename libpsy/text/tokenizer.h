@@ -67,6 +67,12 @@ class Tokenizer {
   std::string bos_text() const;
   std::string eos_text() const;
 
+  // True when encoding is exactly the concatenation of the encodings of its "words" (a word
+  // starts at a space that follows a non-space): identity normaliser and no piece with "▁" after
+  // a non-"▁" character (true for Llama, Mistral and psy-trained models). SegmentEncoder then
+  // caches per word, which makes bulk encoding fast.
+  bool splits_at_words() const;
+
   bool adds_dummy_prefix() const;
   bool has_byte_fallback() const;
   const std::string& name() const;

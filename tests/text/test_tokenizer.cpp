@@ -132,3 +132,20 @@ TEST_CASE("training is deterministic and reads JSON sessions or plain text", "[t
   o.inputs = {dir.file("missing.json")};
   CHECK_THROWS_AS(psy::train_tokenizer(o), psy::Error);
 }
+
+#include "libpsy/data/load_sessions.h"
+#include "libpsy/text/segment_encoder.h"
+
+TEST_CASE("word-by-word encoding equals SentencePiece's whole-text encoding", "[tokenizer][segments]") {
+  const Tokenizer& t = tiny_tokenizer();
+  REQUIRE(t.splits_at_words());
+  psy::SegmentEncoder enc(t);
+  std::vector<std::string> texts = {"a  b", "   leading", "trailing  ", "x", " ", "two\nlines here", "tab\there"};
+  for (const auto& path : {psy::test::sample_en_path(), psy::test::sample_zh_path()})
+    for (const auto& s : psy::load_sessions(path).sessions)
+      for (const auto& turn : s.turns) texts.push_back(turn.content);
+  size_t mismatches = 0;
+  for (const auto& text : texts)
+    for (bool start : {true, false}) mismatches += enc.encode_text(text, start) != t.encode(text, start);
+  CHECK(mismatches == 0);
+}
