@@ -15,9 +15,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <iostream>
 #include <thread>
 
 #include "libpsy/core/error.h"
+#include "libpsy/dist/torchrun_env.h"
 
 extern char** environ;
 
@@ -334,6 +336,18 @@ LaunchResult launch_local(const LaunchOptions& o) {
                    strsignal(result.signal_received) + "), forwarded to every rank";
   }
   return result;
+}
+
+std::optional<int> launch_ranks_if_requested(const std::string& subcommand, const std::vector<std::string>& args,
+                                             int nproc) {
+  if (nproc <= 1 || launched_by_launcher()) return std::nullopt;
+  LaunchOptions o;
+  o.nproc = nproc;
+  o.args.push_back(subcommand);
+  for (const auto& a : without_option(args, "--nproc")) o.args.push_back(a);
+  LaunchResult r = launch_local(o);
+  if (r.exit_code != 0) std::cerr << "error: " << r.error << "\n";
+  return r.exit_code;
 }
 
 }  // namespace psy::dist

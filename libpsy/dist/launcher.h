@@ -10,6 +10,7 @@
 // (non-zero exit or killed by a signal) the others get SIGTERM, then SIGKILL after
 // grace_seconds, and the result names that rank, its exit code and its last error line.
 #pragma once
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +40,13 @@ LaunchResult launch_local(const LaunchOptions& options);
 
 // A TCP port that is free on `address` right now (bind to port 0 and read it back).
 int pick_free_port(const std::string& address = "127.0.0.1");
+
+// For `psy <subcommand> --nproc N ...`: when nproc > 1 and this process is not already a rank
+// (RANK/WORLD_SIZE unset), runs N ranks of this executable with the same command line minus
+// --nproc, prints the failing rank's error line to stderr, and returns the exit code to exit
+// with. Returns nullopt when the caller should just run (nproc <= 1, or already a rank).
+std::optional<int> launch_ranks_if_requested(const std::string& subcommand, const std::vector<std::string>& args,
+                                             int nproc);
 
 // `args` without option `name` and its value ("--nproc 2" or "--nproc=2"), for re-running
 // the same command line in each rank.

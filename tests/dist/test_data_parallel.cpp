@@ -1,5 +1,5 @@
 // Two Gloo ranks on loopback vs one process over the same global batches.
-#include <catch2/catch.hpp>
+#include "tests/io/torch_catch.h"
 
 #include <iostream>
 
