@@ -327,6 +327,7 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
       if (!setup.quiet) line.update(fig);
     }
     if (tr.save_every > 0 && progress.step % tr.save_every == 0 && !last) save();
+    if (setup.after_step) setup.after_step(progress.step);
     if (eval_now && tr.early_stop_patience > 0 && progress.evals_without_improvement >= tr.early_stop_patience) {
       result.early_stopped = true;
       if (!setup.quiet)

@@ -42,6 +42,7 @@ struct TrainingSetup {
   std::vector<std::string> copy_to_final_model;  // files copied into model/ in full mode (tokenizer)
   int progress_tty = -1;            // -1 detect, 0 plain lines, 1 bar
   bool quiet = false;               // no progress output at all
+  std::function<void(long step)> after_step;  // called after each optimizer step (tests, benchmarks)
 };
 
 struct TrainingResult {
