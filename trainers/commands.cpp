@@ -16,6 +16,10 @@ int cmd_init_model(const Args& args);
 int cmd_plan(const Args& args);
 int cmd_report(const Args& args);
 int cmd_score(const Args& args);
+int cmd_eval(const Args& args);
+int cmd_logits(const Args& args);
+int cmd_generate(const Args& args);
+int cmd_chat(const Args& args);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
@@ -27,7 +31,11 @@ const std::vector<Command>& commands() {
       {"init-model", "write a randomly initialised Llama-shaped model (quickstart, tests, benchmarks)", cmd_init_model},
       {"plan", "estimate memory per device for a recipe (single, data parallel, layer split, NF4)", cmd_plan},
       {"report", "tables (Markdown, LaTeX, CSV) and SVG plots from run folders", cmd_report},
+      {"eval", "generate on the held-out split, parse the CoT, score; predictions.jsonl + metrics.json", cmd_eval},
       {"score", "BLEU, METEOR, ROUGE-L, Distinct of predictions vs references (with CIs)", cmd_score},
+      {"logits", "write a model's logits for token ids (check a conversion against another framework)", cmd_logits},
+      {"generate", "generate continuations of prompts (greedy or sampled; LoRA adapters)", cmd_generate},
+      {"chat", "interactive counseling chat in the terminal, reasoning shown dimmed", cmd_chat},
   };
   return table;
 }

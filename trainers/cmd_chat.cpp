@@ -1,0 +1,145 @@
+// psy chat: an interactive counseling chat in the terminal. The model's observation and
+// reasoning (chain-of-thought sections) are shown dimmed above its response.
+// Ctrl-C ends the current generation, Ctrl-D (end of input) quits.
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include "libpsy/core/cli_args.h"
+#include "libpsy/core/error.h"
+#include "libpsy/data/cot_format.h"
+#include "libpsy/generate/chat_prompt.h"
+#include "libpsy/generate/generator.h"
+#include "libpsy/nn/load_decoder.h"
+#include "libpsy/nn/peft_adapter_io.h"
+#include "trainers/commands.h"
+
+namespace psy::cli {
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupt = 0;
+extern "C" void on_sigint(int) { g_interrupt = 1; }
+
+const char* kDim = "\033[2m";
+const char* kReset = "\033[0m";
+
+// Where the response section starts in `text` (after its marker), or npos.
+std::size_t response_start(const std::string& text, const std::string& marker) {
+  std::size_t at = text.find(marker);
+  if (at == std::string::npos) return at;
+  at += marker.size();
+  while (at < text.size() && text[at] == ' ') ++at;
+  return at;
+}
+
+}  // namespace
+
+int cmd_chat(const Args& args) {
+  ArgParser p("psy chat",
+              "Chat with a model in the terminal. The generated observation and reasoning are shown dimmed\n"
+              "above the response. Ctrl-C stops the current answer; Ctrl-D quits.");
+  p.option("model", "DIR", "Hugging Face model folder")
+      .option("adapter", "DIR", "PEFT LoRA adapter folder (optional)", "")
+      .option("tokenizer", "PATH", "tokenizer.model or its folder (default: the model folder)", "")
+      .option("chat-template", "NAME", "mistral, llama2, chatml or plain", "mistral")
+      .option("system", "TEXT", "system message / counseling instruction", "")
+      .option("lang", "en|zh", "language of the chain-of-thought markers", "en")
+      .flag("hide-reasoning", "show only the response")
+      .option("max-new-tokens", "N", "tokens per answer at most", "512")
+      .option("temperature", "T", "0 = greedy; > 0 samples", "0.7")
+      .option("top-p", "P", "nucleus sampling mass", "0.9")
+      .option("repetition-penalty", "R", "penalty for repeated tokens (1 = off)", "1.05")
+      .option("seed", "N", "sampling seed", "0")
+      .option("dtype", "fp32|bf16|fp16", "model dtype", "fp32")
+      .option("device", "DEVICE", "cpu, cuda or cuda:N", "cpu");
+  auto a = p.parse(args);
+  if (a.help_requested()) return std::cout << p.help(), 0;
+  if (a.get("model").empty()) throw Error("psy chat: --model DIR is required");
+  const auto tmpl = parse_chat_template(a.get("chat-template"));
+  const CotMarkers markers = default_cot_format(a.get("lang")).markers;
+  Tokenizer tokenizer = Tokenizer::load(a.get("tokenizer").empty() ? a.get("model") : a.get("tokenizer"));
+  DecoderOptions options;
+  options.dtype = parse_model_dtype(a.get("dtype"));
+  options.device = torch::Device(a.get("device"));
+  Decoder decoder = load_decoder(a.get("model"), options);
+  if (!a.get("adapter").empty()) load_peft_adapter(*decoder, a.get("adapter"));
+
+  GenerationOptions g;
+  g.max_new_tokens = a.get_long("max-new-tokens");
+  g.sampling.temperature = a.get_double("temperature");
+  g.sampling.do_sample = g.sampling.temperature > 0;
+  if (!g.sampling.do_sample) g.sampling.temperature = 1.0;
+  g.sampling.top_p = a.get_double("top-p");
+  g.sampling.repetition_penalty = a.get_double("repetition-penalty");
+  g.eos_ids = stop_token_ids(decoder->config(), tokenizer, tmpl);
+  g.interrupted = [] { return g_interrupt != 0; };
+  const bool hide = a.flag("hide-reasoning");
+  const std::string response_marker = marker_prefix(markers.response);
+
+  std::vector<ChatMessage> history;
+  if (!a.get("system").empty()) {
+    ChatMessage sys;
+    sys.role = ChatRole::System;
+    sys.parts.push_back({a.get("system"), "instruction", false});
+    history.push_back(sys);
+  }
+  std::signal(SIGINT, on_sigint);
+  uint64_t turn = 0;
+  std::cerr << "psy chat: type a message and press Enter; Ctrl-C stops an answer, Ctrl-D quits.\n";
+  while (true) {
+    std::cout << "\nyou> " << std::flush;
+    std::string line;
+    g_interrupt = 0;
+    if (!std::getline(std::cin, line)) {
+      if (g_interrupt) {  // Ctrl-C at the prompt: keep going
+        std::cin.clear();
+        continue;
+      }
+      break;
+    }
+    if (line.empty()) continue;
+    ChatMessage user;
+    user.role = ChatRole::User;
+    user.parts.push_back({line, "client", false});
+    history.push_back(user);
+    std::vector<int64_t> prompt = generation_prompt_ids(tokenizer, tmpl, history);
+
+    std::vector<int64_t> ids;
+    std::string shown;  // text printed so far (of the full generated text)
+    std::size_t split = std::string::npos;  // start of the response in the text
+    std::cout << "\n" << std::flush;
+    g.seed = static_cast<uint64_t>(a.get_long("seed")) + turn++;
+    g.on_token = [&](int64_t, int64_t token) {
+      if (std::find(g.eos_ids.begin(), g.eos_ids.end(), token) != g.eos_ids.end()) return;
+      ids.push_back(token);
+      std::string text = tokenizer.decode(std::vector<int32_t>(ids.begin(), ids.end()), false);
+      if (split == std::string::npos) split = response_start(text, response_marker);
+      // Print what is new; the reasoning part dimmed (or withheld when hidden).
+      const std::size_t reasoning_end = split == std::string::npos ? text.size() : split;
+      if (shown.size() < reasoning_end) {
+        if (!hide) std::cout << kDim << text.substr(shown.size(), reasoning_end - shown.size()) << kReset;
+        shown = text.substr(0, reasoning_end);
+      }
+      if (split != std::string::npos && text.size() > shown.size() && text.compare(0, shown.size(), shown) == 0) {
+        if (shown.size() == split && !hide) std::cout << "\n";
+        std::cout << text.substr(shown.size());
+        shown = text;
+      }
+      std::cout << std::flush;
+    };
+    auto result = generate(*decoder, {prompt}, g);
+    std::string text = tokenizer.decode(std::vector<int32_t>(ids.begin(), ids.end()), false);
+    if (hide && split == std::string::npos) std::cout << text;  // no markers: the whole text is the response
+    if (result.rows[0].finish_reason == "interrupted") std::cout << kReset << " [stopped]";
+    std::cout << "\n";
+    ChatMessage reply;
+    reply.role = ChatRole::Assistant;
+    reply.parts.push_back({text, "response", false});
+    history.push_back(reply);
+  }
+  std::cout << "\n";
+  return 0;
+}
+
+}  // namespace psy::cli

@@ -1,0 +1,149 @@
+// psy generate: continue prompts with a model (and optionally a LoRA adapter).
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "libpsy/core/atomic_file.h"
+#include "libpsy/core/cli_args.h"
+#include "libpsy/core/error.h"
+#include "libpsy/core/text_file.h"
+#include "libpsy/generate/chat_prompt.h"
+#include "libpsy/generate/generator.h"
+#include "libpsy/nn/load_decoder.h"
+#include "libpsy/nn/peft_adapter_io.h"
+#include "trainers/commands.h"
+
+namespace psy::cli {
+
+namespace {
+
+ChatMessage message(ChatRole role, const std::string& text) {
+  ChatMessage m;
+  m.role = role;
+  m.parts.push_back({text, role == ChatRole::Assistant ? "response" : "client", false});
+  return m;
+}
+
+ChatRole parse_role(const std::string& role, const std::string& where) {
+  if (role == "system") return ChatRole::System;
+  if (role == "user") return ChatRole::User;
+  if (role == "assistant") return ChatRole::Assistant;
+  throw Error(where + ": role '" + role + "' (valid: system, user, assistant)");
+}
+
+}  // namespace
+
+int cmd_generate(const Args& args) {
+  ArgParser p("psy generate",
+              "Generate continuations with a Hugging Face Llama/Mistral model (greedy by default).\n"
+              "--input FILE.jsonl takes one JSON object per line: {\"prompt\": TEXT}, {\"messages\": [{\"role\":\n"
+              "\"user\", \"content\": TEXT}, ...]} or {\"input_ids\": [ids]}. Output: one JSON line per input with\n"
+              "index, text, new_ids and finish_reason (eos, stop_string, length), on stdout or --out.");
+  p.option("model", "DIR", "Hugging Face model folder")
+      .option("adapter", "DIR", "PEFT LoRA adapter folder (optional)", "")
+      .option("tokenizer", "PATH", "tokenizer.model or its folder (default: the model folder)", "")
+      .option("prompt", "TEXT", "one prompt (or use --input)", "")
+      .option("input", "FILE", "JSON Lines of prompts (see above)", "")
+      .option("out", "FILE", "write JSON Lines here instead of stdout", "")
+      .option("system", "TEXT", "system message put before each prompt (chat templates only)", "")
+      .option("chat-template", "NAME", "mistral, llama2, chatml, plain, or none (raw text after BOS)", "none")
+      .option("max-new-tokens", "N", "tokens to generate at most", "128")
+      .option("temperature", "T", "0 = greedy; > 0 samples", "0")
+      .option("top-k", "K", "sample among the K most likely tokens (0 = all)", "0")
+      .option("top-p", "P", "nucleus sampling mass (1 = off)", "1")
+      .option("repetition-penalty", "R", "penalty for tokens already present (1 = off)", "1")
+      .option("seed", "N", "sampling seed", "0")
+      .multi_option("stop", "TEXT", "stop strings (generation ends before them)")
+      .option("batch-size", "N", "prompts per batch (left padded)", "8")
+      .option("dtype", "fp32|bf16|fp16", "model dtype", "fp32")
+      .option("device", "DEVICE", "cpu, cuda or cuda:N", "cpu");
+  auto a = p.parse(args);
+  if (a.help_requested()) return std::cout << p.help(), 0;
+  if (a.get("model").empty()) throw Error("psy generate: --model DIR is required");
+  if (a.get("prompt").empty() == a.get("input").empty()) throw Error("psy generate: give exactly one of --prompt and --input");
+  const auto tmpl = parse_optional_chat_template(a.get("chat-template"));
+  Tokenizer tokenizer = Tokenizer::load(a.get("tokenizer").empty() ? a.get("model") : a.get("tokenizer"));
+
+  std::vector<std::vector<int64_t>> prompts;
+  auto from_messages = [&](std::vector<ChatMessage> messages) {
+    if (!a.get("system").empty() && tmpl) messages.insert(messages.begin(), message(ChatRole::System, a.get("system")));
+    prompts.push_back(generation_prompt_ids(tokenizer, tmpl, messages));
+  };
+  if (!a.get("prompt").empty()) {
+    from_messages({message(ChatRole::User, a.get("prompt"))});
+  } else {
+    std::ifstream in(a.get("input"));
+    if (!in) throw Error(a.get("input") + ": cannot open");
+    std::string line;
+    long line_no = 0;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      const std::string where = a.get("input") + ":" + std::to_string(line_no);
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(line);
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(where + ": not valid JSON (" + e.what() + ")");
+      }
+      if (j.contains("input_ids")) {
+        prompts.push_back(j["input_ids"].get<std::vector<int64_t>>());
+      } else if (j.contains("prompt") && j["prompt"].is_string()) {
+        from_messages({message(ChatRole::User, j["prompt"].get<std::string>())});
+      } else if (j.contains("messages") && j["messages"].is_array()) {
+        std::vector<ChatMessage> messages;
+        for (const auto& m : j["messages"]) {
+          if (!m.contains("role") || !m.contains("content")) throw Error(where + ": each message needs role and content");
+          messages.push_back(message(parse_role(m["role"].get<std::string>(), where), m["content"].get<std::string>()));
+        }
+        from_messages(messages);
+      } else {
+        throw Error(where + ": expected \"prompt\", \"messages\" or \"input_ids\"");
+      }
+    }
+  }
+
+  DecoderOptions options;
+  options.dtype = parse_model_dtype(a.get("dtype"));
+  options.device = torch::Device(a.get("device"));
+  Decoder decoder = load_decoder(a.get("model"), options);
+  if (!a.get("adapter").empty()) load_peft_adapter(*decoder, a.get("adapter"));
+
+  GenerationOptions g;
+  g.max_new_tokens = a.get_long("max-new-tokens");
+  g.sampling.temperature = a.get_double("temperature");
+  g.sampling.do_sample = g.sampling.temperature > 0;
+  if (!g.sampling.do_sample) g.sampling.temperature = 1.0;
+  g.sampling.top_k = a.get_long("top-k");
+  g.sampling.top_p = a.get_double("top-p");
+  g.sampling.repetition_penalty = a.get_double("repetition-penalty");
+  g.seed = static_cast<uint64_t>(a.get_long("seed"));
+  g.eos_ids = stop_token_ids(decoder->config(), tokenizer, tmpl);
+  g.pad_id = tokenizer.pad_id() >= 0 ? tokenizer.pad_id() : 0;
+  g.stop_strings = a.list("stop");
+  g.detokenize = [&tokenizer](const std::vector<int64_t>& ids) {
+    return tokenizer.decode(std::vector<int32_t>(ids.begin(), ids.end()), /*render_special=*/false);
+  };
+  const long batch_size = std::max(1L, a.get_long("batch-size"));
+  std::string out;
+  for (std::size_t start = 0; start < prompts.size(); start += static_cast<std::size_t>(batch_size)) {
+    std::vector<std::vector<int64_t>> chunk(prompts.begin() + static_cast<long>(start),
+                                            prompts.begin() + static_cast<long>(std::min(prompts.size(), start + batch_size)));
+    auto result = generate(*decoder, chunk, g);
+    for (std::size_t i = 0; i < result.rows.size(); ++i) {
+      nlohmann::ordered_json j;
+      j["index"] = start + i;
+      j["text"] = result.rows[i].text;
+      j["new_ids"] = result.rows[i].new_ids;
+      j["finish_reason"] = result.rows[i].finish_reason;
+      const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      if (a.get("out").empty()) std::cout << line << std::flush;
+      out += line;
+    }
+  }
+  if (!a.get("out").empty()) write_file_atomic(a.get("out"), out);
+  return 0;
+}
+
+}  // namespace psy::cli
