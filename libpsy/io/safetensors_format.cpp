@@ -79,7 +79,7 @@ bool as_u64(const nlohmann::json& j, uint64_t& out) {
 }
 
 SafetensorsTensorInfo parse_entry(const std::string& name, const nlohmann::json& entry, const std::string& file) {
-  if (!entry.is_object()) fail(file, name, "entry is " + expected_found("an object", json_kind(entry)));
+  if (!entry.is_object()) fail(file, name, "its entry: " + expected_found("an object", json_kind(entry)));
   SafetensorsTensorInfo info;
   info.name = name;
   bool has_dtype = false, has_shape = false, has_offsets = false;

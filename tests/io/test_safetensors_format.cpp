@@ -2,10 +2,13 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <sstream>
 #include <string>
 
 #include "libpsy/core/error.h"
+#include "libpsy/io/mapped_file.h"
 #include "libpsy/io/safetensors_format.h"
+#include "tests/test_support.h"
 
 namespace {
 
@@ -104,4 +107,28 @@ TEST_CASE("build_safetensors_header assigns contiguous offsets and pads to 8 byt
   REQUIRE(h.tensors.size() == 2);
   CHECK(h.data_start == header.size());
   CHECK(h.metadata.at("format") == "pt");
+}
+
+TEST_CASE("every broken file in tests/fixtures/io gives a psy::Error naming its problem") {
+  const std::string dir = psy::test::source_dir() + "/tests/fixtures/io";
+  std::istringstream manifest(psy::test::read_file(dir + "/expected_errors.tsv"));
+  std::string line;
+  int checked = 0;
+  while (std::getline(manifest, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto tab = line.find('\t');
+    const std::string name = line.substr(0, tab), expected = line.substr(tab + 1);
+    INFO(name);
+    psy::MappedFile file(dir + "/" + name);
+    std::string message = "OK";
+    try {
+      psy::parse_safetensors_header(file.data(), file.size(), name);
+    } catch (const psy::Error& e) {
+      message = e.what();
+    }
+    CHECK_THAT(message, Catch::Contains(expected));
+    if (expected != "OK") CHECK_THAT(message, Catch::Contains(name));
+    ++checked;
+  }
+  CHECK(checked >= 20);
 }
