@@ -9,7 +9,7 @@
 #include "libpsy/core/error.h"
 #include "libpsy/core/utf8.h"
 
-namespace psy::eval {
+namespace psy::eval::unicode {
 
 namespace {
 
@@ -74,13 +74,6 @@ bool is_letter(char32_t c) { return (category_mask(c) & U_GC_L_MASK) != 0; }
 bool is_number(char32_t c) { return (category_mask(c) & U_GC_N_MASK) != 0; }
 
 bool is_regex_space(char32_t c) { return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_WHITE_SPACE) != 0; }
-
-bool is_python_space(char32_t c) {
-  if (c < 0x80) return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20);
-  if (category_mask(c) & U_GC_ZS_MASK) return true;
-  const UCharDirection d = u_charDirection(static_cast<UChar32>(c));
-  return d == U_WHITE_SPACE_NEUTRAL || d == U_BLOCK_SEPARATOR || d == U_SEGMENT_SEPARATOR;
-}
 
 bool is_bert_whitespace(char32_t c) {
   if (c == U' ' || c == U'\t' || c == U'\n' || c == U'\r') return true;
@@ -148,4 +141,4 @@ std::string python_strip(const std::string& text) {
   return encode_utf8(std::vector<char32_t>(cps.begin() + static_cast<long>(begin), cps.begin() + static_cast<long>(end)));
 }
 
-}  // namespace psy::eval
+}  // namespace psy::eval::unicode

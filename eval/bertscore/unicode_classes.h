@@ -4,7 +4,7 @@
 #pragma once
 #include <string>
 
-namespace psy::eval {
+namespace psy::eval::unicode {
 
 // General category L* (\p{L} in GPT-2's pre-tokenisation pattern).
 bool is_letter(char32_t c);
@@ -12,7 +12,8 @@ bool is_letter(char32_t c);
 bool is_number(char32_t c);
 // Unicode White_Space property: `\s` of Python's `regex` module (includes U+0085, excludes U+FEFF).
 bool is_regex_space(char32_t c);
-// Python's str.isspace(): bidi class WS/B/S or category Zs (used by str.strip() and str.split()).
+// Python's str.isspace() (used by str.strip() and str.split()): defined once, in psy_eval
+// (eval/text_tokenizers.cpp), which the lexical metrics share.
 bool is_python_space(char32_t c);
 
 // transformers' BERT helpers.
@@ -31,4 +32,4 @@ std::u32string strip_accents(const std::u32string& text);
 // Python's str.strip() on UTF-8 text.
 std::string python_strip(const std::string& text);
 
-}  // namespace psy::eval
+}  // namespace psy::eval::unicode
