@@ -37,9 +37,9 @@ std::vector<CodePoint> decode_with_offsets(std::string_view text) {
 enum class Kind { Letter, Number, Space, Other };
 
 Kind kind_of(char32_t c) {
-  if (is_letter(c)) return Kind::Letter;
-  if (is_number(c)) return Kind::Number;
-  if (is_regex_space(c)) return Kind::Space;
+  if (unicode::is_letter(c)) return Kind::Letter;
+  if (unicode::is_number(c)) return Kind::Number;
+  if (unicode::is_regex_space(c)) return Kind::Space;
   return Kind::Other;
 }
 

@@ -86,7 +86,7 @@ SentenceTokenizer SentenceTokenizer::load(const std::string& model_dir, size_t f
 }
 
 std::vector<std::string> SentenceTokenizer::tokenize(std::string_view text) const {
-  const std::string stripped = python_strip(std::string(text));
+  const std::string stripped = unicode::python_strip(std::string(text));
   if (stripped.empty()) return {};
   // RoBERTa's add_prefix_space=True: the stripped text never starts with a space, so one is added.
   if (bpe_) return bpe_->tokenize(" " + stripped);
@@ -95,7 +95,7 @@ std::vector<std::string> SentenceTokenizer::tokenize(std::string_view text) cons
 
 EncodedSentence SentenceTokenizer::sent_encode(std::string_view text) const {
   EncodedSentence out;
-  const std::string stripped = python_strip(std::string(text));
+  const std::string stripped = unicode::python_strip(std::string(text));
   std::vector<int64_t> body;
   if (!stripped.empty()) body = bpe_ ? bpe_->encode(" " + stripped) : wordpiece_->encode(stripped);
   const size_t limit = model_max_length_ - 2;

@@ -12,8 +12,7 @@ bool is_letter(char32_t c);
 bool is_number(char32_t c);
 // Unicode White_Space property: `\s` of Python's `regex` module (includes U+0085, excludes U+FEFF).
 bool is_regex_space(char32_t c);
-// Python's str.isspace() (used by str.strip() and str.split()): defined once, in psy_eval
-// (eval/text_tokenizers.cpp), which the lexical metrics share.
+// Python's str.isspace(): bidi class WS/B/S or category Zs (used by str.strip() and str.split()).
 bool is_python_space(char32_t c);
 
 // transformers' BERT helpers.

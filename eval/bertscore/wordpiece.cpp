@@ -16,7 +16,7 @@ std::vector<std::u32string> split_on_space(const std::u32string& text) {
   std::vector<std::u32string> out;
   std::u32string cur;
   for (char32_t c : text) {
-    if (is_python_space(c)) {
+    if (unicode::is_python_space(c)) {
       if (!cur.empty()) out.push_back(std::move(cur));
       cur.clear();
     } else {
@@ -38,10 +38,10 @@ std::string to_utf8(const std::u32string& s) {
 std::vector<std::u32string> bert_basic_tokenize(std::string_view text, const BasicTokenizerOptions& options) {
   std::u32string cleaned;
   for (char32_t c : decode_utf8(text)) {
-    if (c == 0 || c == 0xFFFD || is_bert_control(c)) continue;
-    if (is_bert_whitespace(c)) {
+    if (c == 0 || c == 0xFFFD || unicode::is_bert_control(c)) continue;
+    if (unicode::is_bert_whitespace(c)) {
       cleaned.push_back(U' ');
-    } else if (options.tokenize_chinese_chars && is_cjk_ideograph(c)) {
+    } else if (options.tokenize_chinese_chars && unicode::is_cjk_ideograph(c)) {
       cleaned.push_back(U' ');
       cleaned.push_back(c);
       cleaned.push_back(U' ');
@@ -52,12 +52,12 @@ std::vector<std::u32string> bert_basic_tokenize(std::string_view text, const Bas
   const bool strip = options.do_lower_case ? options.strip_accents.value_or(true) : options.strip_accents.value_or(false);
 
   std::vector<std::u32string> out;
-  for (std::u32string word : split_on_space(nfc(cleaned))) {
-    if (options.do_lower_case) word = to_lower(word);
-    if (strip) word = strip_accents(word);
+  for (std::u32string word : split_on_space(unicode::nfc(cleaned))) {
+    if (options.do_lower_case) word = unicode::to_lower(word);
+    if (strip) word = unicode::strip_accents(word);
     std::u32string run;
     for (char32_t c : word) {
-      if (is_bert_punctuation(c)) {
+      if (unicode::is_bert_punctuation(c)) {
         if (!run.empty()) out.push_back(std::move(run));
         run.clear();
         out.push_back(std::u32string(1, c));
