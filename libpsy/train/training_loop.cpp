@@ -108,6 +108,10 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
   check_sequences(data.train, "train");
   check_sequences(data.eval, "eval");
   const PlwNormalization norm = parse_plw_normalization(tr.plw_normalization);
+  const long world = std::max(1, setup.world_size);
+  const bool writer = setup.rank == 0;  // data parallel: rank 0 writes
+  const bool quiet = setup.quiet || !writer;
+  auto sum_over_ranks = [&](double v) { return setup.all_reduce_sum ? setup.all_reduce_sum(v) : v; };
 
   // Trainable parameters.
   std::vector<std::pair<std::string, torch::Tensor>> named = full ? enable_full_training(decoder) : lora_parameters(decoder);
@@ -147,7 +151,7 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
   const long per_epoch = static_cast<long>((seqs->size() + tr.micro_batch - 1) / tr.micro_batch);
   const long total_steps = tr.max_steps > 0
                                ? tr.max_steps
-                               : std::max(1L, static_cast<long>(std::ceil(tr.epochs * per_epoch / tr.grad_accum - 1e-9)));
+                               : std::max(1L, static_cast<long>(std::ceil(tr.epochs * per_epoch / (tr.grad_accum * world) - 1e-9)));
   LrSchedule schedule;
   schedule.kind = parse_schedule(tr.schedule);
   schedule.lr = tr.lr;
@@ -165,9 +169,9 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
   scaler.scale = progress.loss_scale;
   scaler.good_steps = progress.loss_scale_good_steps;
 
-  const std::string log_path = setup.run_dir.empty() ? "" : setup.run_dir + "/log.jsonl";
-  const std::string ckpt_dir = setup.run_dir.empty() ? "" : setup.run_dir + "/checkpoints";
-  if (!setup.run_dir.empty()) {
+  const std::string log_path = setup.run_dir.empty() || !writer ? "" : setup.run_dir + "/log.jsonl";
+  const std::string ckpt_dir = setup.run_dir.empty() || !writer ? "" : setup.run_dir + "/checkpoints";
+  if (!setup.run_dir.empty() && writer) {
     make_dirs(setup.run_dir);
     if (progress.step > 0) truncate_log(log_path, progress.step);
     else write_file_atomic(log_path, "");
@@ -205,17 +209,21 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
   long last_saved = -1;
 
   auto save = [&]() {
-    if (ckpt_dir.empty()) return;
+    if (ckpt_dir.empty()) {
+      if (setup.barrier) setup.barrier();
+      return;
+    }
     progress.loss_scale = scaler.scale;
     progress.loss_scale_good_steps = scaler.good_steps;
     result.last_checkpoint = save_training_checkpoint(ckpt_dir, decoder, optimizer, progress, content, tr.keep_last);
     last_saved = progress.step;
+    if (setup.barrier) setup.barrier();
   };
 
   while (progress.step < total_steps) {
-    if (signals.requested()) {
+    if (sum_over_ranks(signals.requested() ? 1.0 : 0.0) > 0) {  // every rank stops at the same step
       result.interrupted = true;
-      if (!setup.quiet) line.message("stop requested (signal " + std::to_string(signals.signal_number()) +
+      if (!quiet) line.message("stop requested (signal " + std::to_string(signals.signal_number()) +
                                      "): saving a checkpoint at step " + std::to_string(progress.step));
       break;
     }
@@ -225,7 +233,7 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
     std::vector<torch::Tensor> weights;
     long step_tokens = 0;
     for (int a = 0; a < tr.grad_accum; ++a) {
-      const MicroBatch& mb = micro_batch_at(progress.micro_batches + a);
+      const MicroBatch& mb = micro_batch_at(progress.micro_batches + a * world + setup.rank);
       std::vector<const TrainSequence*> group;
       for (size_t i : mb) group.push_back(&(*seqs)[i]);
       batches.push_back(collate(group, setup.pad_id));
@@ -233,7 +241,7 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
       weights.push_back(batches.back().label_weights);
       step_tokens += batches.back().real_tokens;
     }
-    const double denom = step_denominator(weights, norm);
+    const double denom = sum_over_ranks(step_denominator(weights, norm));  // the whole step's, over all ranks
     const double lr = schedule.at(progress.step);
     optimizer.zero_grad();
     double step_loss = 0;
@@ -250,7 +258,8 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
       scaler.scale_loss(loss).backward();
       step_loss += lv;
     }
-    progress.micro_batches += tr.grad_accum;
+    if (world > 1 && sum_over_ranks(bad >= 0 ? 1.0 : 0.0) > 0 && bad < 0) bad = 0;  // skip or stop together
+    progress.micro_batches += tr.grad_accum * world;
     if (bad >= 0) {
       std::string who;
       for (size_t i : members[static_cast<size_t>(bad)]) who += (who.empty() ? "" : "; ") + label_of(i);
@@ -263,10 +272,13 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
       optimizer.zero_grad();
       ++progress.skipped_steps;
       ++progress.step;
-      if (!setup.quiet) line.message(msg + "; step skipped");
+      if (!quiet) line.message(msg + "; step skipped");
       append_log(log_path, {{"step", progress.step}, {"skipped", true}, {"reason", "non-finite loss"}});
       continue;
     }
+    if (setup.all_reduce_gradients) setup.all_reduce_gradients(params);
+    step_loss = sum_over_ranks(step_loss);
+    step_tokens = static_cast<long>(sum_over_ranks(static_cast<double>(step_tokens)));
     if (!scaler.unscale_and_check(params)) {
       optimizer.zero_grad();
       ++progress.skipped_steps;
@@ -324,13 +336,13 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
     }
     if (eval_now || tr.log_every <= 1 || progress.step % tr.log_every == 0 || last) {
       append_log(log_path, entry);
-      if (!setup.quiet) line.update(fig);
+      if (!quiet) line.update(fig);
     }
     if (tr.save_every > 0 && progress.step % tr.save_every == 0 && !last) save();
     if (setup.after_step) setup.after_step(progress.step);
     if (eval_now && tr.early_stop_patience > 0 && progress.evals_without_improvement >= tr.early_stop_patience) {
       result.early_stopped = true;
-      if (!setup.quiet)
+      if (!quiet)
         line.message("early stop at step " + std::to_string(progress.step) + ": no eval-loss improvement in " +
                       std::to_string(tr.early_stop_patience) + " evaluations (best " +
                       std::to_string(progress.best_eval_loss) + ")");
@@ -342,7 +354,7 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
   result.tokens_per_s = train_seconds > 0 ? tokens_here / train_seconds : 0;
   if (last_saved != progress.step) save();
 
-  if (!setup.run_dir.empty() && !result.interrupted) {
+  if (!setup.run_dir.empty() && !result.interrupted && writer) {
     if (full) {
       save_decoder(decoder, setup.run_dir + "/model");
       for (const auto& f : setup.copy_to_final_model) {

@@ -43,6 +43,14 @@ struct TrainingSetup {
   int progress_tty = -1;            // -1 detect, 0 plain lines, 1 bar
   bool quiet = false;               // no progress output at all
   std::function<void(long step)> after_step;  // called after each optimizer step (tests, benchmarks)
+  // Data parallel (libpsy/dist, docs/distributed.md): optimizer step s takes micro-batches
+  // [s*A*W, (s+1)*A*W) of the stream (A = grad_accum, W = world_size) and this rank the ones at
+  // offsets rank, rank + W, ...; the hooks sum a number / the gradients over ranks and wait for
+  // all ranks. Only rank 0 writes logs, checkpoints and the final adapter or model.
+  int rank = 0, world_size = 1;
+  std::function<double(double)> all_reduce_sum;
+  std::function<void(const std::vector<torch::Tensor>&)> all_reduce_gradients;
+  std::function<void()> barrier;
 };
 
 struct TrainingResult {

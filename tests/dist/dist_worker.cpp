@@ -4,6 +4,8 @@
 //                                   on SIGTERM/SIGINT writes DIR/signal.<rank> and exits 143
 //   dist_worker collectives         checks all-reduce, buckets, broadcast, barrier (exit 0 = ok)
 //   dist_worker train OUT [wrong]   trains the tiny model; rank 0 saves the adapter to OUT
+//   dist_worker loop OUT ACCUM      psy's training loop (run_training) on a tiny random decoder
+//                                   with LoRA; rank 0 saves the adapter and losses to OUT
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include "libpsy/dist/process_group.h"
 #include "libpsy/dist/torchrun_env.h"
 #include "tests/dist/tiny_training.h"
+#include "tests/dist/loop_training.h"
 
 namespace {
 
@@ -97,6 +100,12 @@ int main(int argc, char** argv) {
         result.params.push_back(torch::tensor(result.losses, torch::kFloat64));
         torch::save(result.params, argv[2]);
       }
+      return 0;
+    }
+    if (mode == "loop") {
+      if (argc < 4) throw psy::Error("usage: dist_worker loop OUT ACCUM");
+      auto result = psy::test::train_with_loop(pg, std::stoi(argv[3]));
+      if (pg.rank() == 0) torch::save(result, argv[2]);
       return 0;
     }
     throw psy::Error("dist_worker: unknown mode '" + mode + "'");

@@ -1,0 +1,67 @@
+#include "tests/dist/loop_training.h"
+
+#include "libpsy/core/rng.h"
+#include "libpsy/dist/gradient_buckets.h"
+#include "libpsy/nn/decoder.h"
+#include "libpsy/nn/lora.h"
+#include "libpsy/train/training_loop.h"
+
+namespace psy::test {
+
+std::vector<torch::Tensor> train_with_loop(const dist::ProcessGroup& group, int grad_accum) {
+  DecoderConfig c;
+  c.model_type = "llama";
+  c.vocab_size = 96;
+  c.hidden_size = 32;
+  c.intermediate_size = 64;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.head_dim = 8;
+  torch::manual_seed(3);
+  Decoder d(c, DecoderOptions{});
+  d->init_random_weights();
+  LoraSpec spec;
+  spec.r = 4;
+  spec.targets = {"q_proj", "v_proj", "down_proj"};
+  inject_lora(*d, spec, 5);
+  std::vector<torch::Tensor> adapter;
+  for (auto& named : lora_parameters(*d)) adapter.push_back(named.second);
+  dist::broadcast_parameters(group, adapter);
+
+  TrainingData data;
+  Rng rng(77);
+  for (int i = 0; i < 24; ++i) {
+    TrainSequence s;
+    const int len = 4 + static_cast<int>(rng.uniform_below(20));
+    for (int t = 0; t < len; ++t) {
+      s.ids.push_back(3 + static_cast<int64_t>(rng.uniform_below(90)));
+      s.weights.push_back(t == 0 ? 0.0f : (t < len / 2 ? 0.1f : 1.0f));
+    }
+    data.train.push_back(std::move(s));
+  }
+  TrainingSetup setup;
+  setup.train.micro_batch = 2;
+  setup.train.grad_accum = grad_accum;
+  setup.train.max_steps = 3;
+  setup.train.lr = 5e-3;
+  setup.train.schedule = "constant";
+  setup.train.max_grad_norm = 1.0;
+  setup.train.group_by_length = false;
+  setup.seed = 9;
+  setup.quiet = true;
+  setup.rank = group.rank();
+  setup.world_size = group.world_size();
+  if (group.world_size() > 1) {
+    setup.all_reduce_sum = [group](double v) { return group.all_reduce_sum(v); };
+    setup.all_reduce_gradients = [group](const std::vector<torch::Tensor>& ps) { dist::all_reduce_gradients(group, ps); };
+    setup.barrier = [group]() { group.barrier(); };
+  }
+  TrainingResult r = run_training(*d, data, setup);
+  std::vector<torch::Tensor> out;
+  for (auto& t : adapter) out.push_back(t.detach().clone());
+  out.push_back(torch::tensor(r.losses, torch::kFloat64));
+  return out;
+}
+
+}  // namespace psy::test
