@@ -1,0 +1,110 @@
+// psy merge: fold a LoRA adapter into its base model and write a Hugging Face checkpoint.
+#include <filesystem>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "libpsy/core/atomic_file.h"
+#include "libpsy/core/cli_args.h"
+#include "libpsy/core/error.h"
+#include "libpsy/io/hf_config.h"
+#include "libpsy/io/safetensors.h"
+#include "libpsy/nn/load_decoder.h"
+#include "libpsy/nn/peft_adapter_io.h"
+#include "libpsy/runtime/runtime.h"
+#include "trainers/commands.h"
+
+namespace fs = std::filesystem;
+
+namespace psy::cli {
+
+namespace {
+
+std::string shard_name(size_t i, size_t n) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "model-%05zu-of-%05zu.safetensors", i + 1, n);
+  return buf;
+}
+
+// Writes the tensors into shards of at most max_bytes each (a tensor is never split), with
+// model.safetensors.index.json when there is more than one; else model.safetensors.
+void write_sharded(const std::string& dir, const NamedTensors& tensors, int64_t max_bytes) {
+  std::vector<NamedTensors> shards(1);
+  int64_t in_shard = 0, total = 0;
+  for (const auto& nt : tensors) {
+    const int64_t bytes = nt.second.numel() * static_cast<int64_t>(nt.second.element_size());
+    if (in_shard > 0 && in_shard + bytes > max_bytes) {
+      shards.emplace_back();
+      in_shard = 0;
+    }
+    shards.back().push_back(nt);
+    in_shard += bytes;
+    total += bytes;
+  }
+  if (shards.size() == 1) {
+    write_safetensors(dir + "/model.safetensors", shards[0], {{"format", "pt"}});
+    return;
+  }
+  nlohmann::ordered_json index;
+  index["metadata"] = {{"total_size", total}};
+  nlohmann::ordered_json map = nlohmann::ordered_json::object();
+  for (size_t i = 0; i < shards.size(); ++i) {
+    write_safetensors(dir + "/" + shard_name(i, shards.size()), shards[i], {{"format", "pt"}});
+    for (const auto& nt : shards[i]) map[nt.first] = shard_name(i, shards.size());
+  }
+  index["weight_map"] = map;
+  write_file_atomic(dir + "/model.safetensors.index.json", index.dump(2) + "\n");
+}
+
+}  // namespace
+
+int cmd_merge(const Args& args) {
+  ArgParser p("psy merge",
+              "Merge a LoRA adapter (PEFT format) into its base model: W += scaling * B A, written as a\n"
+              "Hugging Face checkpoint (config.json, safetensors shards, tokenizer files copied).");
+  p.option("model", "DIR", "base model folder (Hugging Face layout)")
+      .option("adapter", "DIR", "adapter folder (adapter_config.json + adapter_model.safetensors)")
+      .option("out", "DIR", "output folder (created)")
+      .option("dtype", "fp32|bf16|fp16|auto", "dtype of the written weights; auto = the base model's", "auto")
+      .option("max-shard-mb", "N", "largest shard in MiB", "4096")
+      .option("threads", "N", "CPU threads (0 = all cores)", "0");
+  auto a = p.parse(args);
+  if (a.help_requested()) return std::cout << p.help(), 0;
+  for (const char* req : {"model", "adapter", "out"})
+    if (a.get(req).empty()) throw Error(std::string("psy merge: --") + req + " is required");
+  set_threads(static_cast<int>(a.get_long("threads")));
+  const std::string model_dir = a.get("model"), out = a.get("out");
+  DecoderConfig config = load_decoder_config(model_dir);
+  const std::string dtype_name = a.get("dtype") == "auto" ? config.torch_dtype : a.get("dtype");
+  // Merge in fp32 (exact for bf16/fp16 bases), then cast once.
+  DecoderOptions opt;
+  opt.dtype = torch::kFloat32;
+  Decoder decoder = load_decoder(model_dir, opt);
+  int adapted = load_peft_adapter(*decoder, a.get("adapter"));
+  for (auto& [path, proj] : decoder->projections())
+    if (proj->has_lora()) proj->merge_lora();
+  const torch::ScalarType out_dtype = parse_model_dtype(dtype_name);
+  make_dirs(out);
+  NamedTensors tensors;
+  for (auto& item : decoder->named_parameters()) {
+    if (item.key() == "lm_head.weight" && decoder->config().tie_word_embeddings) continue;
+    tensors.emplace_back(item.key(), item.value().detach().to(out_dtype));
+  }
+  write_sharded(out, tensors, a.get_long("max-shard-mb") * 1024 * 1024);
+  DecoderConfig written = decoder->config();
+  written.torch_dtype = out_dtype == torch::kBFloat16 ? "bfloat16" : out_dtype == torch::kFloat16 ? "float16" : "float32";
+  write_file_atomic(out + "/config.json", decoder_config_to_json(written));
+  int copied = 0;
+  for (const char* f : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json",
+                        "generation_config.json"}) {
+    fs::path src = fs::path(model_dir) / f;
+    if (!fs::exists(src)) continue;
+    fs::copy_file(src, fs::path(out) / f, fs::copy_options::overwrite_existing);
+    ++copied;
+  }
+  std::cout << "merged " << adapted << " adapted projections into " << out << " (" << written.torch_dtype << ", "
+            << copied << " tokenizer file(s) copied)\n";
+  return 0;
+}
+
+}  // namespace psy::cli
