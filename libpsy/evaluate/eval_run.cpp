@@ -1,0 +1,275 @@
+#include "libpsy/evaluate/eval_run.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "eval/scoring.h"
+#include "libpsy/core/atomic_file.h"
+#include "libpsy/core/error.h"
+#include "libpsy/core/text_file.h"
+#include "libpsy/data/sample_options.h"
+#include "libpsy/evaluate/batch_generation.h"
+#include "libpsy/evaluate/eval_progress.h"
+#include "libpsy/evaluate/generated_cot.h"
+#include "libpsy/evaluate/held_out_examples.h"
+#include "libpsy/evaluate/prediction_record.h"
+#include "libpsy/evaluate/prediction_scoring.h"
+#include "libpsy/nn/load_decoder.h"
+#include "libpsy/nn/peft_adapter_io.h"
+#include "libpsy/text/tokenizer.h"
+#include "libpsy/train/file_hash.h"
+
+namespace fs = std::filesystem;
+
+namespace psy {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+ordered_json file_hashes(const std::string& dir, const std::vector<std::string>& names, const std::string& ext) {
+  std::vector<std::string> files;
+  for (const auto& n : names)
+    if (fs::exists(fs::path(dir) / n)) files.push_back((fs::path(dir) / n).string());
+  if (!ext.empty() && fs::is_directory(dir))
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().extension() == ext) files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  ordered_json out = ordered_json::array();
+  for (const auto& f : files) out.push_back({{"path", f}, {"sha256", sha256_file(f)}});
+  return out;
+}
+
+GenerationSettings generation_settings(const Recipe& r, const Tokenizer& tok) {
+  GenerationSettings s;
+  const auto& e = r.eval;
+  if (e.decoding != "greedy" && e.decoding != "sample")
+    throw Error("eval.decoding: " + expected_found("greedy or sample", "'" + e.decoding + "'"));
+  s.max_new_tokens = e.max_new_tokens;
+  s.sample = e.decoding == "sample";
+  s.temperature = e.temperature;
+  s.top_k = e.top_k;
+  s.top_p = e.top_p;
+  s.repetition_penalty = e.repetition_penalty;
+  if (tok.eos_id() >= 0) s.stop_ids.push_back(tok.eos_id());
+  s.pad_id = tok.pad_id() >= 0 ? tok.pad_id() : (tok.eos_id() >= 0 ? tok.eos_id() : 0);
+  validate_generation_settings(s);
+  if (e.batch_size < 1) throw Error("eval.batch_size: " + expected_found("at least 1", std::to_string(e.batch_size)));
+  return s;
+}
+
+// What must match for an interrupted evaluation to be continued.
+ordered_json settings_fingerprint(const EvalRequest& q) {
+  const Recipe& r = q.recipe;
+  ordered_json j;
+  j["model"] = r.model.path;
+  j["adapter"] = q.adapter_dir;
+  j["tokenizer"] = recipe_tokenizer_location(r);
+  j["dtype"] = r.model.dtype;
+  j["chat_template"] = r.model.chat_template;
+  j["data"] = r.data.path;
+  j["lang"] = r.data.lang;
+  j["task"] = r.data.task;
+  j["test_fraction"] = r.data.test_fraction;
+  j["max_seq_len"] = r.data.max_seq_len;
+  j["context"] = r.data.context;
+  j["instruction"] = r.data.instruction;
+  j["markers"] = r.data.markers;
+  j["missing_annotation"] = r.data.missing_annotation;
+  j["seed"] = r.seed;
+  j["max_new_tokens"] = r.eval.max_new_tokens;
+  j["decoding"] = r.eval.decoding;
+  j["temperature"] = r.eval.temperature;
+  j["top_k"] = r.eval.top_k;
+  j["top_p"] = r.eval.top_p;
+  j["repetition_penalty"] = r.eval.repetition_penalty;
+  j["batch_size"] = r.eval.batch_size;
+  j["max_samples"] = r.eval.max_samples;
+  return j;
+}
+
+PredictionRecord make_record(const EvalExample& e, const Tokenizer& tok, const std::vector<int32_t>& generated,
+                             const CotMarkers& markers) {
+  PredictionRecord r;
+  r.id = e.id;
+  r.session = e.prompt.session_id;
+  r.turn = e.prompt.turn_id;
+  r.task = e.prompt.task;
+  r.prompt = tok.decode(e.prompt.input_ids, true);
+  r.gold = e.prompt.gold;
+  r.generation = tok.decode(generated, false);
+  r.new_tokens = static_cast<long>(generated.size());
+  const GeneratedCot g = interpret_generation(r.generation, r.task, r.gold, markers);
+  r.parsed = {g.parsed.observation, g.parsed.reasoning, g.parsed.response};
+  r.well_formed = g.well_formed;
+  return r;
+}
+
+}  // namespace
+
+std::string recipe_tokenizer_location(const Recipe& r) {
+  if (!r.model.tokenizer.empty()) return r.model.tokenizer;
+  if (!r.model.path.empty()) return r.model.path;
+  throw Error(r.source_path + ": model.tokenizer (or model.path) must name a SentencePiece tokenizer");
+}
+
+EvalOutcome run_evaluation(const EvalRequest& q) {
+  const Recipe& recipe = q.recipe;
+  if (recipe.model.path.empty()) throw Error(recipe.source_path + ": model.path must name a Hugging Face model folder");
+  if (q.out_dir.empty()) throw Error("psy eval: no output folder (recipe output or --out)");
+  const Tokenizer tokenizer = Tokenizer::load(recipe_tokenizer_location(recipe));
+  const GenerationSettings gen = generation_settings(recipe, tokenizer);
+  const PredictionScoring scoring = prediction_scoring_from_recipe(recipe, tokenizer.vocab_size(), q.score_threads);
+  const HeldOutSet held = held_out_examples(recipe, tokenizer, eval_prompt_budget(recipe));
+  const CotMarkers markers = sample_format(sample_options_from_recipe(recipe)).markers;
+
+  EvalOutcome out;
+  out.examples = held.examples.size();
+  out.predictions_path = (fs::path(q.out_dir) / "predictions.jsonl").string();
+  out.metrics_path = (fs::path(q.out_dir) / "metrics.json").string();
+  const std::string settings_path = (fs::path(q.out_dir) / "eval_settings.json").string();
+  fs::create_directories(q.out_dir);
+
+  // Resume or start afresh.
+  const ordered_json fingerprint = settings_fingerprint(q);
+  std::vector<PredictionRecord> records;
+  if (q.overwrite) {
+    fs::remove(out.predictions_path);
+    fs::remove(out.metrics_path);
+  } else if (fs::exists(out.predictions_path)) {
+    if (!fs::exists(settings_path))
+      throw Error(out.predictions_path + " exists but " + settings_path +
+                  " does not (not written by psy eval?): use --overwrite to start again");
+    const auto before = nlohmann::json::parse(read_text_file(settings_path));
+    for (auto it = fingerprint.begin(); it != fingerprint.end(); ++it) {
+      const auto b = before.find(it.key());
+      if (b == before.end() || *b != nlohmann::json(*it))
+        throw Error(out.predictions_path + " was made with other settings (" + it.key() + ": " +
+                    (b == before.end() ? std::string("absent") : b->dump()) + " then, " + it->dump() +
+                    " now): use --overwrite to start again, or --out another folder");
+    }
+    size_t partial = 0;
+    records = read_predictions(out.predictions_path, &partial);
+    if (records.size() > held.examples.size())
+      throw Error(out.predictions_path + ": " + expected_found("at most " + std::to_string(held.examples.size()) + " predictions",
+                                                              std::to_string(records.size())));
+    for (size_t i = 0; i < records.size(); ++i)
+      if (records[i].id != held.examples[i].id)
+        throw Error(out.predictions_path + ":" + std::to_string(i + 1) + ": id " +
+                    expected_found("'" + held.examples[i].id + "'", "'" + records[i].id + "'") +
+                    " (the held-out set changed): use --overwrite to start again");
+    for (auto& r : records) {  // scores are recomputed at the end
+      r.scores.clear();
+      r.section_scores.clear();
+    }
+    // Rewritten without a cut-off last line and without stale scores, then appended to.
+    write_file_atomic(out.predictions_path, [&](std::ostream& o) {
+      for (const auto& r : records) o << to_json(r).dump() << "\n";
+    });
+    if (partial && !q.quiet) std::cerr << "psy eval: dropped a cut-off last line of " << out.predictions_path << "\n";
+  }
+  write_file_atomic(settings_path, fingerprint.dump(2) + "\n");
+  out.resumed = records.size();
+
+  // Model and adapter (loaded only when something is left to generate).
+  const torch::Device device(recipe.devices.use.empty() ? std::string("cpu") : recipe.devices.use[0]);
+  if (records.size() < held.examples.size()) {
+    DecoderOptions dopt;
+    dopt.device = device;
+    dopt.dtype = parse_model_dtype(recipe.model.dtype);
+    Decoder decoder = load_decoder(recipe.model.path, dopt);
+    if (decoder->config().vocab_size < tokenizer.vocab_size())
+      throw Error("model " + recipe.model.path + ": vocab_size " + std::to_string(decoder->config().vocab_size) +
+                  " is smaller than the tokenizer's " + std::to_string(tokenizer.vocab_size()));
+    if (!q.adapter_dir.empty()) load_peft_adapter(*decoder, q.adapter_dir);
+    decoder->eval();
+    if (!q.quiet)
+      std::cerr << "psy eval: " << held.examples.size() << " held-out therapist turns from " << held.test_sessions
+                << " test sessions" << (records.empty() ? "" : ", " + std::to_string(records.size()) + " already done")
+                << "; " << recipe.eval.decoding << " decoding, up to " << gen.max_new_tokens << " new tokens, batch "
+                << recipe.eval.batch_size << ", " << device.str() << "\n";
+    std::ofstream append(out.predictions_path, std::ios::binary | std::ios::app);
+    if (!append) throw Error(out.predictions_path + ": cannot open for writing", kExitFailure);
+    EvalProgress progress(records.size(), held.examples.size(), q.quiet, q.progress_tty);
+    const size_t bsz = static_cast<size_t>(recipe.eval.batch_size);
+    for (size_t start = records.size() / bsz * bsz; start < held.examples.size(); start += bsz) {
+      const size_t end = std::min(held.examples.size(), start + bsz);
+      std::vector<std::vector<int32_t>> prompts;
+      std::vector<uint64_t> seeds;
+      for (size_t i = start; i < end; ++i) {
+        prompts.push_back(held.examples[i].prompt.input_ids);
+        seeds.push_back(fnv1a(held.examples[i].id, static_cast<uint64_t>(recipe.seed) * 0x9E3779B97F4A7C15ull + 1));
+      }
+      const auto generated = generate_batch(*decoder, prompts, gen, seeds);
+      for (size_t i = start; i < end; ++i) {
+        if (i < records.size()) continue;  // written before the interruption
+        records.push_back(make_record(held.examples[i], tokenizer, generated[i - start], markers));
+        append << to_json(records.back()).dump() << "\n";
+        append.flush();
+        if (!append) throw Error(out.predictions_path + ": write failed (disk full?)", kExitFailure);
+        ++out.generated;
+      }
+      progress.update(records.size());
+    }
+    progress.finish();
+  }
+
+  // Scores, then the final files.
+  ordered_json scored = score_predictions(records, scoring);
+  write_file_atomic(out.predictions_path, [&](std::ostream& o) {
+    for (const auto& r : records) o << to_json(r).dump() << "\n";
+  });
+  size_t well_formed = 0;
+  for (const auto& r : records) well_formed += r.well_formed ? 1 : 0;
+  out.cot_parse_rate = records.empty() ? 0.0 : static_cast<double>(well_formed) / static_cast<double>(records.size());
+
+  ordered_json m;
+  m["name"] = recipe.name;
+  m["task"] = recipe.data.task;
+  m["psy_version"] = eval::psy_version();
+  m["protocol"] = recipe.eval.protocol;
+  m["lang"] = recipe.data.lang;
+  m["n_examples"] = records.size();
+  m["metrics"] = scored["metrics"];
+  m["sections"] = scored["sections"];
+  m["cot_parse_rate"] = out.cot_parse_rate;
+  m["parse_failures"] = records.size() - well_formed;
+  m["empty_responses"] = scored.value("empty_hyp", 0);
+  ordered_json settings = fingerprint;
+  settings["device"] = device.str();
+  settings["metrics"] = scoring.options.metrics;
+  settings["bertscore_model"] = recipe.eval.bertscore_model;
+  settings["max_prompt_tokens"] = eval_prompt_budget(recipe);
+  m["settings"] = settings;
+  m["model"] = {{"path", recipe.model.path},
+                {"files", file_hashes(recipe.model.path, {"config.json"}, ".safetensors")}};
+  if (q.adapter_dir.empty())
+    m["adapter"] = nullptr;
+  else
+    m["adapter"] = {{"path", q.adapter_dir},
+                    {"files", file_hashes(q.adapter_dir, {"adapter_config.json", "adapter_model.safetensors"}, "")}};
+  ordered_json data;
+  data["files"] = ordered_json::array();
+  for (const auto& f : recipe.data.path) data["files"].push_back({{"path", f}, {"sha256", sha256_file(f)}});
+  data["sessions"] = {{"all", held.sessions}, {"train", held.train_sessions}, {"test", held.test_sessions},
+                      {"skipped", held.skipped_sessions}};
+  data["test_dialog_ids"] = held.test_dialog_ids;
+  data["prompts_available"] = held.available;
+  data["prompts_too_long"] = held.dropped_too_long;
+  m["data"] = data;
+  m["resumed"] = out.resumed;
+  m["notes"] = scoring.notes;
+  write_file_atomic(out.metrics_path, m.dump(2) + "\n");
+  out.metrics = m;
+  return out;
+}
+
+}  // namespace psy

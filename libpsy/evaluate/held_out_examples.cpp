@@ -1,0 +1,50 @@
+#include "libpsy/evaluate/held_out_examples.h"
+
+#include <unordered_set>
+
+#include "libpsy/core/error.h"
+#include "libpsy/data/load_sessions.h"
+#include "libpsy/data/sample_options.h"
+#include "libpsy/data/split.h"
+
+namespace psy {
+
+int eval_prompt_budget(const Recipe& recipe) {
+  const int budget = recipe.data.max_seq_len - recipe.eval.max_new_tokens;
+  return budget * 4 < recipe.data.max_seq_len ? recipe.data.max_seq_len : budget;
+}
+
+HeldOutSet held_out_examples(const Recipe& recipe, const Tokenizer& tokenizer, int max_prompt_tokens) {
+  if (recipe.data.path.empty()) throw Error(recipe.source_path + ": data.path must name at least one Psy-Insight file");
+  if (recipe.eval.max_samples < 0)
+    throw Error("eval.max_samples: " + expected_found("0 (all) or more", std::to_string(recipe.eval.max_samples)));
+  const SampleOptions options = sample_options_from_recipe(recipe);
+  auto loaded = load_session_files(recipe.data.path, parse_on_error(recipe.data.on_error));
+  HeldOutSet out;
+  out.sessions = loaded.sessions.size();
+  out.skipped_sessions = loaded.skipped.size();
+  std::vector<Session> train, test;
+  split_sessions(loaded.sessions, recipe.data.test_fraction, static_cast<uint64_t>(recipe.seed), train, test);
+  out.train_sessions = train.size();
+  out.test_sessions = test.size();
+  for (const auto& s : test) out.test_dialog_ids.push_back(s.dialog_id);
+  SampleStats stats;
+  auto prompts = build_eval_prompts(test, options, tokenizer, max_prompt_tokens, &stats);
+  out.dropped_too_long = stats.dropped_too_long;
+  out.available = prompts.size();
+  const size_t limit = recipe.eval.max_samples > 0 ? static_cast<size_t>(recipe.eval.max_samples) : prompts.size();
+  std::unordered_set<std::string> seen;
+  for (auto& p : prompts) {
+    if (out.examples.size() >= limit) break;
+    EvalExample e;
+    e.id = p.session_id + ":" + p.turn_id;
+    if (!seen.insert(e.id).second)
+      throw Error("data: therapist turn id '" + p.turn_id + "' appears twice in session '" + p.session_id +
+                  "'; evaluation needs unique (dialog_id, turn id) pairs");
+    e.prompt = std::move(p);
+    out.examples.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace psy

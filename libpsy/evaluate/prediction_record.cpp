@@ -1,0 +1,130 @@
+#include "libpsy/evaluate/prediction_record.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "libpsy/core/error.h"
+
+namespace psy {
+
+namespace {
+
+nlohmann::ordered_json sections_json(const CotSections& s) {
+  return {{"observation", s.observation}, {"reasoning", s.reasoning}, {"response", s.response}};
+}
+
+nlohmann::ordered_json values_json(const std::map<std::string, double>& m) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : m) j[k] = std::isnan(v) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v);
+  return j;
+}
+
+std::string text_field(const nlohmann::json& j, const char* key, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end()) throw Error(where + ": field '" + key + "' is missing");
+  if (!it->is_string()) throw Error(where + ": field '" + key + "': " + expected_found("a string", it->type_name()));
+  return it->get<std::string>();
+}
+
+CotSections sections_from(const nlohmann::json& j, const char* key, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_object()) throw Error(where + ": field '" + key + "': expected an object");
+  CotSections s;
+  s.observation = text_field(*it, "observation", where + " " + key);
+  s.reasoning = text_field(*it, "reasoning", where + " " + key);
+  s.response = text_field(*it, "response", where + " " + key);
+  return s;
+}
+
+std::map<std::string, double> values_from(const nlohmann::json& j) {
+  std::map<std::string, double> m;
+  for (auto it = j.begin(); it != j.end(); ++it) m[it.key()] = it->is_number() ? it->get<double>() : std::nan("");
+  return m;
+}
+
+}  // namespace
+
+nlohmann::ordered_json to_json(const PredictionRecord& r) {
+  nlohmann::ordered_json j;
+  j["id"] = r.id;
+  j["session"] = r.session;
+  j["turn"] = r.turn;
+  j["task"] = r.task;
+  j["prompt"] = r.prompt;
+  j["gold"] = sections_json(r.gold);
+  j["generation"] = r.generation;
+  auto parsed = sections_json(r.parsed);
+  parsed["well_formed"] = r.well_formed;
+  j["parsed"] = parsed;
+  j["new_tokens"] = r.new_tokens;
+  if (!r.scores.empty()) j["scores"] = values_json(r.scores);
+  if (!r.section_scores.empty()) {
+    nlohmann::ordered_json s = nlohmann::ordered_json::object();
+    for (const auto& [section, values] : r.section_scores) s[section] = values_json(values);
+    j["section_scores"] = s;
+  }
+  return j;
+}
+
+PredictionRecord record_from_json(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) throw Error(where + ": " + expected_found("a JSON object", j.type_name()));
+  PredictionRecord r;
+  r.id = text_field(j, "id", where);
+  r.session = text_field(j, "session", where);
+  r.turn = text_field(j, "turn", where);
+  r.task = text_field(j, "task", where);
+  r.prompt = text_field(j, "prompt", where);
+  r.gold = sections_from(j, "gold", where);
+  r.generation = text_field(j, "generation", where);
+  r.parsed = sections_from(j, "parsed", where);
+  r.well_formed = j.at("parsed").value("well_formed", false);
+  r.new_tokens = j.value("new_tokens", 0L);
+  if (auto it = j.find("scores"); it != j.end() && it->is_object()) r.scores = values_from(*it);
+  if (auto it = j.find("section_scores"); it != j.end() && it->is_object())
+    for (auto s = it->begin(); s != it->end(); ++s)
+      if (s->is_object()) r.section_scores[s.key()] = values_from(*s);
+  return r;
+}
+
+std::vector<PredictionRecord> read_predictions(const std::string& path, size_t* dropped_partial) {
+  std::vector<PredictionRecord> out;
+  if (dropped_partial) *dropped_partial = 0;
+  if (path.empty() || !std::filesystem::exists(path)) return out;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open the file");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string text = buf.str();
+  size_t start = 0;
+  long line_no = 0;
+  while (start < text.size()) {
+    const size_t nl = text.find('\n', start);
+    const bool complete = nl != std::string::npos;
+    const std::string line = text.substr(start, complete ? nl - start : std::string::npos);
+    ++line_no;
+    start = complete ? nl + 1 : text.size();
+    const bool last = start >= text.size();
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path + ":" + std::to_string(line_no);
+    nlohmann::json j;
+    bool ok = complete;
+    if (ok) {
+      try {
+        j = nlohmann::json::parse(line);
+      } catch (const nlohmann::json::parse_error&) {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      if (!last) throw Error(where + ": not valid JSON (predictions.jsonl is damaged; use --overwrite to start again)");
+      if (dropped_partial) ++*dropped_partial;
+      break;
+    }
+    out.push_back(record_from_json(j, where));
+  }
+  return out;
+}
+
+}  // namespace psy

@@ -1,0 +1,125 @@
+// psy eval: evaluation-only runs on a checkpoint -- generate on the held-out split, parse the
+// chain of thought, score it; RUN/predictions.jsonl and RUN/metrics.json (libpsy/evaluate).
+#include <filesystem>
+#include <iostream>
+
+#include "libpsy/core/cli_args.h"
+#include "libpsy/core/error.h"
+#include "libpsy/evaluate/eval_run.h"
+#include "libpsy/recipe/recipe.h"
+#include "libpsy/runtime/runtime.h"
+#include "libpsy/train/training_checkpoint.h"
+#include "trainers/commands.h"
+
+namespace fs = std::filesystem;
+
+namespace psy::cli {
+
+namespace {
+
+const char* kEvalEpilog = R"(What is evaluated (first match wins):
+  --checkpoint DIR  a PEFT adapter folder (adapter_config.json), a merged Hugging Face model
+                    (config.json), a training checkpoint (its adapter/ or model/), or a run folder
+                    (its adapter/, model/ or latest checkpoint);
+  --adapter DIR     a PEFT adapter (ours or PEFT's) on the base model (--model or model.path);
+  --base            the base model alone;
+  otherwise         the recipe's run folder as for --checkpoint, else the base model alone.
+The held-out set is the recipe's seeded split (data.test_fraction, seed), exactly as psy train
+splits; every therapist turn of the test sessions is one example (eval.max_samples limits them).
+Outputs (in the recipe's output folder, or --out): predictions.jsonl (one line per example, with
+the prompt, gold sections, raw generation, parsed sections and per-example scores),
+metrics.json (values with 95% bootstrap CIs and signatures, observation/reasoning scores vs the
+gold annotations, the CoT parse rate, settings, file hashes) and eval_settings.json.
+An interrupted run continues where it stopped when run again with the same settings.
+Predictions made elsewhere (e.g. ChatGPT): score them with `psy score` and the same --protocol.)";
+
+bool is_dir_with(const fs::path& dir, const char* file) { return fs::exists(dir / file); }
+
+// Resolves DIR to (model, adapter): adapter folder, merged model, checkpoint or run folder.
+bool resolve_checkpoint(const fs::path& dir, std::string& model, std::string& adapter) {
+  if (is_dir_with(dir, "adapter_config.json")) return adapter = dir.string(), true;
+  if (is_dir_with(dir, "config.json")) return model = dir.string(), true;
+  if (is_dir_with(dir / "adapter", "adapter_config.json")) return adapter = (dir / "adapter").string(), true;
+  if (is_dir_with(dir / "model", "config.json")) return model = (dir / "model").string(), true;
+  const std::string latest = fs::is_directory(dir) ? find_latest_checkpoint(dir.string()) : "";
+  if (!latest.empty() && fs::path(latest) != dir) return resolve_checkpoint(latest, model, adapter);
+  return false;
+}
+
+}  // namespace
+
+int cmd_eval(const Args& args) {
+  ArgParser p("psy eval",
+              "Generate a response for every held-out therapist turn, parse the chain of thought and score it\n"
+              "with the recipe's metrics and protocol (eval section).");
+  p.positional("RECIPE", "recipe YAML file", false)
+      .positional("OVERRIDES", "key.path=value overrides of the recipe (e.g. eval.max_samples=50)", false, true)
+      .option("checkpoint", "DIR", "adapter, merged model, checkpoint or run folder to evaluate", "")
+      .option("model", "DIR", "base (or merged) Hugging Face model folder (overrides model.path)", "")
+      .option("adapter", "DIR", "PEFT LoRA adapter folder to apply on the base model", "")
+      .option("data", "FILE", "Psy-Insight data file (overrides data.path)", "")
+      .option("out", "DIR", "output folder (default: the recipe's output)", "")
+      .option("threads", "N", "CPU threads (overrides the recipe's threads; 0 = all cores)", "")
+      .option("score-threads", "N", "threads scoring pairs (results do not depend on it)", "2")
+      .flag("base", "evaluate the base model without any adapter")
+      .flag("overwrite", "start again even when the output folder holds predictions")
+      .flag("quiet", "no progress output on stderr")
+      .epilog(kEvalEpilog);
+  auto a = p.parse(args);
+  if (a.help_requested()) return std::cout << p.help(), 0;
+
+  std::vector<std::string> overrides = a.list("OVERRIDES");
+  std::string recipe_path = a.get("RECIPE");
+  if (recipe_path.find('=') != std::string::npos) {  // no recipe file: only overrides
+    overrides.insert(overrides.begin(), recipe_path);
+    recipe_path.clear();
+  }
+  Recipe recipe = recipe_path.empty() ? parse_recipe("{}", "<defaults>", overrides) : load_recipe(recipe_path, overrides);
+  if (!a.get("model").empty()) recipe.model.path = a.get("model");
+  if (!a.get("data").empty()) recipe.data.path = {a.get("data")};
+  set_threads(a.given("threads") ? static_cast<int>(a.get_long("threads")) : recipe.threads);
+
+  EvalRequest q;
+  int chosen = (a.given("checkpoint") ? 1 : 0) + (a.given("adapter") ? 1 : 0) + (a.flag("base") ? 1 : 0);
+  if (chosen > 1) throw Error("psy eval: give at most one of --checkpoint, --adapter and --base");
+  std::string model_override;
+  if (a.given("checkpoint")) {
+    if (!resolve_checkpoint(a.get("checkpoint"), model_override, q.adapter_dir))
+      throw Error("--checkpoint " + a.get("checkpoint") + ": " +
+                  expected_found("an adapter, model, checkpoint or run folder", "none of them there"));
+  } else if (a.given("adapter")) {
+    q.adapter_dir = a.get("adapter");
+  } else if (!a.flag("base") && fs::is_directory(recipe.output)) {
+    resolve_checkpoint(recipe.output, model_override, q.adapter_dir);
+  }
+  if (!model_override.empty()) recipe.model.path = model_override;
+  q.recipe = recipe;
+  q.out_dir = a.get("out").empty() ? recipe.output : a.get("out");
+  q.overwrite = a.flag("overwrite");
+  q.quiet = a.flag("quiet");
+  const long st = a.get_long("score-threads");
+  if (st < 1 || st > 256) throw Error("psy eval: --score-threads " + expected_found("1 to 256", std::to_string(st)));
+  q.score_threads = static_cast<int>(st);
+  if (!q.quiet)
+    std::cerr << "psy eval: model " << recipe.model.path
+              << (q.adapter_dir.empty() ? std::string(" (no adapter)") : " + adapter " + q.adapter_dir) << "\n";
+
+  const EvalOutcome o = run_evaluation(q);
+  std::cout << "examples: " << o.examples << " (" << o.resumed << " resumed, " << o.generated << " generated)\n";
+  std::cout << "cot parse rate: " << o.cot_parse_rate << "\n";
+  for (auto it = o.metrics["metrics"].begin(); it != o.metrics["metrics"].end(); ++it) {
+    std::cout << it.key() << ": " << it.value()["value"].dump();
+    if (it.value().contains("ci95")) std::cout << "  ci95 " << it.value()["ci95"].dump();
+    std::cout << "\n";
+  }
+  for (auto s = o.metrics["sections"].begin(); s != o.metrics["sections"].end(); ++s) {
+    std::cout << s.key() << " (" << s.value()["n_pairs"].dump() << " pairs):";
+    for (auto it = s.value()["metrics"].begin(); it != s.value()["metrics"].end(); ++it)
+      std::cout << " " << it.key() << "=" << it.value()["value"].dump();
+    std::cout << "\n";
+  }
+  std::cout << "predictions: " << o.predictions_path << "\nmetrics: " << o.metrics_path << "\n";
+  return 0;
+}
+
+}  // namespace psy::cli
