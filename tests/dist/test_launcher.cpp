@@ -35,7 +35,7 @@ TEST_CASE("launcher: a failing rank stops the others and its error is reported",
   CHECK(r.exit_code == 3);
   CHECK(r.failed_rank == 1);
   CHECK(r.error == "rank 1 exited with code 3: error: rank 1 could not read the batch (on purpose)");
-  CHECK(seconds < 10);  // the others would have slept 60 s
+  CHECK(seconds < 40);  // the others would have slept 60 s (rank start-up alone takes ~10 s on a loaded 2-core box)
 }
 
 TEST_CASE("launcher: SIGTERM is forwarded to every rank", "[dist][launcher]") {
