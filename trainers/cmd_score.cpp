@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "eval/bertscore/bertscore_metric.h"
 #include "eval/scoring.h"
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/cli_args.h"
@@ -194,10 +195,10 @@ struct Scored {
 };
 
 Scored score_file(const std::string& pred, const RefTable* refs, const eval::ScoringOptions& opts,
-                  const eval::ScoringResources& res, bool keep_ids, int threads) {
+                  const eval::ScoringResources& res, bool keep_ids, int threads,
+                  const std::optional<eval::ExternalPairMetric>& bertscore) {
   eval::Scorer scorer(opts, res);
-  // HOOK(bertscore): when eval/bertscore provides a batch scorer, install it here with
-  // scorer.set_external(...) for the bertscore_p/r/f metrics.
+  if (bertscore) scorer.set_external(*bertscore);  // bertscore_p/r/f (eval/bertscore)
   Scored out;
   // Pairs are scored in batches (on `threads` threads); only one batch of texts is held at a time.
   std::vector<std::string> hyps, refs_batch;
@@ -307,6 +308,12 @@ int cmd_score(const Args& args) {
       .option("jieba-dir", "DIR", "jieba data (dict.txt, finalseg/prob_*.py); default $PSY_JIEBA_DIR or "
                                   "/usr/lib/python3/dist-packages/jieba")
       .option("wordnet-dir", "DIR", "WordNet 3.0 files; default $PSY_WORDNET_DIR or /usr/share/wordnet")
+      .option("bertscore-model", "DIR", "Hugging Face encoder folder for bertscore_p/r/f (bert_score: en roberta-large, zh bert-base-chinese)", "")
+      .option("bertscore-layer", "N", "BERTScore hidden layer; auto = bert_score's for the model name, else en 17 / zh 8", "auto")
+      .flag("idf", "BERTScore with idf weights computed from the references")
+      .option("baseline", "FILE", "rescale BERTScore with this bert_score baseline file (CSV: LAYER,P,R,F)", "")
+      .option("bertscore-device", "DEV", "BERTScore device: cpu, cuda or cuda:N", "cpu")
+      .option("bertscore-dtype", "T", "BERTScore encoder precision: fp32, bf16 or fp16", "fp32")
       .epilog(kScoreEpilog);
   auto a = p.parse(args);
   if (a.help_requested()) return std::cout << p.help(), 0;
@@ -345,6 +352,14 @@ int cmd_score(const Args& args) {
   if (a.given("ref")) refs = load_refs(a.get("ref"));
   const RefTable* ref_ptr = refs ? &*refs : nullptr;
   const auto resources = eval::load_scoring_resources(opts);
+  eval::BertScoreRequest bs_request;
+  bs_request.model_dir = a.get("bertscore-model");
+  bs_request.layer = a.get("bertscore-layer");
+  bs_request.idf = a.flag("idf");
+  bs_request.baseline_path = a.get("baseline");
+  bs_request.device = a.get("bertscore-device");
+  bs_request.dtype = a.get("bertscore-dtype");
+  const auto bertscore = eval::bertscore_metric_for(bs_request, opts.lang, opts.metrics);
 
   ordered_json report;
   report["psy_version"] = eval::psy_version();
@@ -355,13 +370,13 @@ int cmd_score(const Args& args) {
 
   if (!comparing) {
     const bool keep_ids = a.given("per-example");
-    Scored s = score_file(a.get("pred"), ref_ptr, opts, resources, keep_ids, static_cast<int>(threads));
+    Scored s = score_file(a.get("pred"), ref_ptr, opts, resources, keep_ids, static_cast<int>(threads), bertscore);
     fill_result_json(report, s, a.get("pred"));
     print_table(std::cout, s);
     if (keep_ids) write_per_example(a.get("per-example"), s);
   } else {
-    Scored sa = score_file(compare[0], ref_ptr, opts, resources, true, static_cast<int>(threads));
-    Scored sb = score_file(compare[1], ref_ptr, opts, resources, true, static_cast<int>(threads));
+    Scored sa = score_file(compare[0], ref_ptr, opts, resources, true, static_cast<int>(threads), bertscore);
+    Scored sb = score_file(compare[1], ref_ptr, opts, resources, true, static_cast<int>(threads), bertscore);
     // Align B to A by id; the id sets must be equal.
     std::unordered_map<std::string, size_t> b_index;
     for (size_t i = 0; i < sb.ids.size(); ++i) b_index.emplace(sb.ids[i], i);

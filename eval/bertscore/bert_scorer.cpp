@@ -60,25 +60,35 @@ void BertScorer::clear_cache() {
   idf_ = IdfWeights{};
 }
 
-void BertScorer::embed_missing(const std::vector<std::string>& texts, std::unordered_map<std::string, torch::Tensor>& cache) {
+void BertScorer::embed_missing(const std::vector<std::string>& texts, const std::vector<EncodedSentence>& encoded,
+                               std::unordered_map<std::string, torch::Tensor>& cache) {
   std::vector<std::string> todo;
-  for (const auto& t : texts)
-    if (!cache.count(t)) todo.push_back(t);
-  std::sort(todo.begin(), todo.end());
-  todo.erase(std::unique(todo.begin(), todo.end()), todo.end());
+  std::vector<std::vector<int64_t>> ids;
+  std::unordered_map<std::string, size_t> queued;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (cache.count(texts[i]) || !queued.emplace(texts[i], todo.size()).second) continue;
+    todo.push_back(texts[i]);
+    ids.push_back(encoded[i].ids);
+  }
   if (todo.empty()) return;
 
-  std::vector<std::vector<int64_t>> ids(todo.size());
-  for (size_t i = 0; i < todo.size(); ++i) ids[i] = tokenizer_.sent_encode(todo[i]).ids;
   // Longest first, so each batch pads to similar lengths.
   std::vector<size_t> order(todo.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() > ids[b].size(); });
 
-  torch::NoGradGuard no_grad;
-  const size_t step = static_cast<size_t>(options_.batch_size);
-  for (size_t begin = 0; begin < order.size(); begin += step) {
-    const size_t end = std::min(order.size(), begin + step);
+  c10::InferenceMode inference;
+  const size_t max_batch = static_cast<size_t>(options_.batch_size);
+  for (size_t begin = 0; begin < order.size();) {
+    // Up to batch_size sentences, fewer when padding would exceed 10% of the batch's tokens.
+    const size_t longest = ids[order[begin]].size();
+    size_t end = begin + 1, tokens = longest;
+    while (end < order.size() && end - begin < max_batch) {
+      const size_t with = tokens + ids[order[end]].size();
+      if (static_cast<double>(with) < 0.9 * static_cast<double>(longest * (end - begin + 1))) break;
+      tokens = with;
+      ++end;
+    }
     const int64_t b = static_cast<int64_t>(end - begin);
     const int64_t t = static_cast<int64_t>(ids[order[begin]].size());
     auto id_tensor = torch::full({b, t}, tokenizer_.pad_id(), torch::kInt64);
@@ -98,6 +108,7 @@ void BertScorer::embed_missing(const std::vector<std::string>& texts, std::unord
       const int64_t len = static_cast<int64_t>(ids[idx].size());
       cache[todo[idx]] = normalize_rows(hidden[row].narrow(0, 0, len)).contiguous();
     }
+    begin = end;
   }
 }
 
@@ -127,13 +138,13 @@ BertScores BertScorer::score(const std::vector<std::string>& hyps, const std::ve
     idf = &idf_;
   }
 
-  embed_missing(refs, ref_cache_);
+  embed_missing(refs, ref_enc, ref_cache_);
   std::unordered_map<std::string, torch::Tensor> hyp_cache;
   for (size_t i = 0; i < n; ++i) {
     const auto it = ref_cache_.find(hyps[i]);  // a hyp equal to a reference reuses its embedding
     if (it != ref_cache_.end()) hyp_cache.emplace(hyps[i], it->second);
   }
-  embed_missing(hyps, hyp_cache);
+  embed_missing(hyps, hyp_enc, hyp_cache);
 
   auto weighted = [&](const torch::Tensor& emb, const std::vector<int64_t>& ids) {
     const auto w = token_weights(ids, idf, tokenizer_.cls_id(), tokenizer_.sep_id());

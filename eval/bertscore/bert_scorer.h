@@ -66,8 +66,10 @@ class BertScorer {
   void clear_cache();
 
  private:
-  // Embeds every text of `texts` not yet in `cache` (normalised, float32, on the device).
-  void embed_missing(const std::vector<std::string>& texts, std::unordered_map<std::string, torch::Tensor>& cache);
+  // Embeds every text of `texts` (with its sent_encode result `encoded[i]`) not yet in `cache`
+  // (normalised, float32, on the device).
+  void embed_missing(const std::vector<std::string>& texts, const std::vector<EncodedSentence>& encoded,
+                     std::unordered_map<std::string, torch::Tensor>& cache);
 
   BertScoreOptions options_;
   torch::Device device_;

@@ -1,6 +1,9 @@
 #include "eval/bertscore/bertscore_metric.h"
 
+#include <cstdlib>
+#include <iostream>
 #include <limits>
+#include <map>
 
 #include "libpsy/core/error.h"
 #include "libpsy/core/text_file.h"
@@ -56,6 +59,51 @@ std::string resolve_bertscore_model(const std::string& model_dir, const std::str
   throw Error("BERTScore needs the encoder's folder: pass --bertscore-model DIR (bert_score's default for lang " + lang + " is " +
               d.model_name + " with --bertscore-layer " + std::to_string(d.num_layers) +
               "; download it from the Hugging Face hub in safetensors format)");
+}
+
+}  // namespace psy::eval
+
+namespace psy::eval {
+
+int bertscore_known_layer(const std::string& model_dir) {
+  // bert_score 0.3.13's model2layers for the models a counselling evaluation is likely to use.
+  static const std::map<std::string, int> layers = {
+      {"bert-base-uncased", 9},         {"bert-large-uncased", 18},        {"bert-base-cased", 9},
+      {"bert-large-cased", 18},         {"bert-base-multilingual-cased", 9}, {"bert-base-chinese", 8},
+      {"roberta-base", 10},             {"roberta-large", 17},             {"roberta-large-mnli", 19},
+      {"distilroberta-base", 5},        {"distilbert-base-uncased", 5},    {"xlm-roberta-base", 9},
+      {"xlm-roberta-large", 17},
+  };
+  const auto it = layers.find(folder_name(model_dir));
+  return it == layers.end() ? -1 : it->second;
+}
+
+std::optional<ExternalPairMetric> bertscore_metric_for(const BertScoreRequest& request, const std::string& lang,
+                                                       const std::vector<std::string>& metrics) {
+  bool wanted = false;
+  for (const auto& m : metrics) wanted = wanted || m.rfind("bertscore_", 0) == 0;
+  if (!wanted) return std::nullopt;
+  BertScoreOptions o;
+  o.model_dir = resolve_bertscore_model(request.model_dir, lang);
+  if (request.layer == "auto") {
+    o.num_layers = bertscore_known_layer(o.model_dir);
+    if (o.num_layers < 0) o.num_layers = bertscore_default_for_language(lang).num_layers;
+  } else {
+    char* end = nullptr;
+    const long layer = std::strtol(request.layer.c_str(), &end, 10);
+    if (request.layer.empty() || *end != '\0' || layer < 0 || layer > 1000)
+      throw Error("--bertscore-layer: " + expected_found("a layer number or auto", "'" + request.layer + "'"));
+    o.num_layers = static_cast<int>(layer);
+  }
+  o.idf = request.idf;
+  o.baseline_path = request.baseline_path;
+  o.device = request.device;
+  o.dtype = request.dtype;
+  o.batch_size = request.batch_size;
+  auto scorer = std::make_shared<BertScorer>(o);
+  std::cerr << "psy score: BERTScore with " << o.model_dir << ", layer " << o.num_layers << (o.idf ? ", idf" : "")
+            << (o.baseline_path.empty() ? "" : ", rescaled") << ", " << o.dtype << " on " << o.device << "\n";
+  return make_bertscore_metric(std::move(scorer), metrics);
 }
 
 }  // namespace psy::eval

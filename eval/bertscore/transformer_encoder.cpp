@@ -103,6 +103,10 @@ TransformerEncoder::TransformerEncoder(const std::string& model_dir, int64_t num
     L.out_b = w.get(p + "output.dense.bias", {h}, device, dtype);
     L.ln2_w = w.get(p + "output.LayerNorm.weight", {h}, device, dtype);
     L.ln2_b = w.get(p + "output.LayerNorm.bias", {h}, device, dtype);
+    // One GEMM for the three projections.
+    L.qkv_w = torch::cat({L.q_w, L.k_w, L.v_w}, 0);
+    L.qkv_b = torch::cat({L.q_b, L.k_b, L.v_b}, 0);
+    L.q_w = L.k_w = L.v_w = L.q_b = L.k_b = L.v_b = torch::Tensor();
     layers_.push_back(std::move(L));
   }
 }
@@ -137,9 +141,10 @@ torch::Tensor TransformerEncoder::run_layer(const Layer& L, const torch::Tensor&
   const auto& c = config_;
   const int64_t b = x.size(0), t = x.size(1), heads = c.num_attention_heads, d = c.hidden_size / heads;
   auto split = [&](const torch::Tensor& y) { return y.view({b, t, heads, d}).transpose(1, 2); };
-  const auto q = split(torch::linear(x, L.q_w, L.q_b));
-  const auto k = split(torch::linear(x, L.k_w, L.k_b));
-  const auto v = split(torch::linear(x, L.v_w, L.v_b));
+  const auto qkv = torch::linear(x, L.qkv_w, L.qkv_b).split(c.hidden_size, -1);
+  const auto q = split(qkv[0].contiguous());
+  const auto k = split(qkv[1].contiguous());
+  const auto v = split(qkv[2].contiguous());
   auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(d)) + add_mask;
   const auto probs = torch::softmax(scores, -1);
   const auto context = torch::matmul(probs, v).transpose(1, 2).reshape({b, t, c.hidden_size});
@@ -156,7 +161,7 @@ torch::Tensor TransformerEncoder::run_layer(const Layer& L, const torch::Tensor&
 }
 
 torch::Tensor TransformerEncoder::forward(const torch::Tensor& ids, const torch::Tensor& mask) const {
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;
   const auto add_mask = additive_mask(mask);
   auto x = embed(ids);
   for (const auto& L : layers_) x = run_layer(L, x, add_mask);
@@ -164,7 +169,7 @@ torch::Tensor TransformerEncoder::forward(const torch::Tensor& ids, const torch:
 }
 
 std::vector<torch::Tensor> TransformerEncoder::all_hidden_states(const torch::Tensor& ids, const torch::Tensor& mask) const {
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;
   const auto add_mask = additive_mask(mask);
   std::vector<torch::Tensor> states{embed(ids)};
   for (const auto& L : layers_) states.push_back(run_layer(L, states.back(), add_mask));

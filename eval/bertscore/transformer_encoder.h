@@ -36,7 +36,8 @@ class TransformerEncoder {
 
  private:
   struct Layer {
-    torch::Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, ln1_w, ln1_b;
+    torch::Tensor q_w, q_b, k_w, k_b, v_w, v_b;  // only while loading; then fused into qkv_*
+    torch::Tensor qkv_w, qkv_b, o_w, o_b, ln1_w, ln1_b;
     torch::Tensor in_w, in_b, out_w, out_b, ln2_w, ln2_b;
   };
   torch::Tensor embed(const torch::Tensor& ids) const;

@@ -54,15 +54,15 @@ TEST_CASE("GPT-2 byte symbols map every byte to one printable code point", "[ber
 }
 
 TEST_CASE("Python str.strip and BERT character classes", "[bertscore][tokenizer]") {
-  CHECK(python_strip("\xE3\x80\x80 \t hi \xC2\xA0\n") == "hi");
-  CHECK(python_strip("\xEF\xBB\xBFhi") == "\xEF\xBB\xBFhi");        // U+FEFF is not a space
-  CHECK(python_strip("\xE2\x80\x8B") == "\xE2\x80\x8B");            // nor is U+200B
-  CHECK(python_strip("\x1C" "a\x1F") == "a");                         // but U+001C..U+001F are
-  CHECK(is_bert_punctuation(U'$'));
-  CHECK(is_bert_punctuation(U'\u3002'));
-  CHECK_FALSE(is_bert_punctuation(U'\u4E00'));
-  CHECK(is_cjk_ideograph(U'\u4E00'));
-  CHECK(is_bert_control(U'\u200B'));
+  CHECK(unicode::python_strip("\xE3\x80\x80 \t hi \xC2\xA0\n") == "hi");
+  CHECK(unicode::python_strip("\xEF\xBB\xBFhi") == "\xEF\xBB\xBFhi");        // U+FEFF is not a space
+  CHECK(unicode::python_strip("\xE2\x80\x8B") == "\xE2\x80\x8B");            // nor is U+200B
+  CHECK(unicode::python_strip("\x1C" "a\x1F") == "a");                         // but U+001C..U+001F are
+  CHECK(unicode::is_bert_punctuation(U'$'));
+  CHECK(unicode::is_bert_punctuation(U'\u3002'));
+  CHECK_FALSE(unicode::is_bert_punctuation(U'\u4E00'));
+  CHECK(unicode::is_cjk_ideograph(U'\u4E00'));
+  CHECK(unicode::is_bert_control(U'\u200B'));
 }
 
 TEST_CASE("BERT basic tokenisation", "[bertscore][tokenizer]") {
