@@ -10,12 +10,12 @@
 #include "libpsy/core/error.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/data/sample_options.h"
-#include "libpsy/evaluate/batch_generation.h"
 #include "libpsy/evaluate/eval_progress.h"
 #include "libpsy/evaluate/generated_cot.h"
 #include "libpsy/evaluate/held_out_examples.h"
 #include "libpsy/evaluate/prediction_record.h"
 #include "libpsy/evaluate/prediction_scoring.h"
+#include "libpsy/generate/generator.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/peft_adapter_io.h"
 #include "libpsy/text/tokenizer.h"
@@ -48,22 +48,28 @@ ordered_json file_hashes(const std::string& dir, const std::vector<std::string>&
   return out;
 }
 
-GenerationSettings generation_settings(const Recipe& r, const Tokenizer& tok) {
-  GenerationSettings s;
+GenerationOptions generation_options(const Recipe& r, const Tokenizer& tok) {
+  GenerationOptions o;
   const auto& e = r.eval;
   if (e.decoding != "greedy" && e.decoding != "sample")
     throw Error("eval.decoding: " + expected_found("greedy or sample", "'" + e.decoding + "'"));
-  s.max_new_tokens = e.max_new_tokens;
-  s.sample = e.decoding == "sample";
-  s.temperature = e.temperature;
-  s.top_k = e.top_k;
-  s.top_p = e.top_p;
-  s.repetition_penalty = e.repetition_penalty;
-  if (tok.eos_id() >= 0) s.stop_ids.push_back(tok.eos_id());
-  s.pad_id = tok.pad_id() >= 0 ? tok.pad_id() : (tok.eos_id() >= 0 ? tok.eos_id() : 0);
-  validate_generation_settings(s);
+  if (e.max_new_tokens < 1) throw Error("eval.max_new_tokens: " + expected_found("at least 1", std::to_string(e.max_new_tokens)));
   if (e.batch_size < 1) throw Error("eval.batch_size: " + expected_found("at least 1", std::to_string(e.batch_size)));
-  return s;
+  if (e.decoding == "sample" && !(e.temperature > 0))
+    throw Error("eval.temperature: " + expected_found("a number > 0 when decoding: sample", std::to_string(e.temperature)));
+  if (e.top_k < 0) throw Error("eval.top_k: " + expected_found("0 (off) or more", std::to_string(e.top_k)));
+  if (!(e.top_p > 0 && e.top_p <= 1)) throw Error("eval.top_p: " + expected_found("a number in (0, 1]", std::to_string(e.top_p)));
+  if (!(e.repetition_penalty > 0))
+    throw Error("eval.repetition_penalty: " + expected_found("a number > 0 (1 = off)", std::to_string(e.repetition_penalty)));
+  o.max_new_tokens = e.max_new_tokens;
+  o.sampling.do_sample = e.decoding == "sample";
+  o.sampling.temperature = e.temperature;
+  o.sampling.top_k = e.top_k;
+  o.sampling.top_p = e.top_p;
+  o.sampling.repetition_penalty = e.repetition_penalty;
+  if (tok.eos_id() >= 0) o.eos_ids.push_back(tok.eos_id());
+  o.pad_id = tok.pad_id() >= 0 ? tok.pad_id() : (tok.eos_id() >= 0 ? tok.eos_id() : 0);
+  return o;
 }
 
 // What must match for an interrupted evaluation to be continued.
@@ -126,7 +132,7 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
   if (recipe.model.path.empty()) throw Error(recipe.source_path + ": model.path must name a Hugging Face model folder");
   if (q.out_dir.empty()) throw Error("psy eval: no output folder (recipe output or --out)");
   const Tokenizer tokenizer = Tokenizer::load(recipe_tokenizer_location(recipe));
-  const GenerationSettings gen = generation_settings(recipe, tokenizer);
+  GenerationOptions gen = generation_options(recipe, tokenizer);
   const PredictionScoring scoring = prediction_scoring_from_recipe(recipe, tokenizer.vocab_size(), q.score_threads);
   const HeldOutSet held = held_out_examples(recipe, tokenizer, eval_prompt_budget(recipe));
   const CotMarkers markers = sample_format(sample_options_from_recipe(recipe)).markers;
@@ -202,16 +208,19 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
     const size_t bsz = static_cast<size_t>(recipe.eval.batch_size);
     for (size_t start = records.size() / bsz * bsz; start < held.examples.size(); start += bsz) {
       const size_t end = std::min(held.examples.size(), start + bsz);
-      std::vector<std::vector<int32_t>> prompts;
-      std::vector<uint64_t> seeds;
-      for (size_t i = start; i < end; ++i) {
-        prompts.push_back(held.examples[i].prompt.input_ids);
-        seeds.push_back(fnv1a(held.examples[i].id, static_cast<uint64_t>(recipe.seed) * 0x9E3779B97F4A7C15ull + 1));
-      }
-      const auto generated = generate_batch(*decoder, prompts, gen, seeds);
+      std::vector<std::vector<int64_t>> prompts;
+      for (size_t i = start; i < end; ++i)
+        prompts.emplace_back(held.examples[i].prompt.input_ids.begin(), held.examples[i].prompt.input_ids.end());
+      // Sampling is seeded per batch from the recipe seed and the batch's first example, so a
+      // resumed run (same batch boundaries) draws what an uninterrupted one drew.
+      gen.seed = fnv1a(held.examples[start].id, static_cast<uint64_t>(recipe.seed) * 0x9E3779B97F4A7C15ull + 1);
+      const GenerationResult generated = generate(*decoder, prompts, gen);
       for (size_t i = start; i < end; ++i) {
         if (i < records.size()) continue;  // written before the interruption
-        records.push_back(make_record(held.examples[i], tokenizer, generated[i - start], markers));
+        std::vector<int32_t> ids;
+        for (int64_t t : generated.rows[i - start].new_ids)
+          if (std::find(gen.eos_ids.begin(), gen.eos_ids.end(), t) == gen.eos_ids.end()) ids.push_back(static_cast<int32_t>(t));
+        records.push_back(make_record(held.examples[i], tokenizer, ids, markers));
         append << to_json(records.back()).dump() << "\n";
         append.flush();
         if (!append) throw Error(out.predictions_path + ": write failed (disk full?)", kExitFailure);

@@ -8,7 +8,8 @@
 //   "adapter": {...} | null, "data": {...}, "notes": [...]}
 // Resume: predictions.jsonl is appended and flushed line by line; a new run with the same
 // settings (eval_settings.json) keeps its complete lines and goes on from there. Batches keep
-// their boundaries (examples [k*B, (k+1)*B)), so a resumed run writes what an uninterrupted one would.
+// their boundaries (examples [k*B, (k+1)*B)) and sampling seeds, so a resumed run writes what an
+// uninterrupted one would.
 #pragma once
 #include <string>
 

@@ -64,6 +64,17 @@ std::vector<nlohmann::json> read_lines(const std::string& path) {
   return out;
 }
 
+// The psy executable links SentencePiece and LibTorch; with Debian's packages they can clash
+// (SentencePiece bundles protobuf-lite 3.14, LibTorch loads libprotobuf 3.21) and psy dies at
+// start-up. The end-to-end tests then report it and stop instead of failing on every check.
+bool psy_runs() {
+  static const int code = run_psy("--version").exit_code;
+  if (code != 0)
+    WARN("SKIPPED: the psy executable does not start (exit " << code
+         << "); psy eval's end-to-end tests need it");
+  return code == 0;
+}
+
 psy::Recipe test_recipe() {
   return psy::load_recipe(fixture("eval_recipe.yaml"),
                           {"model.path=" + tiny().model, "data.path=[" + psy::test::source_dir() + "/" + kSample + "]"});
@@ -87,6 +98,7 @@ TEST_CASE("generated CoT: well-formed by task, tolerant of malformed text", "[ev
 }
 
 TEST_CASE("psy eval: outputs, held-out split, parse failures, resume, psy report", "[evaluate]") {
+  if (!psy_runs()) return;
   psy::test::TempDir work;
   const std::string full = work.file("full");
   auto r = run_psy(eval_args(full));
@@ -185,7 +197,8 @@ TEST_CASE("psy eval: outputs, held-out split, parse failures, resume, psy report
   }
 }
 
-TEST_CASE("psy eval: sampling is seeded per example", "[evaluate]") {
+TEST_CASE("psy eval: sampling is seeded, so runs repeat", "[evaluate]") {
+  if (!psy_runs()) return;
   psy::test::TempDir work;
   const std::string extra = "eval.decoding=sample eval.temperature=0.8 eval.top_k=20 eval.top_p=0.9 eval.max_samples=4";
   auto a = run_psy(eval_args(work.file("a"), extra));
@@ -198,4 +211,33 @@ TEST_CASE("psy eval: sampling is seeded per example", "[evaluate]") {
   REQUIRE(la.size() == 4);
   REQUIRE(lb.size() == 4);
   for (size_t i = 0; i < 4; ++i) CHECK(la[i]["generation"] == lb[i]["generation"]);
+}
+
+TEST_CASE("predictions.jsonl: records round-trip; a cut-off last line is dropped, a damaged middle line refused", "[evaluate]") {
+  psy::test::TempDir dir;
+  psy::PredictionRecord r;
+  r.id = "s1:0-2";
+  r.session = "s1";
+  r.turn = "0-2";
+  r.task = "observation_reasoning_dialog";
+  r.prompt = "[INST] hi [/INST]";
+  r.gold = {"calm", "because", "hello there"};
+  r.generation = "Reasoning: x\nResponse: hi";
+  r.parsed = {"", "x", "hi"};
+  r.well_formed = false;
+  r.new_tokens = 5;
+  r.scores = {{"bleu1", 0.25}, {"meteor", std::nan("")}};
+  r.section_scores["reasoning"] = {{"bleu1", 0.0}};
+  const std::string line = psy::to_json(r).dump();
+  const auto back = psy::record_from_json(nlohmann::json::parse(line), "x");
+  CHECK(psy::to_json(back).dump() == line);
+  CHECK(nlohmann::json::parse(line)["scores"]["meteor"].is_null());
+
+  psy::test::write_file(dir.file("p.jsonl"), line + "\n" + line + "\n" + line.substr(0, 30));
+  size_t partial = 0;
+  CHECK(psy::read_predictions(dir.file("p.jsonl"), &partial).size() == 2);
+  CHECK(partial == 1);
+  psy::test::write_file(dir.file("q.jsonl"), line + "\n{broken\n" + line + "\n");
+  CHECK_THROWS_WITH(psy::read_predictions(dir.file("q.jsonl")), Catch::Contains("q.jsonl:2"));
+  CHECK(psy::read_predictions(dir.file("missing.jsonl")).empty());
 }
