@@ -8,6 +8,7 @@
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/nf4.h"
 #include "libpsy/nn/placement.h"
+#include "libpsy/train/train_forward.h"
 #include "libpsy/train/weighted_loss.h"
 #include "tests/dist/golden_model.h"
 #include "tests/test_support.h"
@@ -92,4 +93,28 @@ TEST_CASE("layer split with an explicit split and an NF4 base", "[placement][gol
   place_layers(*two, split);
   torch::NoGradGuard no_grad;
   CHECK(torch::equal(one->forward(in.ids, in.mask), two->forward(in.ids, in.mask)));
+}
+
+TEST_CASE("layer split with gradient checkpointing (training_forward) gives the single-device gradients", "[placement][golden]") {
+  const std::string dir = test::shared_path("golden/llama/llama_mha");
+  if (dir.empty()) return;
+  auto in = test::golden_inputs(dir);
+  std::vector<torch::Tensor> grads[2];
+  for (int k = 0; k < 2; ++k) {
+    Decoder d = load_decoder(dir);
+    if (k == 1) place_layers(*d, plan_layer_split(*d, {torch::Device("cpu"), torch::Device("cpu")}));
+    torch::manual_seed(4);
+    std::vector<torch::Tensor> params;
+    for (auto& [n, proj] : d->projections()) {
+      proj->add_lora(4, 8.0);
+      torch::NoGradGuard ng;
+      proj->lora_B.normal_(0, 0.02);
+      params.push_back(proj->lora_A);
+      params.push_back(proj->lora_B);
+    }
+    torch::Tensor logits = training_forward(*d, in.plw_ids, {}, /*checkpoint_layers=*/true);
+    weighted_next_token_loss(logits, in.plw_ids, in.plw_weights).backward();
+    for (auto& p : params) grads[k].push_back(p.grad().clone());
+  }
+  for (size_t i = 0; i < grads[0].size(); ++i) CHECK(torch::equal(grads[0][i], grads[1][i]));
 }
