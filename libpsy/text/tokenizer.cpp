@@ -1,8 +1,7 @@
 #include "libpsy/text/tokenizer.h"
 
-#include <sentencepiece_processor.h>
-
 #include <map>
+#include <memory>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +10,7 @@
 #include "libpsy/core/text_file.h"
 #include "libpsy/core/utf8.h"
 #include "libpsy/text/sentencepiece_proto.h"
+#include "libpsy/text/spm_library.h"
 
 namespace psy {
 
@@ -96,8 +96,23 @@ void read_added_tokens_json(const std::string& path, ConfigTokens& out) {
 
 }  // namespace
 
+// The loaded SentencePiece processor (in the isolated module), freed with the tokenizer.
+class SpmHandle {
+ public:
+  explicit SpmHandle(void* h) : h_(h) {}
+  ~SpmHandle() {
+    if (h_) spm_api().free(h_);
+  }
+  SpmHandle(const SpmHandle&) = delete;
+  SpmHandle& operator=(const SpmHandle&) = delete;
+  void* get() const { return h_; }
+
+ private:
+  void* h_;
+};
+
 struct Tokenizer::Impl {
-  sentencepiece::SentencePieceProcessor sp;
+  std::unique_ptr<SpmHandle> sp;
   std::string name;
   int32_t pieces = 0;                      // SentencePiece vocabulary size
   std::map<int32_t, std::string> added;    // added special tokens with ids >= pieces
@@ -113,7 +128,7 @@ struct Tokenizer::Impl {
   int32_t lookup(const std::string& piece) const {
     auto a = added_by_text.find(piece);
     if (a != added_by_text.end()) return a->second;
-    int id = sp.PieceToId(piece);
+    int id = spm_api().piece_to_id(sp->get(), &piece);
     if (id >= 0 && id < pieces && piece_text[static_cast<size_t>(id)] == piece) return id;
     return -1;
   }
@@ -161,21 +176,25 @@ Tokenizer Tokenizer::from_serialized(const std::string& model_bytes, const std::
 
   auto impl = std::make_shared<Impl>();
   impl->name = name;
-  auto status = impl->sp.LoadFromSerializedProto(patched);
-  if (!status.ok()) throw Error(name + ": cannot load SentencePiece model: " + status.ToString());
+  const SpmApi& spm = spm_api();
+  std::string load_error;
+  void* handle = spm.load(&patched, &load_error);
+  if (!handle) throw Error(name + ": cannot load SentencePiece model: " + load_error);
+  impl->sp = std::make_unique<SpmHandle>(handle);
   impl->dummy_prefix = info.add_dummy_prefix;
-  impl->pieces = impl->sp.GetPieceSize();
+  impl->pieces = spm.size(handle);
   impl->piece_text.resize(static_cast<size_t>(impl->pieces));
   impl->kind.resize(static_cast<size_t>(impl->pieces));
   impl->byte_value.resize(static_cast<size_t>(impl->pieces));
   for (int i = 0; i < impl->pieces; ++i) {
     const size_t k = static_cast<size_t>(i);
-    impl->piece_text[k] = impl->sp.IdToPiece(i);
-    if (impl->sp.IsControl(i)) {
+    impl->piece_text[k] = *spm.id_to_piece(handle, i);
+    const int kind = spm.kind(handle, i);
+    if (kind == 1) {
       impl->kind[k] = 1;
-    } else if (impl->sp.IsUnknown(i)) {
+    } else if (kind == 2) {
       impl->kind[k] = 2;
-    } else if (impl->sp.IsByte(i)) {
+    } else if (kind == 3) {
       impl->kind[k] = 3;
       impl->byte_fallback = true;
       // "<0xAB>"
@@ -218,10 +237,12 @@ Tokenizer Tokenizer::from_serialized(const std::string& model_bytes, const std::
     }
     return fallback;
   };
-  impl->bos = pick(cfg.bos, impl->sp.bos_id());
-  impl->eos = pick(cfg.eos, impl->sp.eos_id());
-  impl->unk = pick(cfg.unk, impl->sp.unk_id());
-  impl->pad = pick(cfg.pad, impl->sp.pad_id());
+  int sp_bos, sp_eos, sp_unk, sp_pad;
+  spm.special(handle, &sp_bos, &sp_eos, &sp_unk, &sp_pad);
+  impl->bos = pick(cfg.bos, sp_bos);
+  impl->eos = pick(cfg.eos, sp_eos);
+  impl->unk = pick(cfg.unk, sp_unk);
+  impl->pad = pick(cfg.pad, sp_pad);
   Tokenizer t;
   t.impl_ = std::move(impl);
   return t;
@@ -230,17 +251,18 @@ Tokenizer Tokenizer::from_serialized(const std::string& model_bytes, const std::
 void Tokenizer::encode_append(std::string_view text, bool chunk_start, std::vector<int32_t>& out) const {
   if (text.empty()) return;
   std::vector<int> ids;
-  sentencepiece::util::Status status;
+  std::string error;
+  int ok;
   if (chunk_start && impl_->dummy_prefix) {
     std::string with_prefix;
     with_prefix.reserve(text.size() + 1);
     with_prefix += ' ';
     with_prefix.append(text.data(), text.size());
-    status = impl_->sp.Encode(with_prefix, &ids);
+    ok = spm_api().encode(impl_->sp->get(), with_prefix.data(), with_prefix.size(), &ids, &error);
   } else {
-    status = impl_->sp.Encode(absl::string_view(text.data(), text.size()), &ids);
+    ok = spm_api().encode(impl_->sp->get(), text.data(), text.size(), &ids, &error);
   }
-  if (!status.ok()) throw Error(impl_->name + ": encoding failed: " + status.ToString(), kExitFailure);
+  if (!ok) throw Error(impl_->name + ": encoding failed: " + error, kExitFailure);
   out.insert(out.end(), ids.begin(), ids.end());
 }
 

@@ -1,7 +1,5 @@
 #include "libpsy/text/tokenizer_train.h"
 
-#include <sentencepiece_trainer.h>
-
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -11,12 +9,7 @@
 #include "libpsy/core/text_file.h"
 #include "libpsy/core/utf8.h"
 #include "libpsy/data/load_sessions.h"
-
-// SentencePiece exports its log threshold but declares it in a private header.
-namespace sentencepiece::logging {
-int GetMinLogLevel();
-void SetMinLogLevel(int v);
-}  // namespace sentencepiece::logging
+#include "libpsy/text/spm_library.h"
 
 namespace psy {
 
@@ -34,31 +27,6 @@ void add_lines(const std::string& text, std::vector<std::string>& out) {
     start = end + 1;
   }
 }
-
-class VectorIterator : public sentencepiece::SentenceIterator {
- public:
-  explicit VectorIterator(const std::vector<std::string>& s) : s_(s) {}
-  bool done() const override { return i_ >= s_.size(); }
-  void Next() override { ++i_; }
-  const std::string& value() const override { return s_[i_]; }
-  sentencepiece::util::Status status() const override { return sentencepiece::util::Status(); }
-
- private:
-  const std::vector<std::string>& s_;
-  size_t i_ = 0;
-};
-
-// Restores SentencePiece's log level when training ends (it logs every step at INFO).
-class QuietSentencePiece {
- public:
-  QuietSentencePiece() : saved_(sentencepiece::logging::GetMinLogLevel()) { sentencepiece::logging::SetMinLogLevel(1); }
-  ~QuietSentencePiece() { sentencepiece::logging::SetMinLogLevel(saved_); }
-  QuietSentencePiece(const QuietSentencePiece&) = delete;
-  QuietSentencePiece& operator=(const QuietSentencePiece&) = delete;
-
- private:
-  int saved_;
-};
 
 }  // namespace
 
@@ -136,14 +104,10 @@ TrainedTokenizer train_tokenizer(const TokenizerTrainOptions& o) {
       {"unk_surface", " \xE2\x81\x87 "},
   };
   if (!controls.empty()) args["control_symbols"] = controls;
-  sentencepiece::SetRandomGeneratorSeed(66);
-  sentencepiece::util::Status status;
-  {
-    QuietSentencePiece quiet;
-    VectorIterator it(sentences);
-    status = sentencepiece::SentencePieceTrainer::Train(args, &it, &result.model_bytes);
+  std::string error;
+  if (!spm_api().train(&args, &sentences, /*quiet=*/1, &result.model_bytes, &error)) {
+    throw Error("psy tokenizer train: SentencePiece failed: " + error, kExitFailure);
   }
-  if (!status.ok()) throw Error("psy tokenizer train: SentencePiece failed: " + status.ToString(), kExitFailure);
 
   nlohmann::ordered_json cfg;
   cfg["tokenizer_class"] = "LlamaTokenizer";
