@@ -198,3 +198,28 @@ TEST_CASE("LoRA injection: targets, all-linear, seeded PEFT init, B zero, errors
   spec.rslora = true;
   CHECK(lora_scaling(spec) == Approx(8.0 / 2.0));
 }
+
+TEST_CASE("bf16 base with fp32 LoRA: loss within the README's bf16 tolerance, fp32 gradients") {
+  std::string dir = test::shared_path("golden/llama/llama_mha");
+  if (dir.empty()) return;
+  nlohmann::json expected = nlohmann::json::parse(std::ifstream(dir + "/expected.json"));
+  nlohmann::json inputs = nlohmann::json::parse(std::ifstream(dir + "/inputs.json"));
+  DecoderOptions opt;
+  opt.dtype = torch::kBFloat16;
+  Decoder d = load_decoder(dir, opt);
+  load_peft_adapter(*d, dir + "/adapter");
+  const auto& p = inputs["plw"];
+  torch::Tensor ids = ids_tensor(p["input_ids"]), mask = ids_tensor(p["attention_mask"]);
+  torch::Tensor w = plw_weights(ids.size(1), p["length"], p["prompt_length"], 0.1f);
+  for (bool checkpoint : {false, true}) {
+    torch::Tensor loss = weighted_next_token_loss(training_forward(*d, ids, mask, checkpoint), ids, w);
+    CHECK(std::abs(loss.item<double>() - expected["loss"]["plw_0.1"].get<double>()) < 5e-2);
+    loss.backward();
+    for (auto& [n, t] : lora_parameters(*d)) {
+      CHECK(t.scalar_type() == torch::kFloat32);
+      CHECK(t.grad().scalar_type() == torch::kFloat32);
+      CHECK(torch::isfinite(t.grad()).all().item<bool>());
+      t.mutable_grad() = torch::Tensor();
+    }
+  }
+}

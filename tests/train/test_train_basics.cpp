@@ -7,6 +7,7 @@
 #include "libpsy/train/batch_plan.h"
 #include "libpsy/train/collate.h"
 #include "libpsy/train/grad_clip.h"
+#include "libpsy/train/loss_scaler.h"
 #include "libpsy/train/lr_schedule.h"
 #include "libpsy/train/weighted_loss.h"
 
@@ -150,4 +151,24 @@ TEST_CASE("packing fills bins up to the limit; collate right-pads with zero weig
   CHECK(packed.ids == std::vector<int64_t>{1, 5, 6, 1, 7});
   CHECK(packed.weights[3] == 0.0f);
   CHECK(packed.weights[4] == 1.0f);
+}
+
+TEST_CASE("fp16 loss scaling: overflow skips the step and halves the scale; growth doubles it") {
+  LossScaler s;
+  s.enabled = true;
+  s.scale = 1024;
+  s.growth_interval = 2;
+  torch::Tensor p = torch::zeros({2}).set_requires_grad(true);
+  CHECK(s.scale_loss(torch::ones({})).item<double>() == 1024);
+  p.mutable_grad() = torch::tensor({2048.0f, std::numeric_limits<float>::infinity()});
+  CHECK_FALSE(s.unscale_and_check({p}));
+  CHECK(s.scale == 512);
+  p.mutable_grad() = torch::tensor({512.0f, 1024.0f});
+  CHECK(s.unscale_and_check({p}));
+  CHECK(p.grad()[1].item<float>() == 2.0f);
+  p.mutable_grad() = torch::tensor({512.0f, 1024.0f});
+  CHECK(s.unscale_and_check({p}));
+  CHECK(s.scale == 1024);
+  LossScaler off;
+  CHECK(off.unscale_and_check({p}));
 }
