@@ -1,6 +1,7 @@
 // psy generate: continue prompts with a model (and optionally a LoRA adapter).
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -63,12 +64,19 @@ int cmd_generate(const Args& args) {
   if (a.get("model").empty()) throw Error("psy generate: --model DIR is required");
   if (a.get("prompt").empty() == a.get("input").empty()) throw Error("psy generate: give exactly one of --prompt and --input");
   const auto tmpl = parse_optional_chat_template(a.get("chat-template"));
-  Tokenizer tokenizer = Tokenizer::load(a.get("tokenizer").empty() ? a.get("model") : a.get("tokenizer"));
+  // The tokenizer is needed for text prompts and for decoding; inputs given as ids work without one.
+  const std::string tok_path = a.get("tokenizer").empty() ? a.get("model") : a.get("tokenizer");
+  std::optional<Tokenizer> tok;
+  if (!a.get("tokenizer").empty() || path_exists(tok_path + "/tokenizer.model")) tok = Tokenizer::load(tok_path);
+  auto tokenizer_for = [&](const std::string& what) -> const Tokenizer& {
+    if (!tok) throw Error("psy generate: " + what + " needs a tokenizer: " + tok_path + "/tokenizer.model is absent (give --tokenizer)");
+    return *tok;
+  };
 
   std::vector<std::vector<int64_t>> prompts;
   auto from_messages = [&](std::vector<ChatMessage> messages) {
     if (!a.get("system").empty() && tmpl) messages.insert(messages.begin(), message(ChatRole::System, a.get("system")));
-    prompts.push_back(generation_prompt_ids(tokenizer, tmpl, messages));
+    prompts.push_back(generation_prompt_ids(tokenizer_for("a text prompt"), tmpl, messages));
   };
   if (!a.get("prompt").empty()) {
     from_messages({message(ChatRole::User, a.get("prompt"))});
@@ -119,12 +127,15 @@ int cmd_generate(const Args& args) {
   g.sampling.top_p = a.get_double("top-p");
   g.sampling.repetition_penalty = a.get_double("repetition-penalty");
   g.seed = static_cast<uint64_t>(a.get_long("seed"));
-  g.eos_ids = stop_token_ids(decoder->config(), tokenizer, tmpl);
-  g.pad_id = tokenizer.pad_id() >= 0 ? tokenizer.pad_id() : 0;
+  g.eos_ids = tok ? stop_token_ids(decoder->config(), *tok, tmpl) : decoder->config().eos_token_ids;
+  g.pad_id = tok && tok->pad_id() >= 0 ? tok->pad_id() : decoder->config().pad_token_id.value_or(0);
   g.stop_strings = a.list("stop");
-  g.detokenize = [&tokenizer](const std::vector<int64_t>& ids) {
-    return tokenizer.decode(std::vector<int32_t>(ids.begin(), ids.end()), /*render_special=*/false);
-  };
+  if (!g.stop_strings.empty()) tokenizer_for("--stop");
+  if (tok) {
+    g.detokenize = [&tok](const std::vector<int64_t>& ids) {
+      return tok->decode(std::vector<int32_t>(ids.begin(), ids.end()), /*render_special=*/false);
+    };
+  }
   const long batch_size = std::max(1L, a.get_long("batch-size"));
   std::string out;
   for (std::size_t start = 0; start < prompts.size(); start += static_cast<std::size_t>(batch_size)) {

@@ -2,6 +2,8 @@
 // seeded sampling, penalties and stops.
 #include "tests/io/torch_catch.h"
 
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "libpsy/core/error.h"
@@ -148,4 +150,31 @@ TEST_CASE("generation stops on EOS, on stop strings (text cut before them), and 
   CHECK(interrupted.finish_reason == "interrupted");
   CHECK(interrupted.new_ids.size() == 2);
   CHECK_THROWS_AS(psy::generate(*d, {{1, 99}}, o), psy::Error);
+}
+
+TEST_CASE("psy generate continues token-id prompts like the golden greedy output (no tokenizer needed)") {
+  const std::string dir = psy::test::shared_path("golden/llama/llama_mha");
+  if (dir.empty()) return;
+  auto inputs = nlohmann::json::parse(psy::test::read_file(dir + "/inputs.json"));
+  auto expected = nlohmann::json::parse(psy::test::read_file(dir + "/expected.json"))["greedy"];
+  psy::test::TempDir tmp;
+  nlohmann::json line;
+  line["input_ids"] = inputs["greedy"]["prompt"];
+  psy::test::write_file(tmp.file("in.jsonl"), line.dump() + "\n" + line.dump() + "\n");
+  auto r = psy::test::run_psy("generate --model '" + dir + "' --adapter '" + dir + "/adapter' --input " +
+                              tmp.file("in.jsonl") + " --max-new-tokens 12 --out " + tmp.file("out.jsonl"));
+  REQUIRE(r.exit_code == 0);
+  std::istringstream out(psy::test::read_file(tmp.file("out.jsonl")));
+  std::string l;
+  int rows = 0;
+  while (std::getline(out, l)) {
+    auto j = nlohmann::json::parse(l);
+    CHECK(j["new_ids"] == expected["lora"]["new_ids"]);
+    CHECK(j["finish_reason"] == "length");
+    ++rows;
+  }
+  CHECK(rows == 2);
+  auto no_tok = psy::test::run_psy("generate --model '" + dir + "' --prompt hello");
+  CHECK(no_tok.exit_code == 2);
+  CHECK_THAT(no_tok.err, Catch::Contains("tokenizer"));
 }
