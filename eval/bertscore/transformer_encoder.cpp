@@ -73,6 +73,9 @@ TransformerEncoder::TransformerEncoder(const std::string& model_dir, int64_t num
                                        torch::ScalarType dtype)
     : config_(read_encoder_config(model_dir + "/config.json")), device_(device), dtype_(dtype) {
   const auto& c = config_;
+  if (dtype == torch::kFloat16 && device.is_cpu())
+    throw Error("encoder dtype fp16 on the CPU: LibTorch's CPU LayerNorm has no fp16 kernel; " +
+                expected_found("fp32 or bf16 on the CPU (fp16 on CUDA)", "fp16"));
   if (num_layers < 0) num_layers = c.num_hidden_layers;
   if (num_layers > c.num_hidden_layers)
     throw Error(ErrorLocation{model_dir + "/config.json", 0, 0, "", "", "num_hidden_layers"},

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "eval/bertscore/bert_scorer.h"
+#include "eval/bertscore/bertscore_metric.h"
 #include "eval/bertscore/encoder_config.h"
 #include "eval/bertscore/idf_weights.h"
 #include "eval/bertscore/rescale_baseline.h"
@@ -198,4 +199,30 @@ TEST_CASE("BERTScore reports bad inputs clearly", "[bertscore][errors]") {
   psy::test::write_file(tmp.file("config.json"), R"({"model_type": "gpt2", "hidden_size": 8})");
   CHECK_THROWS_WITH(read_encoder_config(tmp.file("config.json")), Catch::Contains("model_type"));
   CHECK_THROWS_WITH(parse_encoder_dtype("int8"), Catch::Contains("fp32, bf16 or fp16"));
+
+  // psy score's hook: nothing is loaded without a bertscore_* metric; a missing model names the option.
+  CHECK_FALSE(bertscore_metric_for(BertScoreRequest{}, "en", {"bleu1", "meteor"}).has_value());
+  CHECK_THROWS_WITH(bertscore_metric_for(BertScoreRequest{}, "en", {"bertscore_p"}),
+                    Catch::Contains("--bertscore-model") && Catch::Contains("roberta-large") && Catch::Contains("17"));
+  CHECK_THROWS_WITH(bertscore_metric_for(BertScoreRequest{}, "zh", {"bertscore_f"}),
+                    Catch::Contains("bert-base-chinese") && Catch::Contains("8"));
+  CHECK(bertscore_known_layer("/models/roberta-large/") == 17);
+  CHECK(bertscore_known_layer("my-model") == -1);
+
+  const std::string dir = psy::test::shared_path("golden/bertscore");
+  if (dir.empty()) return;
+  CHECK_THROWS_WITH(TransformerEncoder(dir + "/models/roberta-tiny", 3, torch::kCPU, torch::kFloat16), Catch::Contains("fp16"));
+  CHECK_THROWS_WITH(TransformerEncoder(dir + "/models/roberta-tiny", 5, torch::kCPU), Catch::Contains("at most 4"));
+  BertScoreRequest r;
+  r.model_dir = dir + "/models/roberta-tiny";
+  r.layer = "three";
+  CHECK_THROWS_WITH(bertscore_metric_for(r, "en", {"bertscore_f"}), Catch::Contains("--bertscore-layer"));
+  r.layer = "3";
+  const auto hook = bertscore_metric_for(r, "en", {"bertscore_f", "bleu1", "bertscore_p"});
+  REQUIRE(hook.has_value());
+  CHECK(hook->names == std::vector<std::string>{"bertscore_f", "bertscore_p"});
+  const auto rows = hook->score_batch({"I hear you.", ""}, {"I hear you.", "Tell me more."});
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0][0] == Approx(1.0).margin(1e-6));
+  CHECK(rows[1][0] == 0.0);
 }
