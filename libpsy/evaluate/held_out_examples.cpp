@@ -37,10 +37,10 @@ HeldOutSet held_out_examples(const Recipe& recipe, const Tokenizer& tokenizer, i
   for (auto& p : prompts) {
     if (out.examples.size() >= limit) break;
     EvalExample e;
+    // The released data repeats a few turn ids inside a session (26 in English v7): the second
+    // and later ones get "#2", "#3", ... so that ids stay unique and stable.
     e.id = p.session_id + ":" + p.turn_id;
-    if (!seen.insert(e.id).second)
-      throw Error("data: therapist turn id '" + p.turn_id + "' appears twice in session '" + p.session_id +
-                  "'; evaluation needs unique (dialog_id, turn id) pairs");
+    for (int k = 2; !seen.insert(e.id).second; ++k) e.id = p.session_id + ":" + p.turn_id + "#" + std::to_string(k);
     e.prompt = std::move(p);
     out.examples.push_back(std::move(e));
   }

@@ -12,7 +12,7 @@
 namespace psy {
 
 struct EvalExample {
-  std::string id;  // "<dialog_id>:<turn_id>", unique within a data set
+  std::string id;  // "<dialog_id>:<turn_id>", with "#2", "#3"... for a repeated turn id of a session
   EvalPrompt prompt;
 };
 

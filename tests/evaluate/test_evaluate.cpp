@@ -28,19 +28,30 @@ const std::string kSample = "data/sample/psy_insight_sample_en.json";
 
 std::string fixture(const std::string& name) { return psy::test::source_dir() + "/tests/fixtures/evaluate/" + name; }
 
-// A tokenizer and a random tiny Llama, made once for all tests.
+// A tokenizer trained in-process on the sample, made once for all tests.
+struct TinyTokenizer {
+  psy::test::TempDir dir;
+  TinyTokenizer() {
+    psy::TokenizerTrainOptions o;  // in-process: the test executable does not link LibTorch
+    o.inputs = {psy::test::source_dir() + "/" + kSample};
+    o.vocab_size = 600;
+    psy::write_tokenizer(psy::train_tokenizer(o), dir.file("tok"));
+  }
+  std::string path() const { return dir.file("tok"); }
+};
+const TinyTokenizer& tiny_tokenizer() {
+  static TinyTokenizer t;
+  return t;
+}
+
+// A random tiny Llama with that vocabulary (psy init-model).
 struct TinyModel {
   psy::test::TempDir dir;
   std::string model;
   TinyModel() {
-    const std::string sample = psy::test::source_dir() + "/" + kSample;
-    psy::TokenizerTrainOptions o;  // in-process: the test executable does not link LibTorch
-    o.inputs = {sample};
-    o.vocab_size = 600;
-    psy::write_tokenizer(psy::train_tokenizer(o), dir.file("tok"));
     model = dir.file("model");
-    auto r = run_psy("init-model --config " + fixture("tiny_llama_config.json") + " --tokenizer " + dir.file("tok") +
-                " --out " + model + " --seed 5");
+    auto r = run_psy("init-model --config " + fixture("tiny_llama_config.json") + " --tokenizer " +
+                     tiny_tokenizer().path() + " --out " + model + " --seed 5");
     REQUIRE(r.exit_code == 0);
   }
 };
@@ -113,7 +124,7 @@ TEST_CASE("psy eval: outputs, held-out split, parse failures, resume, psy report
   std::set<std::string> test_ids, train_ids;
   for (const auto& s : test) test_ids.insert(s.dialog_id);
   for (const auto& s : train) train_ids.insert(s.dialog_id);
-  const psy::Tokenizer tok = psy::Tokenizer::load(tiny().model);
+  const psy::Tokenizer tok = psy::Tokenizer::load(tiny_tokenizer().path());
   const psy::HeldOutSet held = psy::held_out_examples(recipe, tok, psy::eval_prompt_budget(recipe));
   REQUIRE(held.examples.size() == 7);  // eval.max_samples
   CHECK(held.available >= 7);
@@ -240,4 +251,34 @@ TEST_CASE("predictions.jsonl: records round-trip; a cut-off last line is dropped
   psy::test::write_file(dir.file("q.jsonl"), line + "\n{broken\n" + line + "\n");
   CHECK_THROWS_WITH(psy::read_predictions(dir.file("q.jsonl")), Catch::Contains("q.jsonl:2"));
   CHECK(psy::read_predictions(dir.file("missing.jsonl")).empty());
+}
+
+TEST_CASE("held-out examples on the released English data: training's split, unique ids", "[evaluate]") {
+  const std::string en = psy::test::shared_path("data/psy-insight/en_data_version7.json");
+  if (en.empty()) return;
+  psy::Recipe recipe = psy::parse_recipe("{}", "paper-split", {"data.path=[" + en + "]", "data.test_fraction=0.15",
+                                                               "seed=66", "data.task=dialog",
+                                                               "data.max_seq_len=1024", "eval.max_new_tokens=16"});
+  const psy::Tokenizer tok = psy::Tokenizer::load(tiny_tokenizer().path());
+  const psy::HeldOutSet held = psy::held_out_examples(recipe, tok, psy::eval_prompt_budget(recipe));
+  auto loaded = psy::load_sessions(en);
+  const psy::SessionSplit split = psy::split_sessions(loaded.sessions.size(), 0.15, 66);
+  REQUIRE(held.test_dialog_ids.size() == split.test.size());
+  CHECK(held.test_sessions == 78);  // ceil(0.15 * 520)
+  std::set<std::string> test_ids;
+  size_t therapist_turns = 0;
+  for (size_t k = 0; k < split.test.size(); ++k) {
+    const auto& s = loaded.sessions[split.test[k]];
+    test_ids.insert(s.dialog_id);
+    for (const auto& t : s.turns) therapist_turns += t.is_therapist() && !t.content.empty() ? 1 : 0;
+  }
+  CHECK(std::set<std::string>(held.test_dialog_ids.begin(), held.test_dialog_ids.end()) == test_ids);
+  CHECK(held.examples.size() + held.dropped_too_long == therapist_turns);
+  CHECK(held.examples.size() > therapist_turns / 2);
+  std::set<std::string> ids;
+  for (const auto& e : held.examples) {
+    CHECK(test_ids.count(e.prompt.session_id) == 1);
+    ids.insert(e.id);
+  }
+  CHECK(ids.size() == held.examples.size());  // repeated turn ids of the release get "#2"...
 }
