@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "eval/bertscore/bert_scorer.h"
 #include "eval/bertscore/bertscore_metric.h"
@@ -225,4 +226,37 @@ TEST_CASE("BERTScore reports bad inputs clearly", "[bertscore][errors]") {
   REQUIRE(rows.size() == 2);
   CHECK(rows[0][0] == Approx(1.0).margin(1e-6));
   CHECK(rows[1][0] == 0.0);
+}
+
+TEST_CASE("psy score computes bertscore_p/r/f with the golden values", "[bertscore][cli][golden]") {
+  const std::string dir = psy::test::shared_path("golden/bertscore");
+  if (dir.empty()) return;
+  const auto pairs = read_pairs(dir, "zh");
+  psy::test::TempDir tmp;
+  std::string pred;
+  for (size_t i = 0; i < 6; ++i)
+    pred += nlohmann::json({{"id", pairs[i]["id"]}, {"hyp", pairs[i]["hyp"]}, {"ref", pairs[i]["ref"]}}).dump() + "\n";
+  psy::test::write_file(tmp.file("pred.jsonl"), pred);
+  const auto r = psy::test::run_psy("score --lang zh --bootstrap 0 --metrics bertscore_p,bertscore_r,bertscore_f --pred '" +
+                                    tmp.file("pred.jsonl") + "' --bertscore-model '" + dir +
+                                    "/models/bert-tiny-chinese-mlm' --bertscore-layer 3 --per-example '" + tmp.file("per.jsonl") + "'");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("bertscore_p|model:bert-tiny-chinese-mlm|L:3|idf:no|rescaled:no") != std::string::npos);
+  std::istringstream lines(psy::test::read_file(tmp.file("per.jsonl")));
+  std::string line;
+  size_t i = 0;
+  for (; std::getline(lines, line); ++i) {
+    const auto j = nlohmann::json::parse(line);
+    const auto& g = pairs[i]["scores"]["no_idf"];
+    CHECK(j["id"] == pairs[i]["id"]);
+    CHECK(std::abs(j["bertscore_p"].get<double>() - g["P"].get<double>()) < 1e-5);
+    CHECK(std::abs(j["bertscore_r"].get<double>() - g["R"].get<double>()) < 1e-5);
+    CHECK(std::abs(j["bertscore_f"].get<double>() - g["F"].get<double>()) < 1e-5);
+  }
+  CHECK(i == 6);
+
+  const auto missing = psy::test::run_psy("score --bootstrap 0 --metrics bertscore_f --pred '" + tmp.file("pred.jsonl") + "'");
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("--bertscore-model") != std::string::npos);
 }
