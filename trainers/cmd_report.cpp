@@ -147,15 +147,26 @@ int cmd_report(const Args& args) {
   }
   std::vector<report::RunResults> runs;
   for (const auto& d : dirs) runs.push_back(report::read_run_folder(d));
+  // Runs with only a training log (no metrics.json) appear in the loss plot, not in the table.
+  std::vector<report::RunResults> scored;
+  int scored_baseline = -1;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (runs[i].metrics.empty()) continue;
+    if (static_cast<int>(i) == baseline) scored_baseline = static_cast<int>(scored.size());
+    scored.push_back(runs[i]);
+  }
+  if (baseline >= 0 && scored_baseline < 0) {
+    throw Error("psy report: --baseline " + a.get("baseline") + " has no metrics.json (run psy eval on it first)");
+  }
   std::vector<std::string> columns = split_list(a.get("metrics"));
   if (columns.empty()) {
     std::set<std::string> all;
-    for (const auto& r : runs) {
+    for (const auto& r : scored) {
       for (const auto& [k, v] : r.metrics) all.insert(k);
     }
     columns = report::paper_column_order({all.begin(), all.end()});
   }
-  auto table = build_table(runs, columns, baseline, static_cast<int>(a.get_long("bootstrap")),
+  auto table = build_table(scored, columns, scored_baseline, static_cast<int>(a.get_long("bootstrap")),
                            static_cast<uint64_t>(a.get_long("seed")), a.get_double("alpha"));
   table.digits = static_cast<int>(a.get_long("digits"));
   std::string text = format == "md"      ? report::to_markdown(table, a.flag("ci"))

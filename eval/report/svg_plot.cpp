@@ -15,7 +15,7 @@ const char* kColours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
 constexpr int kColourCount = 8;
 
 struct Frame {
-  double left = 70, right = 170, top = 40, bottom = 60;  // margins; legend on the right
+  double left = 70, right = 170, top = 40, bottom = 60;  // margins; legend on the right (see fit_legend)
   int width, height;
   double x0, x1, y0, y1;
   double px(double x) const { return left + (x - x0) / (x1 - x0) * (width - left - right); }
@@ -75,6 +75,17 @@ void legend(std::string& out, const Frame& f, const std::vector<std::string>& na
   }
 }
 
+// Widens the right margin (and the picture) so that the longest legend label fits.
+void fit_legend(Frame& f, const std::vector<std::string>& names) {
+  size_t longest = 0;
+  for (const auto& n : names) longest = std::max(longest, n.size());
+  const double need = 14 + 28 + 7.2 * static_cast<double>(longest) + 10;
+  if (need > f.right) {
+    f.width += static_cast<int>(need - f.right);
+    f.right = need;
+  }
+}
+
 }  // namespace
 
 std::string xml_escape(const std::string& text) {
@@ -125,6 +136,10 @@ std::string render_svg(const LineChart& chart, int width, int height) {
   f.width = width, f.height = height;
   f.x0 = xmin, f.x1 = xmax, f.y0 = yt.front(), f.y1 = std::max(yt.back(), ymax);
   if (f.y1 == f.y0) f.y1 = f.y0 + 1;
+  std::vector<std::string> labels;
+  for (const auto& s : chart.series) labels.push_back(s.name);
+  fit_legend(f, labels);
+  width = f.width;
   std::string out = header(width, height, chart.title);
   axes(out, f, yt, chart.x_label, chart.y_label);
   for (double t : nice_ticks(xmin, xmax)) {
@@ -171,6 +186,8 @@ std::string render_svg(const BarChart& chart, int width, int height) {
   f.x0 = 0, f.x1 = std::max<size_t>(groups.size(), 1);
   f.y0 = yt.front(), f.y1 = std::max(yt.back(), ymax);
   if (f.y1 == f.y0) f.y1 = f.y0 + 1;
+  fit_legend(f, names);
+  width = f.width;
   std::string out = header(width, height, chart.title);
   axes(out, f, yt, "", chart.y_label);
   const double group_w = (f.px(1) - f.px(0)) * 0.8;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unistd.h>
 
 #include "eval/report/metric_table.h"
 #include "eval/report/significance.h"
@@ -167,4 +168,36 @@ TEST_CASE("psy report tabulates run folders, marks the baseline test and draws p
   CHECK_THAT(bad_dir.err, Catch::Contains("no such run folder"));
   auto bad_fmt = psy::test::run_psy("report --format docx " + dir.file("r2"));
   CHECK(bad_fmt.exit_code == 2);
+}
+
+TEST_CASE("the SVG plots render in a browser (headless Chromium, when installed)", "[report][browser]") {
+  const char* chromium = "/usr/bin/chromium";
+  if (access(chromium, X_OK) != 0) {
+    WARN("SKIPPED: Chromium is not installed (apt-get install chromium to run this check)");
+    return;
+  }
+  psy::test::TempDir dir;
+  LineChart chart;
+  chart.title = "Training and evaluation loss";
+  chart.series = {{"run-with-a-long-name (train)", {1, 2, 3, 4}, {3, 2.2, 1.7, 1.5}, false},
+                  {"run-with-a-long-name (eval)", {2, 4}, {2.5, 1.9}, true}};
+  psy::test::write_file(dir.file("chart.svg"), render_svg(chart));
+  psy::test::write_file(dir.file("blank.svg"),
+                        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"440\">"
+                        "<rect width=\"100%\" height=\"100%\" fill=\"white\"/></svg>");
+  auto shoot = [&](const std::string& name) {
+    std::string cmd = std::string(chromium) +
+                      " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
+                      " --disable-background-networking --disable-component-update --disable-sync"
+                      " --user-data-dir=" + dir.file("profile-" + name) + " --window-size=900,480 --screenshot=" +
+                      dir.file(name + ".png") + " file://" + dir.file(name + ".svg") + " >/dev/null 2>&1";
+    CHECK(std::system(cmd.c_str()) == 0);
+    return psy::test::read_file(dir.file(name + ".png"));
+  };
+  const std::string chart_png = shoot("chart");
+  const std::string blank_png = shoot("blank");
+  REQUIRE(chart_png.size() > 8);
+  CHECK(chart_png.compare(1, 3, "PNG") == 0);
+  // Lines, text and axes compress far worse than an empty page: the chart was drawn.
+  CHECK(chart_png.size() > 3 * blank_png.size());
 }
