@@ -6,6 +6,7 @@
 // baselines/bertscore_torch.py (the same token ids, encoder forward and bert_score-style greedy
 // matching in Python on the same LibTorch, Debian's python3-torch), in the same run. Prints
 // medians; never fails on speed. See bench/README.md.
+#include <filesystem>
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
@@ -134,8 +135,8 @@ int main() {
     const std::string python = env_str("PSY_BENCH_PYTHON", "/usr/bin/python3");
     torch::set_num_threads(threads);
 
-    char tmpl[] = "/tmp/psy-bench-bertscore-XXXXXX";
-    const std::string dir = ::mkdtemp(tmpl);
+    std::string tmpl = (std::filesystem::temp_directory_path() / "psy-bench-bertscore-XXXXXX").string();
+    const std::string dir = ::mkdtemp(tmpl.data());
     const auto t_write = std::chrono::steady_clock::now();
     write_random_roberta(dir, shared + "/golden/bertscore/models/roberta-tiny", layers);
     std::cout << "random RoBERTa-base (" << layers << " layers, 768 hidden) written to " << dir << " in "

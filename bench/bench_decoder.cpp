@@ -7,6 +7,7 @@
 // single-token steps with the KV cache after a 32-token prompt), medians over runs, in fp32
 // and bf16; then writes the bf16 checkpoint to a temporary folder and reports, in a fresh
 // process, the time to load it and that process's peak RSS.
+#include <filesystem>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -158,8 +159,8 @@ int main(int argc, char** argv) {
     }
     std::cout << "\n";
     if (dtype == torch::kBFloat16 && !device.is_cuda()) {
-      char templ[] = "/tmp/psy-bench-decoder-XXXXXX";
-      saved = ::mkdtemp(templ);
+      std::string templ = (std::filesystem::temp_directory_path() / "psy-bench-decoder-XXXXXX").string();
+      saved = ::mkdtemp(templ.data());
       psy::save_decoder(*d, saved);
     }
   }

@@ -4,6 +4,7 @@
 // process with 1 thread (OMP_NUM_THREADS=1), plus 1 process with 2 threads for reference.
 // Prints the median step time and tokens/s of each, and the speed-ups. Never fails on speed.
 //   bench_dist [STEPS] [HIDDEN] [LAYERS] [SEQ] [GLOBAL_BATCH]
+#include <filesystem>
 #include <unistd.h>
 
 #include <algorithm>
@@ -117,7 +118,8 @@ int main(int argc, char** argv) {
       torch::set_num_threads(std::max(1, std::atoi(std::getenv("OMP_NUM_THREADS") ? std::getenv("OMP_NUM_THREADS") : "1")));
       return run_rank(s);
     }
-    const std::string out = "/tmp/psy_bench_dist_" + std::to_string(::getpid()) + ".txt";
+    const std::string out =
+        (std::filesystem::temp_directory_path() / ("psy_bench_dist_" + std::to_string(::getpid()) + ".txt")).string();
     std::printf("bench_dist: LoRA r16 (all linears) training steps, decoder hidden %d, %d layers, vocab 8000, "
                 "global batch %d x %d tokens, median of %d steps\n",
                 s.hidden, s.layers, s.global_batch, s.seq, s.steps);

@@ -8,6 +8,7 @@
 // (or, without ../shared, the therapist turns of data/sample/psy_insight_sample_en.json).
 // Env: PSY_BENCH_PAIRS (10000), PSY_BENCH_THREADS (2), PSY_BENCH_RUNS (5), PSY_BENCH_PY_RUNS (1), PSY_BENCH_METRICS (the list),
 //      PSY_BENCH_PYTHON (/usr/bin/python3), PSY_SHARED.
+#include <filesystem>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -109,8 +110,9 @@ int main() {
       pairs.emplace_back(base[a].first, base[b].second);
     }
   }
-  char tmpl[] = "/tmp/psy-bench-XXXXXX";
-  const std::string dir = mkdtemp(tmpl) ? tmpl : "/tmp";
+  const std::string tmp_root = std::filesystem::temp_directory_path().string();
+  std::string tmpl = tmp_root + "/psy-bench-XXXXXX";
+  const std::string dir = mkdtemp(tmpl.data()) ? tmpl : tmp_root;
   const std::string pairs_path = dir + "/pairs.jsonl";
   {
     std::ofstream out(pairs_path);
