@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "eval/metric_json.h"
 #include "eval/bertscore/bertscore_metric.h"
 #include "eval/scoring.h"
 #include "libpsy/core/atomic_file.h"
@@ -232,17 +233,6 @@ std::string fmt(double v) {
   return s.str();
 }
 
-ordered_json metric_json(const eval::MetricValue& v) {
-  ordered_json j;
-  j["value"] = v.value ? ordered_json(*v.value) : ordered_json(nullptr);
-  if (v.ci95) j["ci95"] = {v.ci95->low, v.ci95->high};
-  j["aggregate"] = v.aggregate;
-  j["signature"] = v.signature;
-  for (const auto& [k, c] : v.counts) j[k] = c;
-  if (!v.note.empty()) j["note"] = v.note;
-  return j;
-}
-
 void fill_result_json(ordered_json& j, const Scored& s, const std::string& pred) {
   j["pred"] = pred;
   j["n_pairs"] = s.result.n_pairs;
@@ -250,7 +240,7 @@ void fill_result_json(ordered_json& j, const Scored& s, const std::string& pred)
   j["empty_ref"] = s.result.empty_ref;
   j["unpaired_references"] = s.stats.unpaired_refs;
   ordered_json m = ordered_json::object();
-  for (const auto& v : s.result.corpus) m[v.name] = metric_json(v);
+  for (const auto& v : s.result.corpus) m[v.name] = eval::metric_value_json(v);
   j["metrics"] = m;
 }
 

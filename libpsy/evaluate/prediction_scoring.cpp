@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "eval/metric_json.h"
 #include "eval/bertscore/bertscore_metric.h"
 #include "libpsy/core/error.h"
 
@@ -10,17 +11,6 @@ namespace psy {
 namespace {
 
 using nlohmann::ordered_json;
-
-ordered_json metric_json(const eval::MetricValue& v) {
-  ordered_json j;
-  j["value"] = v.value ? ordered_json(*v.value) : ordered_json(nullptr);
-  if (v.ci95) j["ci95"] = {v.ci95->low, v.ci95->high};
-  j["aggregate"] = v.aggregate;
-  j["signature"] = v.signature;
-  for (const auto& [k, c] : v.counts) j[k] = c;
-  if (!v.note.empty()) j["note"] = v.note;
-  return j;
-}
 
 struct Pairs {
   std::vector<size_t> index;  // record of each pair
@@ -42,7 +32,7 @@ eval::ScoringResult score_pairs(const Pairs& pairs, const PredictionScoring& s) 
 
 ordered_json corpus_json(const eval::ScoringResult& r) {
   ordered_json m = ordered_json::object();
-  for (const auto& v : r.corpus) m[v.name] = metric_json(v);
+  for (const auto& v : r.corpus) m[v.name] = eval::metric_value_json(v);
   return m;
 }
 
