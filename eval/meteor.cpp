@@ -13,15 +13,15 @@ namespace {
 
 constexpr long kUnmatched = -1;
 
-// The words of one side and which of them are still unmatched.
+// The words of one side (word ids: lower-cased tokens, then stems) and which are still unmatched.
 struct Side {
-  std::vector<std::string_view> words;  // lower-cased tokens, then (from the stem stage on) stems
-  std::vector<std::string> stems;       // storage for the stems
-  std::vector<char> alive;
-  size_t alive_count = 0;
+  std::vector<uint32_t>& words;
+  std::vector<char>& alive;
+  size_t alive_count;
 
-  explicit Side(const std::vector<std::string>& lower)
-      : words(lower.begin(), lower.end()), alive(lower.size(), 1), alive_count(lower.size()) {}
+  Side(std::vector<uint32_t>& w, std::vector<char>& a) : words(w), alive(a), alive_count(w.size()) {
+    alive.assign(w.size(), 1);
+  }
 
   void match(size_t i) {
     alive[i] = 0;
@@ -29,24 +29,18 @@ struct Side {
   }
 };
 
-std::vector<std::string> lowered(const std::vector<std::string>& tokens) {
-  std::vector<std::string> out;
-  out.reserve(tokens.size());
-  for (const std::string& t : tokens) out.push_back(python_lower(t));
-  return out;
-}
-
 // NLTK's _match_enums on the alive words: hypothesis words from last to first, each paired with
 // the last alive equal reference word. Small inputs scan directly; larger ones keep, per word, a
 // stack of alive reference positions whose top is the last one, so the stage stays linear.
 size_t match_equal(Side& hyp, Side& ref, std::vector<long>& ref_of_hyp) {
   if (hyp.alive_count == 0 || ref.alive_count == 0) return 0;
   size_t count = 0;
-  if (hyp.alive_count * ref.alive_count <= 2048) {
+  if (hyp.alive_count * ref.alive_count <= 8192) {
     for (size_t i = hyp.words.size(); i-- > 0;) {
       if (!hyp.alive[i]) continue;
+      const uint32_t w = hyp.words[i];
       for (size_t j = ref.words.size(); j-- > 0;) {
-        if (!ref.alive[j] || ref.words[j] != hyp.words[i]) continue;
+        if (ref.words[j] != w || !ref.alive[j]) continue;
         ref_of_hyp[i] = static_cast<long>(j);
         hyp.match(i);
         ref.match(j);
@@ -56,7 +50,7 @@ size_t match_equal(Side& hyp, Side& ref, std::vector<long>& ref_of_hyp) {
     }
     return count;
   }
-  std::unordered_map<std::string_view, std::vector<size_t>> positions;
+  std::unordered_map<uint32_t, std::vector<size_t>> positions;
   positions.reserve(ref.alive_count * 2);
   for (size_t j = 0; j < ref.words.size(); ++j)
     if (ref.alive[j]) positions[ref.words[j]].push_back(j);
@@ -74,53 +68,110 @@ size_t match_equal(Side& hyp, Side& ref, std::vector<long>& ref_of_hyp) {
   return count;
 }
 
-void stem_alive(Side& side) {
-  side.stems.resize(side.words.size());
-  for (size_t i = 0; i < side.words.size(); ++i) {
-    if (!side.alive[i]) continue;
-    side.stems[i] = porter_stem(std::string(side.words[i]));
-    side.words[i] = side.stems[i];
+bool ascii_lower_already(const std::string& s) {
+  for (char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x80 || (c >= 'A' && c <= 'Z')) return false;
   }
+  return true;
 }
 
-// NLTK's _enum_wordnetsyn_match on the alive stems.
-size_t match_synonyms(Side& hyp, Side& ref, const WordNet& wn, std::vector<long>& ref_of_hyp) {
-  std::vector<uint64_t> ref_hash(ref.words.size(), 0);
-  for (size_t j = 0; j < ref.words.size(); ++j)
-    if (ref.alive[j]) ref_hash[j] = SynonymSet::hash(ref.words[j]);
-  size_t count = 0;
-  for (size_t i = hyp.words.size(); i-- > 0;) {
-    if (ref.alive_count == 0) break;  // nothing left to match; the look-ups have no other effect
-    if (!hyp.alive[i]) continue;
-    const auto synonyms = wn.meteor_synonyms(std::string(hyp.words[i]));
-    for (size_t j = ref.words.size(); j-- > 0;) {
-      if (!ref.alive[j] || !synonyms->contains(ref_hash[j], ref.words[j])) continue;
-      ref_of_hyp[i] = static_cast<long>(j);
-      hyp.match(i);
-      ref.match(j);
-      ++count;
-      break;
-    }
+}  // namespace
+
+MeteorScorer::MeteorScorer(const WordNet& wn, const MeteorParams& params, size_t max_words)
+    : wn_(&wn), params_(params), max_words_(std::max<size_t>(1, max_words)) {}
+
+uint32_t MeteorScorer::intern(const std::string& text) {
+  auto [it, fresh] = ids_.try_emplace(text, static_cast<uint32_t>(words_.size()));
+  if (fresh) {
+    texts_.push_back(&it->first);
+    words_.emplace_back();
   }
-  return count;
+  return it->second;
 }
 
-double score_lowered(const std::vector<std::string>& ref_lower, const std::vector<std::string>& hyp_lower,
-                     const WordNet& wn, const MeteorParams& params, MeteorDetail& detail) {
+uint32_t MeteorScorer::lower_of(const std::string& token) {
+  const uint32_t id = intern(token);
+  if (words_[id].lower == kUnknown) {
+    const std::string& text = *texts_[id];
+    const uint32_t lower = ascii_lower_already(text) ? id : intern(python_lower(text));
+    words_[id].lower = lower;
+    words_[lower].lower = lower;  // lower-casing is idempotent
+  }
+  return words_[id].lower;
+}
+
+uint32_t MeteorScorer::stem_of(uint32_t id) {
+  if (words_[id].stem == kUnknown) {
+    const uint32_t stem = intern(porter_stem(*texts_[id]));
+    words_[id].stem = stem;
+  }
+  return words_[id].stem;
+}
+
+const std::vector<uint32_t>& MeteorScorer::synonyms_of(uint32_t id) {
+  if (words_[id].synonyms < 0) {
+    const auto set = wn_->meteor_synonyms(*texts_[id]);
+    std::vector<uint32_t> list;
+    list.reserve(set->size());
+    for (const std::string& name : set->names()) list.push_back(intern(name));
+    std::sort(list.begin(), list.end());
+    words_[id].synonyms = static_cast<int32_t>(synonym_lists_.size());
+    synonym_lists_.push_back(std::move(list));
+  }
+  return synonym_lists_[static_cast<size_t>(words_[id].synonyms)];
+}
+
+void MeteorScorer::lower_all(const std::vector<std::string>& tokens, std::vector<uint32_t>& out) {
+  out.clear();
+  out.reserve(tokens.size());
+  for (const std::string& t : tokens) out.push_back(lower_of(t));
+}
+
+void MeteorScorer::bound_memo() {
+  if (words_.size() <= max_words_) return;
+  ids_.clear();
+  texts_.clear();
+  words_.clear();
+  synonym_lists_.clear();
+}
+
+double MeteorScorer::score_ids(const std::vector<uint32_t>& ref_lower, const std::vector<uint32_t>& hyp_lower,
+                               MeteorDetail& detail) {
   detail = MeteorDetail{};
   detail.hyp_len = hyp_lower.size();
   detail.ref_len = ref_lower.size();
 
-  Side hyp(hyp_lower);
-  Side ref(ref_lower);
-  std::vector<long> ref_of_hyp(hyp.words.size(), kUnmatched);
+  hyp_words_.assign(hyp_lower.begin(), hyp_lower.end());
+  ref_words_.assign(ref_lower.begin(), ref_lower.end());
+  Side hyp(hyp_words_, hyp_alive_);
+  Side ref(ref_words_, ref_alive_);
+  std::vector<long>& ref_of_hyp = ref_of_hyp_;
+  ref_of_hyp.assign(hyp.words.size(), kUnmatched);
   detail.exact = match_equal(hyp, ref, ref_of_hyp);
   if (hyp.alive_count > 0 && ref.alive_count > 0) {
-    stem_alive(hyp);
-    stem_alive(ref);
+    for (size_t i = 0; i < hyp.words.size(); ++i)
+      if (hyp.alive[i]) hyp.words[i] = stem_of(hyp.words[i]);
+    for (size_t j = 0; j < ref.words.size(); ++j)
+      if (ref.alive[j]) ref.words[j] = stem_of(ref.words[j]);
     detail.stem = match_equal(hyp, ref, ref_of_hyp);
   }
-  if (hyp.alive_count > 0 && ref.alive_count > 0) detail.wordnet = match_synonyms(hyp, ref, wn, ref_of_hyp);
+  if (hyp.alive_count > 0 && ref.alive_count > 0) {
+    // NLTK's _enum_wordnetsyn_match on the alive stems.
+    for (size_t i = hyp.words.size(); i-- > 0;) {
+      if (ref.alive_count == 0) break;  // nothing left to match; the look-ups have no other effect
+      if (!hyp.alive[i]) continue;
+      const std::vector<uint32_t>& synonyms = synonyms_of(hyp.words[i]);
+      for (size_t j = ref.words.size(); j-- > 0;) {
+        if (!ref.alive[j] || !std::binary_search(synonyms.begin(), synonyms.end(), ref.words[j])) continue;
+        ref_of_hyp[i] = static_cast<long>(j);
+        hyp.match(i);
+        ref.match(j);
+        ++detail.wordnet;
+        break;
+      }
+    }
+  }
 
   // Chunks over the matches in hypothesis order.
   size_t matches = 0;
@@ -140,34 +191,37 @@ double score_lowered(const std::vector<std::string>& ref_lower, const std::vecto
   const double m = static_cast<double>(matches);
   const double precision = m / static_cast<double>(detail.hyp_len);
   const double recall = m / static_cast<double>(detail.ref_len);
-  const double denominator = params.alpha * precision + (1 - params.alpha) * recall;
+  const double denominator = params_.alpha * precision + (1 - params_.alpha) * recall;
   if (denominator == 0.0) return 0.0;
   const double fmean = (precision * recall) / denominator;
   const double frag_frac = static_cast<double>(detail.chunks) / m;
-  const double penalty = params.gamma * std::pow(frag_frac, params.beta);
+  const double penalty = params_.gamma * std::pow(frag_frac, params_.beta);
   return (1 - penalty) * fmean;
 }
 
-}  // namespace
-
-double single_meteor_score(const std::vector<std::string>& reference, const std::vector<std::string>& hypothesis,
-                           const WordNet& wn, const MeteorParams& params, MeteorDetail* detail) {
+double MeteorScorer::single(const std::vector<std::string>& reference, const std::vector<std::string>& hypothesis,
+                            MeteorDetail* detail) {
+  bound_memo();
+  lower_all(hypothesis, hyp_ids_);
+  lower_all(reference, ref_ids_);
   MeteorDetail d;
-  const double score = score_lowered(lowered(reference), lowered(hypothesis), wn, params, d);
+  const double score = score_ids(ref_ids_, hyp_ids_, d);
   if (detail != nullptr) *detail = d;
   return score;
 }
 
-double meteor_score(const std::vector<std::vector<std::string>>& references, const std::vector<std::string>& hypothesis,
-                    const WordNet& wn, const MeteorParams& params, MeteorDetail* detail) {
-  const std::vector<std::string> hyp_lower = lowered(hypothesis);
+double MeteorScorer::score(const std::vector<std::vector<std::string>>& references,
+                           const std::vector<std::string>& hypothesis, MeteorDetail* detail) {
+  bound_memo();
+  lower_all(hypothesis, hyp_ids_);
   double best = 0.0;
   MeteorDetail best_detail;
-  best_detail.hyp_len = hyp_lower.size();
+  best_detail.hyp_len = hyp_ids_.size();
   bool first = true;
   for (const auto& reference : references) {
+    lower_all(reference, ref_ids_);
     MeteorDetail d;
-    const double score = score_lowered(lowered(reference), hyp_lower, wn, params, d);
+    const double score = score_ids(ref_ids_, hyp_ids_, d);
     if (first || score > best) {
       best = score;
       best_detail = d;
@@ -176,6 +230,16 @@ double meteor_score(const std::vector<std::vector<std::string>>& references, con
   }
   if (detail != nullptr) *detail = best_detail;
   return best;
+}
+
+double single_meteor_score(const std::vector<std::string>& reference, const std::vector<std::string>& hypothesis,
+                           const WordNet& wn, const MeteorParams& params, MeteorDetail* detail) {
+  return MeteorScorer(wn, params).single(reference, hypothesis, detail);
+}
+
+double meteor_score(const std::vector<std::vector<std::string>>& references, const std::vector<std::string>& hypothesis,
+                    const WordNet& wn, const MeteorParams& params, MeteorDetail* detail) {
+  return MeteorScorer(wn, params).score(references, hypothesis, detail);
 }
 
 }  // namespace psy::eval

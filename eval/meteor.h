@@ -18,11 +18,18 @@
 // Several references: the maximum (the first one on ties); no reference at all: 0.0 (NLTK raises
 // ValueError on an empty max()).
 //
-// Thread safety: the functions keep no state of their own; the only shared state is the
+// Speed: MeteorScorer interns every token it sees and memoises, per distinct word, its
+// lower-cased form, its Porter stem and its WordNet synonym set (as word ids), so that scoring
+// many pairs stems and looks up each word once; the stages then compare integer ids.
+//
+// Thread safety: a MeteorScorer is used by one thread at a time (give each thread its own); the
+// free functions build a fresh one per call. The only state shared between scorers is the
 // WordNet's synonym cache, which is thread-safe, so several threads may score with one WordNet.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "eval/wordnet.h"
@@ -43,6 +50,51 @@ struct MeteorDetail {
   size_t stem = 0;     // matches in the Porter-stem stage
   size_t wordnet = 0;  // matches in the WordNet-synonym stage
   size_t chunks = 0;   // chunks of the alignment; 0 when nothing matched
+};
+
+// A METEOR scorer with memo tables (see "Speed" above). Scores equal the free functions' bit for
+// bit. Not thread-safe: one per thread. `wn` must outlive the scorer. The memo is bounded: when it
+// holds more than `max_words` distinct strings it is cleared before the next pair.
+class MeteorScorer {
+ public:
+  explicit MeteorScorer(const WordNet& wn, const MeteorParams& params = {}, size_t max_words = size_t{1} << 20);
+
+  // NLTK's single_meteor_score(reference, hypothesis).
+  double single(const std::vector<std::string>& reference, const std::vector<std::string>& hypothesis,
+                MeteorDetail* detail = nullptr);
+  // NLTK's meteor_score(references, hypothesis).
+  double score(const std::vector<std::vector<std::string>>& references, const std::vector<std::string>& hypothesis,
+               MeteorDetail* detail = nullptr);
+
+  // Distinct strings memoised now (tokens, lower-cased forms, stems, synonyms).
+  size_t memo_size() const { return words_.size(); }
+
+ private:
+  static constexpr uint32_t kUnknown = UINT32_MAX;
+  struct Word {
+    uint32_t lower = kUnknown;     // id of python_lower(text)
+    uint32_t stem = kUnknown;      // id of porter_stem(text)
+    int32_t synonyms = -1;         // index in synonym_lists_ of meteor_synonyms(text)
+  };
+  uint32_t intern(const std::string& text);
+  uint32_t lower_of(const std::string& token);
+  uint32_t stem_of(uint32_t id);
+  const std::vector<uint32_t>& synonyms_of(uint32_t id);
+  void lower_all(const std::vector<std::string>& tokens, std::vector<uint32_t>& out);
+  void bound_memo();
+  double score_ids(const std::vector<uint32_t>& ref, const std::vector<uint32_t>& hyp, MeteorDetail& detail);
+
+  const WordNet* wn_;
+  MeteorParams params_;
+  size_t max_words_;
+  std::unordered_map<std::string, uint32_t> ids_;
+  std::vector<const std::string*> texts_;  // id -> the key in ids_ (node-based: stable)
+  std::vector<Word> words_;
+  std::vector<std::vector<uint32_t>> synonym_lists_;  // sorted word ids
+  // Scratch space reused between pairs.
+  std::vector<uint32_t> hyp_ids_, ref_ids_, hyp_words_, ref_words_;
+  std::vector<char> hyp_alive_, ref_alive_;
+  std::vector<long> ref_of_hyp_;
 };
 
 // NLTK's single_meteor_score(reference, hypothesis).

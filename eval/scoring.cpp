@@ -107,6 +107,12 @@ ScoringResources load_scoring_resources(const ScoringOptions& o) {
 
 struct PairOutcome;
 
+// What one thread needs to score pairs: METEOR's memo of stems and synonyms. One per worker
+// thread, kept across batches; never shared between threads.
+struct PairContext {
+  std::unique_ptr<MeteorScorer> meteor;
+};
+
 struct Scorer::State {
   ScoringOptions o;
   ScoringResources res;
@@ -122,6 +128,15 @@ struct Scorer::State {
   std::unique_ptr<DistinctCounter> distinct;
   size_t n = 0, empty_hyp = 0, empty_ref = 0;
   bool finished = false;
+  std::vector<std::unique_ptr<PairContext>> contexts;  // [worker]
+
+  PairContext& context(size_t worker) {
+    while (contexts.size() <= worker) {
+      contexts.push_back(std::make_unique<PairContext>());
+      if (want_meteor) contexts.back()->meteor = std::make_unique<MeteorScorer>(*res.wordnet);
+    }
+    return *contexts[worker];
+  }
 
   int column_of(const std::string& name) const {
     for (size_t i = 0; i < per_example_names.size(); ++i)
@@ -213,7 +228,7 @@ struct PairOutcome {
 
 namespace {
 
-PairOutcome compute_pair(const Scorer::State& s, const std::string& hyp, const std::string& ref) {
+PairOutcome compute_pair(const Scorer::State& s, PairContext& ctx, const std::string& hyp, const std::string& ref) {
   PairOutcome out;
   out.empty_hyp = blank(hyp);
   out.empty_ref = blank(ref);
@@ -257,9 +272,9 @@ PairOutcome compute_pair(const Scorer::State& s, const std::string& hyp, const s
   if (s.want_meteor) {
     double v;
     if (s.o.protocol == Protocol::psy_insight) {
-      v = meteor_score({hyp_meteor}, ref_meteor, *s.res.wordnet);  // swapped, as the paper's code
+      v = ctx.meteor->score({hyp_meteor}, ref_meteor);  // swapped, as the paper's code
     } else {
-      v = meteor_score({ref_main}, hyp_main, *s.res.wordnet);
+      v = ctx.meteor->score({ref_main}, hyp_main);
     }
     out.values[static_cast<size_t>(s.column_of("meteor"))] = v;
   }
@@ -303,7 +318,7 @@ void Scorer::State::commit(PairOutcome&& p, const std::string& hyp, const std::s
 size_t Scorer::add(const std::string& hyp, const std::string& ref) {
   auto& s = *s_;
   if (s.finished) throw Error("Scorer::add after finish()", kExitFailure);
-  s.commit(compute_pair(s, hyp, ref), hyp, ref);
+  s.commit(compute_pair(s, s.context(0), hyp, ref), hyp, ref);
   return s.n - 1;
 }
 
@@ -317,15 +332,16 @@ void Scorer::add_batch(const std::vector<std::string>& hyps, const std::vector<s
   const size_t n = hyps.size();
   std::vector<PairOutcome> outcomes(n);
   const size_t workers = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(std::max(1, threads)), n));
+  for (size_t w = 0; w < workers; ++w) s.context(w);  // created here, before the threads start
   if (workers == 1) {
-    for (size_t i = 0; i < n; ++i) outcomes[i] = compute_pair(s, hyps[i], refs[i]);
+    for (size_t i = 0; i < n; ++i) outcomes[i] = compute_pair(s, *s.contexts[0], hyps[i], refs[i]);
   } else {
     std::vector<std::thread> pool;
     std::vector<std::exception_ptr> errors(workers);
     for (size_t w = 0; w < workers; ++w) {
       pool.emplace_back([&, w] {
         try {
-          for (size_t i = w; i < n; i += workers) outcomes[i] = compute_pair(s, hyps[i], refs[i]);
+          for (size_t i = w; i < n; i += workers) outcomes[i] = compute_pair(s, *s.contexts[w], hyps[i], refs[i]);
         } catch (...) {
           errors[w] = std::current_exception();
         }
