@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <numeric>
 #include <sstream>
 
@@ -13,6 +16,7 @@
 
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/error.h"
+#include "libpsy/io/tensorboard_writer.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/lora.h"
 #include "libpsy/nn/peft_adapter_io.h"
@@ -59,6 +63,29 @@ void append_log(const std::string& path, const nlohmann::json& entry) {
   if (path.empty()) return;
   std::ofstream out(path, std::ios::app);
   out << entry.dump() << "\n";
+  out.flush();
+  if (!out)
+    throw Error(path + ": appending to the training log failed (" + std::strerror(errno) + ")", kExitFailure);
+}
+
+// A fresh run starts its TensorBoard folder afresh, as it does log.jsonl.
+void remove_event_files(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().filename().string().rfind("events.out.tfevents.", 0) == 0) fs::remove(e.path(), ec);
+}
+
+// LibTorch 1.13 has no fp16 matrix multiplication on CPU ("addmm_impl_cpu_" not implemented for
+// 'Half'): refuse before the first step with the keys to change.
+void check_precision_fits_device(const TrainSection& tr, DecoderImpl& decoder) {
+  bool cpu_half = false;
+  for (const auto& p : decoder.parameters())
+    if (p.device().is_cpu() && p.scalar_type() == torch::kHalf) cpu_half = true;
+  if (tr.precision == "fp16" && decoder.device().is_cpu()) cpu_half = true;
+  if (cpu_half)
+    throw Error("train.precision / model.dtype: fp16 training needs a CUDA device (devices.use: [cuda:0]); "
+                "LibTorch 1.13 has no fp16 matrix multiplication on CPU. On CPU use train.precision: bf16 "
+                "(and model.dtype: bf16) or fp32");
 }
 
 void check_sequences(const std::vector<TrainSequence>& seqs, const char* which) {
@@ -107,6 +134,7 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
   if (data.train.empty()) throw Error("training: the training split holds no samples");
   check_sequences(data.train, "train");
   check_sequences(data.eval, "eval");
+  check_precision_fits_device(tr, decoder);
   const PlwNormalization norm = parse_plw_normalization(tr.plw_normalization);
   const long world = std::max(1, setup.world_size);
   const bool writer = setup.rank == 0;  // data parallel: rank 0 writes
@@ -175,6 +203,14 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
     make_dirs(setup.run_dir);
     if (progress.step > 0) truncate_log(log_path, progress.step);
     else write_file_atomic(log_path, "");
+  }
+  std::optional<TensorBoardWriter> tensorboard;
+  if (tr.tensorboard && !setup.run_dir.empty() && writer) {
+    const std::string tb_dir = setup.run_dir + "/tensorboard";
+    if (progress.step == 0) remove_event_files(tb_dir);
+    tensorboard.emplace(tb_dir);
+    // Steps after the checkpoint that an earlier (stopped) process logged are superseded.
+    if (progress.step > 0) tensorboard->add_session_start(progress.step + 1);
   }
 
   std::map<long, std::vector<MicroBatch>> plans;
@@ -336,6 +372,15 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
     }
     if (eval_now || tr.log_every <= 1 || progress.step % tr.log_every == 0 || last) {
       append_log(log_path, entry);
+      if (tensorboard) {
+        std::vector<ScalarValue> scalars = {{"train/loss", static_cast<float>(step_loss)},
+                                            {"train/lr", static_cast<float>(lr)},
+                                            {"train/grad_norm", static_cast<float>(clip.total_norm)},
+                                            {"train/tokens_per_s", static_cast<float>(tps)}};
+        if (scaler.enabled) scalars.push_back({"train/loss_scale", static_cast<float>(scaler.scale)});
+        if (eval_now) scalars.push_back({"eval/loss", static_cast<float>(entry["eval_loss"].get<double>())});
+        tensorboard->add_scalars(progress.step, scalars);
+      }
       if (!quiet) line.update(fig);
     }
     if (tr.save_every > 0 && progress.step % tr.save_every == 0 && !last) save();
