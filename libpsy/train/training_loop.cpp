@@ -83,9 +83,9 @@ void check_precision_fits_device(const TrainSection& tr, DecoderImpl& decoder) {
     if (p.device().is_cpu() && p.scalar_type() == torch::kHalf) cpu_half = true;
   if (tr.precision == "fp16" && decoder.device().is_cpu()) cpu_half = true;
   if (cpu_half)
-    throw Error("train.precision / model.dtype: fp16 training needs a CUDA device (devices.use: [cuda:0]); "
-                "LibTorch 1.13 has no fp16 matrix multiplication on CPU. On CPU use train.precision: bf16 "
-                "(and model.dtype: bf16) or fp32");
+    throw Error("train.precision / model.dtype: fp16 needs a CUDA device (devices.use: [cuda:0]): LibTorch 1.13 "
+                "has no fp16 matrix multiplication on CPU; on CPU set train.precision (and model.dtype) to bf16 "
+                "or fp32");
 }
 
 void check_sequences(const std::vector<TrainSequence>& seqs, const char* which) {
