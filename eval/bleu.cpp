@@ -130,32 +130,119 @@ void clipped_counts(const PairIds& ids, int max_order, BleuCounts& c) {
   }
 }
 
-}  // namespace
+// Ids that fit 16 bits for any pair: each token's rank among the pair's distinct ids, from 1.
+PairIds dense(const std::vector<uint32_t>& ref, const std::vector<uint32_t>& hyp) {
+  std::vector<uint32_t> seen;
+  seen.reserve(ref.size() + hyp.size());
+  seen.insert(seen.end(), hyp.begin(), hyp.end());
+  seen.insert(seen.end(), ref.begin(), ref.end());
+  std::sort(seen.begin(), seen.end());
+  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  auto rank = [&](uint32_t id) {
+    return static_cast<uint32_t>(std::lower_bound(seen.begin(), seen.end(), id) - seen.begin()) + 1;
+  };
+  PairIds out;
+  out.hyp.reserve(hyp.size());
+  for (uint32_t id : hyp) out.hyp.push_back(rank(id));
+  out.refs.emplace_back();
+  out.refs.back().reserve(ref.size());
+  for (uint32_t id : ref) out.refs.back().push_back(rank(id));
+  out.distinct = static_cast<uint32_t>(seen.size());
+  return out;
+}
 
-BleuCounts bleu_counts(const std::vector<std::vector<std::string>>& references, const std::vector<std::string>& hypothesis,
-                       int max_order) {
+void check_order(int max_order) {
   if (max_order < 1 || max_order > kMaxBleuOrder)
     throw Error("BLEU order " + expected_found("1 to 4", std::to_string(max_order)));
+}
+
+// Clipped counts and lengths from interned ids; ref_lengths in the order of the references.
+BleuCounts counts_of(const PairIds& ids, const std::vector<int64_t>& ref_lengths, int max_order) {
   BleuCounts c;
   c.max_order = max_order;
-  const PairIds ids = intern(references, hypothesis);
   if (ids.distinct < 0xFFFF) {
     clipped_counts<uint64_t>(ids, max_order, c);
   } else {
     clipped_counts<WideKey>(ids, max_order, c);
   }
-  c.hyp_len = static_cast<int64_t>(hypothesis.size());
+  c.hyp_len = static_cast<int64_t>(ids.hyp.size());
   // closest_ref_length: min by (|r - h|, r).
   bool first = true;
   int64_t best = 0;
-  for (const auto& r : references) {
-    const auto len = static_cast<int64_t>(r.size());
+  for (const int64_t len : ref_lengths) {
     if (first || std::llabs(len - c.hyp_len) < std::llabs(best - c.hyp_len) ||
         (std::llabs(len - c.hyp_len) == std::llabs(best - c.hyp_len) && len < best))
       best = len;
     first = false;
   }
   c.ref_len = best;
+  return c;
+}
+
+}  // namespace
+
+BleuCounts bleu_counts(const std::vector<std::vector<std::string>>& references, const std::vector<std::string>& hypothesis,
+                       int max_order) {
+  check_order(max_order);
+  std::vector<int64_t> lengths;
+  for (const auto& r : references) lengths.push_back(static_cast<int64_t>(r.size()));
+  return counts_of(intern(references, hypothesis), lengths, max_order);
+}
+
+BleuCounts bleu_counts_ids(const std::vector<uint32_t>& reference, const std::vector<uint32_t>& hypothesis,
+                           int max_order) {
+  check_order(max_order);
+  // Ids below 0xFFFF are packed as they are; larger ones are first made dense for the pair.
+  uint32_t max_id = 0;
+  for (const uint32_t id : hypothesis) max_id = std::max(max_id, id);
+  for (const uint32_t id : reference) max_id = std::max(max_id, id);
+  if (max_id >= 0xFFFF) {
+    const PairIds ids = dense(reference, hypothesis);
+    return counts_of(ids, {static_cast<int64_t>(reference.size())}, max_order);
+  }
+  BleuCounts c;
+  c.max_order = max_order;
+  c.hyp_len = static_cast<int64_t>(hypothesis.size());
+  c.ref_len = static_cast<int64_t>(reference.size());
+  // Per order: the sorted n-gram keys of both sides, then one merge pass that clips each
+  // hypothesis n-gram's count by the reference's.
+  std::vector<uint64_t> hk, rk;
+  hk.reserve(hypothesis.size());
+  rk.reserve(reference.size());
+  auto keys = [](const std::vector<uint32_t>& ids, int n, std::vector<uint64_t>& out) {
+    out.clear();
+    if (ids.size() < static_cast<size_t>(n)) return;
+    const size_t count = ids.size() - static_cast<size_t>(n) + 1;
+    for (size_t i = 0; i < count; ++i) {
+      uint64_t k;
+      make_key(ids.data() + i, n, k);
+      out.push_back(k);
+    }
+    std::sort(out.begin(), out.end());
+  };
+  for (int n = 1; n <= max_order; ++n) {
+    keys(hypothesis, n, hk);
+    keys(reference, n, rk);
+    int64_t num = 0;
+    size_t j = 0;
+    for (size_t i = 0; i < hk.size();) {
+      const uint64_t k = hk[i];
+      int64_t in_hyp = 0;
+      while (i < hk.size() && hk[i] == k) {
+        ++in_hyp;
+        ++i;
+      }
+      while (j < rk.size() && rk[j] < k) ++j;
+      int64_t in_ref = 0;
+      while (j < rk.size() && rk[j] == k) {
+        ++in_ref;
+        ++j;
+      }
+      num += std::min(in_hyp, in_ref);
+    }
+    c.numerator[static_cast<size_t>(n - 1)] = num;
+    c.denominator[static_cast<size_t>(n - 1)] = std::max<int64_t>(1, static_cast<int64_t>(hk.size()));
+  }
   return c;
 }
 

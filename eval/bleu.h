@@ -45,6 +45,11 @@ struct BleuCounts {
 BleuCounts bleu_counts(const std::vector<std::vector<std::string>>& references, const std::vector<std::string>& hypothesis,
                        int max_order = kMaxBleuOrder);
 
+// bleu_counts({reference}, hypothesis) on token ids (equal ids, equal tokens: e.g. from a
+// Vocabulary): the same counts, without hashing strings.
+BleuCounts bleu_counts_ids(const std::vector<uint32_t>& reference, const std::vector<uint32_t>& hypothesis,
+                           int max_order = kMaxBleuOrder);
+
 // (1/n, ..., 1/n): BLEU-n as NLTK users write it.
 std::vector<double> bleu_weights(int n);
 

@@ -79,44 +79,46 @@ bool ascii_lower_already(const std::string& s) {
 }  // namespace
 
 MeteorScorer::MeteorScorer(const WordNet& wn, const MeteorParams& params, size_t max_words)
-    : wn_(&wn), params_(params), max_words_(std::max<size_t>(1, max_words)) {}
+    : wn_(&wn),
+      params_(params),
+      max_words_(std::max<size_t>(1, max_words)),
+      own_vocab_(std::make_unique<Vocabulary>()),
+      vocab_(own_vocab_.get()) {}
 
-uint32_t MeteorScorer::intern(const std::string& text) {
-  auto [it, fresh] = ids_.try_emplace(text, static_cast<uint32_t>(words_.size()));
-  if (fresh) {
-    texts_.push_back(&it->first);
-    words_.emplace_back();
-  }
-  return it->second;
+MeteorScorer::MeteorScorer(const WordNet& wn, Vocabulary& vocabulary, const MeteorParams& params)
+    : wn_(&wn), params_(params), max_words_(SIZE_MAX), vocab_(&vocabulary), generation_(vocabulary.generation()) {}
+
+MeteorScorer::Word& MeteorScorer::word(uint32_t id) {
+  if (id >= words_.size()) words_.resize(std::max<size_t>(vocab_->size(), size_t{id} + 1));
+  return words_[id];
 }
 
-uint32_t MeteorScorer::lower_of(const std::string& token) {
-  const uint32_t id = intern(token);
-  if (words_[id].lower == kUnknown) {
-    const std::string& text = *texts_[id];
-    const uint32_t lower = ascii_lower_already(text) ? id : intern(python_lower(text));
-    words_[id].lower = lower;
-    words_[lower].lower = lower;  // lower-casing is idempotent
+uint32_t MeteorScorer::lower_of(uint32_t id) {
+  if (word(id).lower == kUnknown) {
+    const std::string& text = vocab_->text(id);
+    const uint32_t lower = ascii_lower_already(text) ? id : vocab_->id(python_lower(text));
+    word(id).lower = lower;
+    word(lower).lower = lower;  // lower-casing is idempotent
   }
   return words_[id].lower;
 }
 
 uint32_t MeteorScorer::stem_of(uint32_t id) {
-  if (words_[id].stem == kUnknown) {
-    const uint32_t stem = intern(porter_stem(*texts_[id]));
-    words_[id].stem = stem;
+  if (word(id).stem == kUnknown) {
+    const uint32_t stem = vocab_->id(porter_stem(vocab_->text(id)));
+    word(id).stem = stem;
   }
   return words_[id].stem;
 }
 
 const std::vector<uint32_t>& MeteorScorer::synonyms_of(uint32_t id) {
-  if (words_[id].synonyms < 0) {
-    const auto set = wn_->meteor_synonyms(*texts_[id]);
+  if (word(id).synonyms < 0) {
+    const auto set = wn_->meteor_synonyms(vocab_->text(id));
     std::vector<uint32_t> list;
     list.reserve(set->size());
-    for (const std::string& name : set->names()) list.push_back(intern(name));
+    for (const std::string& name : set->names()) list.push_back(vocab_->id(name));
     std::sort(list.begin(), list.end());
-    words_[id].synonyms = static_cast<int32_t>(synonym_lists_.size());
+    word(id).synonyms = static_cast<int32_t>(synonym_lists_.size());
     synonym_lists_.push_back(std::move(list));
   }
   return synonym_lists_[static_cast<size_t>(words_[id].synonyms)];
@@ -125,18 +127,25 @@ const std::vector<uint32_t>& MeteorScorer::synonyms_of(uint32_t id) {
 void MeteorScorer::lower_all(const std::vector<std::string>& tokens, std::vector<uint32_t>& out) {
   out.clear();
   out.reserve(tokens.size());
-  for (const std::string& t : tokens) out.push_back(lower_of(t));
+  for (const std::string& t : tokens) out.push_back(lower_of(vocab_->id(t)));
 }
 
-void MeteorScorer::bound_memo() {
-  if (words_.size() <= max_words_) return;
-  ids_.clear();
-  texts_.clear();
-  words_.clear();
-  synonym_lists_.clear();
+void MeteorScorer::lower_ids(const std::vector<uint32_t>& tokens, std::vector<uint32_t>& out) {
+  out.clear();
+  out.reserve(tokens.size());
+  for (uint32_t t : tokens) out.push_back(lower_of(t));
 }
 
-double MeteorScorer::score_ids(const std::vector<uint32_t>& ref_lower, const std::vector<uint32_t>& hyp_lower,
+void MeteorScorer::start_pair() {
+  if (own_vocab_ && vocab_->size() > max_words_) vocab_->clear();
+  if (generation_ != vocab_->generation()) {
+    generation_ = vocab_->generation();
+    words_.clear();
+    synonym_lists_.clear();
+  }
+}
+
+double MeteorScorer::score_lowered(const std::vector<uint32_t>& ref_lower, const std::vector<uint32_t>& hyp_lower,
                                MeteorDetail& detail) {
   detail = MeteorDetail{};
   detail.hyp_len = hyp_lower.size();
@@ -157,16 +166,37 @@ double MeteorScorer::score_ids(const std::vector<uint32_t>& ref_lower, const std
     detail.stem = match_equal(hyp, ref, ref_of_hyp);
   }
   if (hyp.alive_count > 0 && ref.alive_count > 0) {
-    // NLTK's _enum_wordnetsyn_match on the alive stems.
+    // NLTK's _enum_wordnetsyn_match on the alive stems. Each word knows how many alive reference
+    // positions hold it, so that a synonym set sharing nothing with them is passed over at once.
+    const uint64_t stamp = ++stamp_;
+    for (size_t j = 0; j < ref.words.size(); ++j) {
+      if (!ref.alive[j]) continue;
+      Word& w = word(ref.words[j]);
+      if (w.ref_stamp != stamp) {
+        w.ref_stamp = stamp;
+        w.ref_alive = 0;
+      }
+      ++w.ref_alive;
+    }
     for (size_t i = hyp.words.size(); i-- > 0;) {
       if (ref.alive_count == 0) break;  // nothing left to match; the look-ups have no other effect
       if (!hyp.alive[i]) continue;
       const std::vector<uint32_t>& synonyms = synonyms_of(hyp.words[i]);
+      bool any = false;
+      for (const uint32_t name : synonyms) {
+        const Word& w = word(name);
+        if (w.ref_stamp == stamp && w.ref_alive > 0) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) continue;
       for (size_t j = ref.words.size(); j-- > 0;) {
         if (!ref.alive[j] || !std::binary_search(synonyms.begin(), synonyms.end(), ref.words[j])) continue;
         ref_of_hyp[i] = static_cast<long>(j);
         hyp.match(i);
         ref.match(j);
+        --words_[ref.words[j]].ref_alive;
         ++detail.wordnet;
         break;
       }
@@ -201,18 +231,29 @@ double MeteorScorer::score_ids(const std::vector<uint32_t>& ref_lower, const std
 
 double MeteorScorer::single(const std::vector<std::string>& reference, const std::vector<std::string>& hypothesis,
                             MeteorDetail* detail) {
-  bound_memo();
+  start_pair();
   lower_all(hypothesis, hyp_ids_);
   lower_all(reference, ref_ids_);
   MeteorDetail d;
-  const double score = score_ids(ref_ids_, hyp_ids_, d);
+  const double score = score_lowered(ref_ids_, hyp_ids_, d);
+  if (detail != nullptr) *detail = d;
+  return score;
+}
+
+double MeteorScorer::single_ids(const std::vector<uint32_t>& reference, const std::vector<uint32_t>& hypothesis,
+                                MeteorDetail* detail) {
+  start_pair();
+  lower_ids(hypothesis, hyp_ids_);
+  lower_ids(reference, ref_ids_);
+  MeteorDetail d;
+  const double score = score_lowered(ref_ids_, hyp_ids_, d);
   if (detail != nullptr) *detail = d;
   return score;
 }
 
 double MeteorScorer::score(const std::vector<std::vector<std::string>>& references,
                            const std::vector<std::string>& hypothesis, MeteorDetail* detail) {
-  bound_memo();
+  start_pair();
   lower_all(hypothesis, hyp_ids_);
   double best = 0.0;
   MeteorDetail best_detail;
@@ -221,7 +262,7 @@ double MeteorScorer::score(const std::vector<std::vector<std::string>>& referenc
   for (const auto& reference : references) {
     lower_all(reference, ref_ids_);
     MeteorDetail d;
-    const double score = score_ids(ref_ids_, hyp_ids_, d);
+    const double score = score_lowered(ref_ids_, hyp_ids_, d);
     if (first || score > best) {
       best = score;
       best_detail = d;

@@ -29,9 +29,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
+#include <memory>
 #include <vector>
 
+#include "eval/vocabulary.h"
 #include "eval/wordnet.h"
 
 namespace psy::eval {
@@ -53,11 +54,17 @@ struct MeteorDetail {
 };
 
 // A METEOR scorer with memo tables (see "Speed" above). Scores equal the free functions' bit for
-// bit. Not thread-safe: one per thread. `wn` must outlive the scorer. The memo is bounded: when it
-// holds more than `max_words` distinct strings it is cleared before the next pair.
+// bit. Not thread-safe: one per thread. `wn` (and a shared `vocabulary`) must outlive the scorer.
 class MeteorScorer {
  public:
+  // With a vocabulary of its own, bounded: when it holds more than `max_words` distinct strings
+  // (tokens, lower-cased forms, stems, synonyms) it is cleared before the next pair.
   explicit MeteorScorer(const WordNet& wn, const MeteorParams& params = {}, size_t max_words = size_t{1} << 20);
+  // Sharing `vocabulary` with the other metrics of the same thread (its owner bounds it; the memo
+  // starts over whenever the vocabulary is cleared).
+  MeteorScorer(const WordNet& wn, Vocabulary& vocabulary, const MeteorParams& params = {});
+  MeteorScorer(const MeteorScorer&) = delete;
+  MeteorScorer& operator=(const MeteorScorer&) = delete;
 
   // NLTK's single_meteor_score(reference, hypothesis).
   double single(const std::vector<std::string>& reference, const std::vector<std::string>& hypothesis,
@@ -65,9 +72,11 @@ class MeteorScorer {
   // NLTK's meteor_score(references, hypothesis).
   double score(const std::vector<std::vector<std::string>>& references, const std::vector<std::string>& hypothesis,
                MeteorDetail* detail = nullptr);
+  // single() on tokens interned in vocabulary() (the original tokens, not lower-cased).
+  double single_ids(const std::vector<uint32_t>& reference, const std::vector<uint32_t>& hypothesis,
+                    MeteorDetail* detail = nullptr);
 
-  // Distinct strings memoised now (tokens, lower-cased forms, stems, synonyms).
-  size_t memo_size() const { return words_.size(); }
+  Vocabulary& vocabulary() { return *vocab_; }
 
  private:
   static constexpr uint32_t kUnknown = UINT32_MAX;
@@ -75,21 +84,26 @@ class MeteorScorer {
     uint32_t lower = kUnknown;     // id of python_lower(text)
     uint32_t stem = kUnknown;      // id of porter_stem(text)
     int32_t synonyms = -1;         // index in synonym_lists_ of meteor_synonyms(text)
+    uint32_t ref_alive = 0;        // unmatched reference positions holding this word, when
+    uint64_t ref_stamp = 0;        //   ref_stamp is the current pair's stamp_ (else none)
   };
-  uint32_t intern(const std::string& text);
-  uint32_t lower_of(const std::string& token);
+  Word& word(uint32_t id);
+  uint32_t lower_of(uint32_t id);
   uint32_t stem_of(uint32_t id);
   const std::vector<uint32_t>& synonyms_of(uint32_t id);
   void lower_all(const std::vector<std::string>& tokens, std::vector<uint32_t>& out);
-  void bound_memo();
-  double score_ids(const std::vector<uint32_t>& ref, const std::vector<uint32_t>& hyp, MeteorDetail& detail);
+  void lower_ids(const std::vector<uint32_t>& tokens, std::vector<uint32_t>& out);
+  void start_pair();
+  double score_lowered(const std::vector<uint32_t>& ref, const std::vector<uint32_t>& hyp, MeteorDetail& detail);
 
   const WordNet* wn_;
   MeteorParams params_;
   size_t max_words_;
-  std::unordered_map<std::string, uint32_t> ids_;
-  std::vector<const std::string*> texts_;  // id -> the key in ids_ (node-based: stable)
-  std::vector<Word> words_;
+  std::unique_ptr<Vocabulary> own_vocab_;
+  Vocabulary* vocab_;
+  uint64_t generation_ = 0;  // the vocabulary's generation that words_ describes
+  uint64_t stamp_ = 0;       // counts synonym stages (Word::ref_stamp)
+  std::vector<Word> words_;  // [id]
   std::vector<std::vector<uint32_t>> synonym_lists_;  // sorted word ids
   // Scratch space reused between pairs.
   std::vector<uint32_t> hyp_ids_, ref_ids_, hyp_words_, ref_words_;

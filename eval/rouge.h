@@ -5,6 +5,7 @@
 // default tokenizer, or pass jieba / character tokens as its custom tokenizers do.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,5 +21,9 @@ struct RougeScore {
 size_t lcs_length(const std::vector<std::string>& a, const std::vector<std::string>& b);
 
 RougeScore rouge_l(const std::vector<std::string>& reference, const std::vector<std::string>& prediction);
+
+// The same on token ids (equal ids, equal tokens: e.g. from a Vocabulary).
+size_t lcs_length_ids(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b);
+RougeScore rouge_l_ids(const std::vector<uint32_t>& reference, const std::vector<uint32_t>& prediction);
 
 }  // namespace psy::eval

@@ -9,6 +9,7 @@
 #include "eval/meteor.h"
 #include "eval/rouge.h"
 #include "eval/text_tokenizers.h"
+#include "eval/vocabulary.h"
 #include "eval/wordnet.h"
 #include "libpsy/core/error.h"
 
@@ -94,8 +95,6 @@ std::string join_space(const std::vector<std::string>& toks) {
   return out;
 }
 
-bool blank(const std::string& text) { return split_whitespace(text).empty(); }
-
 }  // namespace
 
 ScoringResources load_scoring_resources(const ScoringOptions& o) {
@@ -107,10 +106,28 @@ ScoringResources load_scoring_resources(const ScoringOptions& o) {
 
 struct PairOutcome;
 
-// What one thread needs to score pairs: METEOR's memo of stems and synonyms. One per worker
-// thread, kept across batches; never shared between threads.
+// What one thread needs to score pairs: a vocabulary that turns tokens into ids once for all the
+// metrics, METEOR's memo of lower-case forms, stems and synonyms (on the same ids), and scratch
+// buffers. One per worker thread, kept across batches; never shared between threads.
 struct PairContext {
-  std::unique_ptr<MeteorScorer> meteor;
+  static constexpr size_t kMaxVocabulary = size_t{1} << 20;  // bounded memory: cleared beyond this
+  Vocabulary vocab;
+  std::unique_ptr<MeteorScorer> meteor;  // uses vocab
+  std::vector<std::string_view> views;
+  std::vector<uint32_t> hyp_ids, ref_ids, hyp_meteor_ids, ref_meteor_ids, hyp_rouge_ids, ref_rouge_ids;
+  std::string rouge_storage;
+
+  void start_pair() {
+    if (vocab.size() > kMaxVocabulary) vocab.clear();
+  }
+  void intern(const std::vector<std::string>& tokens, std::vector<uint32_t>& ids) {
+    ids.clear();
+    for (const auto& t : tokens) ids.push_back(vocab.id(t));
+  }
+  void intern(const std::vector<std::string_view>& tokens, std::vector<uint32_t>& ids) {
+    ids.clear();
+    for (const auto t : tokens) ids.push_back(vocab.id(t));
+  }
 };
 
 struct Scorer::State {
@@ -133,7 +150,7 @@ struct Scorer::State {
   PairContext& context(size_t worker) {
     while (contexts.size() <= worker) {
       contexts.push_back(std::make_unique<PairContext>());
-      if (want_meteor) contexts.back()->meteor = std::make_unique<MeteorScorer>(*res.wordnet);
+      if (want_meteor) contexts.back()->meteor = std::make_unique<MeteorScorer>(*res.wordnet, contexts.back()->vocab);
     }
     return *contexts[worker];
   }
@@ -230,39 +247,44 @@ namespace {
 
 PairOutcome compute_pair(const Scorer::State& s, PairContext& ctx, const std::string& hyp, const std::string& ref) {
   PairOutcome out;
-  out.empty_hyp = blank(hyp);
-  out.empty_ref = blank(ref);
+  out.empty_hyp = is_blank(hyp);
+  out.empty_ref = is_blank(ref);
   out.values.assign(s.columns.size(), std::numeric_limits<double>::quiet_NaN());
+  ctx.start_pair();
 
-  // Tokens for this pair under the protocol.
-  std::vector<std::string> hyp_main, ref_main;       // BLEU (and standard METEOR / Distinct)
-  std::vector<std::string> hyp_meteor, ref_meteor;   // psy-insight METEOR's tokens (spaces kept)
+  // Tokens for this pair under the protocol, as ids of ctx.vocab.
+  std::vector<std::string> hyp_main;                 // standard Distinct's tokens (jieba side)
+  std::vector<uint32_t>& hyp_ids = ctx.hyp_ids;      // BLEU (and standard METEOR / Distinct)
+  std::vector<uint32_t>& ref_ids = ctx.ref_ids;
   const bool jieba_side = s.o.protocol == Protocol::psy_insight || s.o.lang == "zh";
   const bool need_main = s.bleu_order > 0 || s.want_meteor || s.want_rouge || s.want_distinct;
+  hyp_ids.clear();
+  ref_ids.clear();
   if (need_main) {
     if (jieba_side) {
       auto hj = s.res.jieba->cut(hyp);
       auto rj = s.res.jieba->cut(ref);
       if (s.o.protocol == Protocol::psy_insight) {
         if (s.want_distinct) out.distinct_tokens = tokenize_13a(join_space(hj));
-        hyp_main = JiebaSegmenter::without_space(hj);
-        ref_main = JiebaSegmenter::without_space(rj);
-        if (s.want_meteor) {
-          hyp_meteor = std::move(hj);
-          ref_meteor = std::move(rj);
+        if (s.want_meteor) {  // METEOR's tokens keep the spaces
+          ctx.intern(hj, ctx.hyp_meteor_ids);
+          ctx.intern(rj, ctx.ref_meteor_ids);
         }
-      } else {
-        hyp_main = JiebaSegmenter::without_space(std::move(hj));
-        ref_main = JiebaSegmenter::without_space(std::move(rj));
       }
+      hyp_main = JiebaSegmenter::without_space(std::move(hj));
+      ctx.intern(hyp_main, hyp_ids);
+      ctx.intern(JiebaSegmenter::without_space(std::move(rj)), ref_ids);
     } else {
-      hyp_main = split_whitespace(hyp);
-      ref_main = split_whitespace(ref);
+      split_whitespace_views(hyp, ctx.views);
+      ctx.intern(ctx.views, hyp_ids);
+      if (s.want_distinct) hyp_main.assign(ctx.views.begin(), ctx.views.end());
+      split_whitespace_views(ref, ctx.views);
+      ctx.intern(ctx.views, ref_ids);
     }
   }
 
   if (s.bleu_order > 0) {
-    out.counts = bleu_counts({ref_main}, hyp_main, s.bleu_order);
+    out.counts = bleu_counts_ids(ref_ids, hyp_ids, s.bleu_order);
     for (size_t c = 0; c < s.per_example_names.size(); ++c) {
       const auto& name = s.per_example_names[c];
       if (name.rfind("bleu", 0) == 0)
@@ -272,20 +294,24 @@ PairOutcome compute_pair(const Scorer::State& s, PairContext& ctx, const std::st
   if (s.want_meteor) {
     double v;
     if (s.o.protocol == Protocol::psy_insight) {
-      v = ctx.meteor->score({hyp_meteor}, ref_meteor);  // swapped, as the paper's code
+      v = ctx.meteor->single_ids(ctx.hyp_meteor_ids, ctx.ref_meteor_ids);  // swapped, as the paper's code
     } else {
-      v = ctx.meteor->score({ref_main}, hyp_main);
+      v = ctx.meteor->single_ids(ref_ids, hyp_ids);
     }
     out.values[static_cast<size_t>(s.column_of("meteor"))] = v;
   }
   if (s.want_rouge) {
     RougeScore r;
     if (jieba_side) {
-      r = rouge_l(ref_main, hyp_main);
+      r = rouge_l_ids(ref_ids, hyp_ids);
     } else if (s.o.rouge_stem) {
       r = rouge_l(rouge_tokenize_stemmed(ref), rouge_tokenize_stemmed(hyp));
     } else {
-      r = rouge_l(rouge_tokenize(ref), rouge_tokenize(hyp));
+      rouge_tokenize_views(ref, ctx.rouge_storage, ctx.views);
+      ctx.intern(ctx.views, ctx.ref_rouge_ids);
+      rouge_tokenize_views(hyp, ctx.rouge_storage, ctx.views);
+      ctx.intern(ctx.views, ctx.hyp_rouge_ids);
+      r = rouge_l_ids(ctx.ref_rouge_ids, ctx.hyp_rouge_ids);
     }
     for (size_t c = 0; c < s.per_example_names.size(); ++c) {
       const auto& name = s.per_example_names[c];

@@ -45,8 +45,11 @@ inline bool ascii_space(unsigned char c) { return c == ' ' || (c >= 0x09 && c <=
 
 }  // namespace
 
-Tokens split_whitespace(std::string_view text) {
-  Tokens out;
+namespace {
+
+// Calls emit(token) for every token of Python's text.split(), a view into text.
+template <class Emit>
+void each_whitespace_token(std::string_view text, Emit&& emit) {
   size_t start = std::string_view::npos;
   size_t i = 0;
   while (i < text.size()) {
@@ -61,15 +64,42 @@ Tokens split_whitespace(std::string_view text) {
       space = is_python_space(cp);
     }
     if (space) {
-      if (start != std::string_view::npos) out.emplace_back(text.substr(start, i - start));
+      if (start != std::string_view::npos) emit(text.substr(start, i - start));
       start = std::string_view::npos;
     } else if (start == std::string_view::npos) {
       start = i;
     }
     i += len;
   }
-  if (start != std::string_view::npos) out.emplace_back(text.substr(start));
+  if (start != std::string_view::npos) emit(text.substr(start));
+}
+
+}  // namespace
+
+Tokens split_whitespace(std::string_view text) {
+  Tokens out;
+  each_whitespace_token(text, [&](std::string_view t) { out.emplace_back(t); });
   return out;
+}
+
+void split_whitespace_views(std::string_view text, std::vector<std::string_view>& out) {
+  out.clear();
+  each_whitespace_token(text, [&](std::string_view t) { out.push_back(t); });
+}
+
+bool is_blank(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {
+      if (!ascii_space(b)) return false;
+      ++i;
+      continue;
+    }
+    char32_t cp;
+    i += next_cp(text, i, cp);
+    if (!is_python_space(cp)) return false;
+  }
+  return true;
 }
 
 Tokens split_chars(std::string_view text) {
@@ -84,24 +114,15 @@ Tokens split_chars(std::string_view text) {
   return out;
 }
 
-Tokens rouge_tokenize(std::string_view text, const Stemmer* stemmer) {
-  // Lower-case and map every code point outside [a-z0-9] to a separator. Only two non-ASCII code
-  // points lower-case to ASCII alphanumerics in Python: U+212A KELVIN SIGN -> "k" and
-  // U+0130 -> "i" + U+0307 (the combining dot then separates).
-  Tokens out;
-  std::string cur;
-  auto flush = [&] {
-    if (cur.empty()) return;
-    if (stemmer && cur.size() > 3) {
-      std::string s = (*stemmer)(cur);
-      bool valid = !s.empty();
-      for (char c : s) valid = valid && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
-      if (valid) out.push_back(std::move(s));
-    } else {
-      out.push_back(cur);
-    }
-    cur.clear();
-  };
+namespace {
+
+// rouge_score's DefaultTokenizer before stemming, as a stream: put(c) for every character of a
+// lower-case [a-z0-9]+ word, end_word() after every separator (words may be empty) and at the end.
+// Lower-case and map every code point outside [a-z0-9] to a separator. Only two non-ASCII code
+// points lower-case to ASCII alphanumerics in Python: U+212A KELVIN SIGN -> "k" and
+// U+0130 -> "i" + U+0307 (the combining dot then separates).
+template <class Put, class EndWord>
+void each_rouge_char(std::string_view text, Put&& put, EndWord&& end_word) {
   size_t i = 0;
   while (i < text.size()) {
     const auto b = static_cast<unsigned char>(text[i]);
@@ -109,9 +130,9 @@ Tokens rouge_tokenize(std::string_view text, const Stemmer* stemmer) {
       char c = static_cast<char>(b);
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
       if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-        cur.push_back(c);
+        put(c);
       } else {
-        flush();
+        end_word();
       }
       ++i;
       continue;
@@ -119,16 +140,55 @@ Tokens rouge_tokenize(std::string_view text, const Stemmer* stemmer) {
     char32_t cp;
     i += next_cp(text, i, cp);
     if (cp == 0x212A) {
-      cur.push_back('k');
+      put('k');
     } else if (cp == 0x130) {
-      cur.push_back('i');
-      flush();
+      put('i');
+      end_word();
     } else {
-      flush();
+      end_word();
     }
   }
-  flush();
+  end_word();
+}
+
+}  // namespace
+
+Tokens rouge_tokenize(std::string_view text, const Stemmer* stemmer) {
+  Tokens out;
+  std::string cur;
+  each_rouge_char(
+      text, [&](char c) { cur.push_back(c); },
+      [&] {
+        if (cur.empty()) return;
+        if (stemmer && cur.size() > 3) {
+          std::string s = (*stemmer)(cur);
+          bool valid = !s.empty();
+          for (char c : s) valid = valid && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
+          if (valid) out.push_back(std::move(s));
+        } else {
+          out.push_back(cur);
+        }
+        cur.clear();
+      });
   return out;
+}
+
+void rouge_tokenize_views(std::string_view text, std::string& storage, std::vector<std::string_view>& out) {
+  // The words go one after the other into storage; (start, length) spans become views at the
+  // end, once storage no longer grows.
+  storage.clear();
+  storage.reserve(text.size());
+  out.clear();
+  std::vector<std::pair<size_t, size_t>> spans;
+  size_t start = 0;
+  each_rouge_char(
+      text, [&](char c) { storage.push_back(c); },
+      [&] {
+        if (storage.size() > start) spans.emplace_back(start, storage.size() - start);
+        start = storage.size();
+      });
+  out.reserve(spans.size());
+  for (const auto& [at, len] : spans) out.emplace_back(storage.data() + at, len);
 }
 
 Tokens rouge_tokenize_stemmed(std::string_view text) {

@@ -18,6 +18,12 @@ bool is_python_space(char32_t cp);
 // Python `text.split()`: runs of Unicode whitespace separate tokens; no empty tokens.
 Tokens split_whitespace(std::string_view text);
 
+// The same tokens as views into `text`, in `out` (cleared first; no string is allocated).
+void split_whitespace_views(std::string_view text, std::vector<std::string_view>& out);
+
+// Python `not text.split()`: true when text is empty or only Unicode whitespace.
+bool is_blank(std::string_view text);
+
 // Python `list("".join(text.split()))`: every code point except whitespace.
 Tokens split_chars(std::string_view text);
 
@@ -27,6 +33,10 @@ using Stemmer = std::function<std::string(const std::string&)>;
 // rouge_score 0.1.2 DefaultTokenizer.tokenize: Unicode lower-case, everything outside [a-z0-9]
 // becomes a space, split; with a stemmer, tokens longer than 3 characters are stemmed.
 Tokens rouge_tokenize(std::string_view text, const Stemmer* stemmer = nullptr);
+
+// rouge_tokenize(text) without a stemmer, as views into `storage` (both cleared first; the
+// views stay valid until storage changes).
+void rouge_tokenize_views(std::string_view text, std::string& storage, std::vector<std::string_view>& out);
 
 // rouge_tokenize with NLTK 3.8's Porter stemmer (NLTK_EXTENSIONS mode), as use_stemmer=True does.
 Tokens rouge_tokenize_stemmed(std::string_view text);
