@@ -1,10 +1,14 @@
-// bench-libs: psy_train psy_nn psy_io psy_core
+// bench-libs: psy_train psy_nn psy_io psy_runtime psy_core
 // Training speed and memory: LoRA fine-tuning of a ~58M-parameter Llama-shaped model (hidden
 // 512, 8 layers, 8 heads, intermediate 1376, vocab 32000, random weights) on CPU, with and
 // without per-layer gradient checkpointing, against the same loop in Python/PyTorch
 // (bench/baselines/train_torch.py, Debian's python3-torch) run in the same invocation.
 // Each configuration runs in its own child process so that its peak RSS is its own.
 //   bench_train [--threads N] [--batch B] [--seq T] [--steps N] [--runs N] [--no-python]
+// On a GPU: --device cuda --shape mistral-7b --dtype bf16 --lora paper [--ckpt-only] runs the
+// paper's setting (Mistral-7B shape, random bf16 weights, LoRA r 256 / alpha 128 / dropout 0.05
+// on q,k,v,o,gate,up,down and lm_head) against Hugging Face transformers + PEFT
+// (bench/baselines/train_hf_peft.py) with the same step; memory is the CUDA allocator's peak.
 // A step = forward + weighted CE + backward + clip + AdamW over B x T tokens; tokens/s is the
 // median over the measured steps (after 2 warm-up steps), then the median over runs.
 #include <sys/wait.h>
@@ -22,6 +26,7 @@
 #include "libpsy/io/hf_config.h"
 #include "libpsy/nn/decoder.h"
 #include "libpsy/nn/lora.h"
+#include "libpsy/runtime/cuda_memory.h"
 #include "libpsy/train/adamw.h"
 #include "libpsy/train/grad_clip.h"
 #include "libpsy/train/memory_usage.h"
@@ -33,12 +38,28 @@ namespace {
 struct Options {
   int threads = 2, batch = 2, seq = 256, steps = 4, runs = 3, warmup = 2;
   bool python = true;
+  std::string device = "cpu", shape = "58m", dtype = "fp32", lora = "r16";
+  bool ckpt_only = false;
+  bool cuda() const { return device.rfind("cuda", 0) == 0; }
 };
 
 struct Figures {
   double tokens_per_s = 0;
-  double peak_rss_mb = 0;
+  double peak_rss_mb = 0;  // on CUDA: the caching allocator's peak allocated bytes
 };
+
+std::string config_json(const Options& o) {
+  const std::string dtype = o.dtype == "bf16" ? "bfloat16" : "float32";
+  if (o.shape == "mistral-7b")
+    return R"({"model_type":"mistral","architectures":["MistralForCausalLM"],"vocab_size":32000,"hidden_size":4096,
+          "intermediate_size":14336,"num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":8,
+          "rms_norm_eps":1e-5,"rope_theta":1000000.0,"max_position_embeddings":32768,"tie_word_embeddings":false,
+          "torch_dtype":")" + dtype + R"("})";
+  return R"({"model_type":"llama","architectures":["LlamaForCausalLM"],"vocab_size":32000,"hidden_size":512,
+          "intermediate_size":1376,"num_hidden_layers":8,"num_attention_heads":8,"num_key_value_heads":8,
+          "rms_norm_eps":1e-5,"max_position_embeddings":2048,"tie_word_embeddings":false,"torch_dtype":")" +
+         dtype + R"("})";
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -49,18 +70,23 @@ double median(std::vector<double> v) {
 
 Figures run_psy(const Options& o, bool checkpoint) {
   torch::set_num_threads(o.threads);
-  psy::DecoderConfig c = psy::parse_decoder_config(
-      R"({"model_type":"llama","architectures":["LlamaForCausalLM"],"vocab_size":32000,"hidden_size":512,
-          "intermediate_size":1376,"num_hidden_layers":8,"num_attention_heads":8,"num_key_value_heads":8,
-          "rms_norm_eps":1e-5,"max_position_embeddings":2048,"tie_word_embeddings":false,"torch_dtype":"float32"})",
-      "bench");
+  psy::DecoderConfig c = psy::parse_decoder_config(config_json(o), "bench");
   torch::manual_seed(0);
-  psy::Decoder d(c, psy::DecoderOptions{});
+  psy::DecoderOptions dopt;
+  dopt.device = torch::Device(o.device);
+  dopt.dtype = o.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+  psy::Decoder d(c, dopt);
   d->init_random_weights();
   psy::LoraSpec spec;
   spec.r = 16;
   spec.alpha = 32;
   spec.targets = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+  if (o.lora == "paper") {
+    spec.r = 256;
+    spec.alpha = 128;
+    spec.dropout = 0.05;
+    spec.targets.push_back("lm_head");
+  }
   psy::inject_lora(*d, spec, 0);
   std::vector<torch::Tensor> params;
   for (auto& [n, t] : psy::lora_parameters(*d)) params.push_back(t);
@@ -69,24 +95,30 @@ Figures run_psy(const Options& o, bool checkpoint) {
   ao.weight_decay = 0;
   psy::AdamW opt(params, ao);
   d->train();
-  torch::Tensor ids = torch::randint(3, 32000, {o.batch, o.seq}, torch::kLong);
-  torch::Tensor mask = torch::ones({o.batch, o.seq}, torch::kLong);
-  torch::Tensor w = torch::ones({o.batch, o.seq});
+  const auto on = torch::TensorOptions().device(dopt.device);
+  torch::Tensor ids = torch::randint(3, 32000, {o.batch, o.seq}, on.dtype(torch::kLong));
+  torch::Tensor mask = torch::ones({o.batch, o.seq}, on.dtype(torch::kLong));
+  torch::Tensor w = torch::ones({o.batch, o.seq}, on);
   w.slice(1, 0, o.seq / 2).fill_(0.1);
+  const int dev_index = dopt.device.is_cuda() ? std::max<int>(0, dopt.device.index()) : 0;
+  if (dopt.device.is_cuda()) psy::reset_cuda_peak_memory(dev_index);
   std::vector<double> times;
   for (int s = 0; s < o.warmup + o.steps; ++s) {
     auto t0 = std::chrono::steady_clock::now();
     opt.zero_grad();
     torch::Tensor logits = psy::training_forward(*d, ids, mask, checkpoint);
     psy::weighted_next_token_loss(logits, ids, w).backward();
-    psy::clip_grad_norm(params, 1.0);
+    psy::clip_grad_norm(params, o.lora == "paper" ? 0.3 : 1.0);
     opt.step();
+    if (dopt.device.is_cuda()) torch::cuda::synchronize();
     double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (s >= o.warmup) times.push_back(dt);
   }
   Figures f;
   f.tokens_per_s = o.batch * o.seq / median(times);
-  f.peak_rss_mb = static_cast<double>(psy::peak_rss_bytes()) / 1048576.0;
+  f.peak_rss_mb = static_cast<double>(dopt.device.is_cuda() ? psy::cuda_peak_allocated_bytes(dev_index)
+                                                              : psy::peak_rss_bytes()) /
+                  1048576.0;
   return f;
 }
 
@@ -116,11 +148,13 @@ Figures in_child(Fn fn) {
 
 Figures run_python(const Options& o, bool checkpoint) {
   const char* py = std::getenv("PSY_BENCH_PYTHON");
-  std::string cmd = std::string(py ? py : "/usr/bin/python3") + " " + PSY_SOURCE_DIR +
-                    "/bench/baselines/train_torch.py --threads " + std::to_string(o.threads) + " --batch " +
-                    std::to_string(o.batch) + " --seq " + std::to_string(o.seq) + " --steps " +
-                    std::to_string(o.steps) + " --warmup " + std::to_string(o.warmup) + " --ckpt " +
-                    (checkpoint ? "1" : "0") + " 2>/dev/null";
+  const std::string script = o.cuda() ? "/bench/baselines/train_hf_peft.py" : "/bench/baselines/train_torch.py";
+  std::string cmd = std::string(py ? py : "/usr/bin/python3") + " " + PSY_SOURCE_DIR + script + " --threads " +
+                    std::to_string(o.threads) + " --batch " + std::to_string(o.batch) + " --seq " +
+                    std::to_string(o.seq) + " --steps " + std::to_string(o.steps) + " --warmup " +
+                    std::to_string(o.warmup) + " --ckpt " + (checkpoint ? "1" : "0");
+  if (o.cuda()) cmd += " --device " + o.device + " --shape " + o.shape + " --dtype " + o.dtype + " --lora " + o.lora;
+  cmd += " 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return {};
   char buf[1024];
@@ -133,7 +167,7 @@ Figures run_python(const Options& o, bool checkpoint) {
     return at == std::string::npos ? 0.0 : std::atof(out.c_str() + at + key.size() + 4);
   };
   f.tokens_per_s = num("tokens_per_s");
-  f.peak_rss_mb = num("peak_rss_bytes") / 1048576.0;
+  f.peak_rss_mb = num(o.cuda() ? "cuda_peak_allocated_bytes" : "peak_rss_bytes") / 1048576.0;
   return f;
 }
 
@@ -144,22 +178,33 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::atoi(argv[++i]) : 0; };
+    auto word = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
     if (a == "--threads") o.threads = next();
     else if (a == "--batch") o.batch = next();
     else if (a == "--seq") o.seq = next();
     else if (a == "--steps") o.steps = next();
     else if (a == "--runs") o.runs = next();
     else if (a == "--no-python") o.python = false;
+    else if (a == "--device") o.device = word();
+    else if (a == "--shape") o.shape = word();
+    else if (a == "--dtype") o.dtype = word();
+    else if (a == "--lora") o.lora = word();
+    else if (a == "--ckpt-only") o.ckpt_only = true;
     else {
-      std::fprintf(stderr, "usage: bench_train [--threads N] [--batch B] [--seq T] [--steps N] [--runs N] [--no-python]\n");
+      std::fprintf(stderr,
+                   "usage: bench_train [--threads N] [--batch B] [--seq T] [--steps N] [--runs N] [--no-python]\n"
+                   "                   [--device cpu|cuda] [--shape 58m|mistral-7b] [--dtype fp32|bf16] [--lora r16|paper]"
+                   " [--ckpt-only]\n");
       return 2;
     }
   }
-  std::printf("bench_train: LoRA r16 on q,k,v,o,gate,up,down of a 58M-param Llama shape; batch %d x %d tokens; "
+  std::printf("bench_train: LoRA %s on %s of a %s shape (%s) on %s; batch %d x %d tokens; "
               "%d threads; %d warm-up + %d measured steps; median of %d runs\n",
-              o.batch, o.seq, o.threads, o.warmup, o.steps, o.runs);
-  std::printf("%-28s %14s %16s\n", "configuration", "tokens/s", "peak RSS (MiB)");
+              o.lora == "paper" ? "r256/alpha128/dropout 0.05" : "r16", o.lora == "paper" ? "q,k,v,o,gate,up,down,lm_head" : "q,k,v,o,gate,up,down",
+              o.shape.c_str(), o.dtype.c_str(), o.device.c_str(), o.batch, o.seq, o.threads, o.warmup, o.steps, o.runs);
+  std::printf("%-28s %14s %16s\n", "configuration", "tokens/s", o.cuda() ? "peak CUDA (MiB)" : "peak RSS (MiB)");
   for (bool ckpt : {false, true}) {
+    if (o.ckpt_only && !ckpt) continue;
     std::vector<double> tps, rss, ptps, prss;
     for (int r = 0; r < o.runs; ++r) {
       Figures f = in_child([&] { return run_psy(o, ckpt); });
@@ -173,9 +218,9 @@ int main(int argc, char** argv) {
     }
     std::printf("%-28s %14.1f %16.1f\n", ckpt ? "psy, checkpointing" : "psy", median(tps), median(rss));
     if (o.python && median(ptps) > 0)
-      std::printf("%-28s %14.1f %16.1f\n", ckpt ? "PyTorch, checkpointing" : "PyTorch", median(ptps), median(prss));
+      std::printf("%-28s %14.1f %16.1f\n", ckpt ? (o.cuda() ? "HF+PEFT, checkpointing" : "PyTorch, checkpointing") : (o.cuda() ? "HF+PEFT" : "PyTorch"), median(ptps), median(prss));
     else if (o.python)
-      std::printf("%-28s %14s\n", ckpt ? "PyTorch, checkpointing" : "PyTorch", "(python3-torch missing)");
+      std::printf("%-28s %14s\n", ckpt ? "baseline, checkpointing" : "baseline", "(baseline failed or its Python packages are missing)");
     std::fflush(stdout);
   }
   return 0;

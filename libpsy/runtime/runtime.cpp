@@ -40,6 +40,8 @@ std::string loaded_blas() {
     if (path.find("libblas.so") != std::string::npos) found = path;
   }
   if (!found.empty()) return "reference BLAS, slow: install libopenblas0-pthread (" + found + ")";
+  // PyTorch's own builds link MKL statically into libtorch_cpu: nothing separate is mapped.
+  if (at::hasMKL()) return "MKL (linked into LibTorch)";
   return "none loaded";
 }
 }  // namespace

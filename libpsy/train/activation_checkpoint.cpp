@@ -1,6 +1,6 @@
 #include "libpsy/train/activation_checkpoint.h"
 
-#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 namespace psy {
@@ -12,9 +12,20 @@ struct BlockHolder : torch::CustomClassHolder {
   BlockFn fn;
 };
 
-torch::Tensor cpu_rng_state() { return at::detail::getDefaultCPUGenerator().get_state(); }
-void set_cpu_rng_state(const torch::Tensor& s) {
-  auto gen = at::detail::getDefaultCPUGenerator();
+// The generator that dropout on `device` draws from (the CPU one, or that CUDA device's own):
+// the recomputation in backward must draw the same masks as the forward did.
+at::Generator generator_for(const torch::Device& device) {
+  return at::globalContext().defaultGenerator(device.is_cuda() && !device.has_index()
+                                                  ? torch::Device(torch::kCUDA, 0)
+                                                  : device);
+}
+torch::Tensor rng_state(const torch::Device& device) {
+  at::Generator gen = generator_for(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+void set_rng_state(const torch::Device& device, const torch::Tensor& s) {
+  at::Generator gen = generator_for(device);
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(s);
 }
@@ -23,7 +34,7 @@ struct CheckpointFunction : torch::autograd::Function<CheckpointFunction> {
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, torch::Tensor x,
                                                 torch::Tensor /*anchor*/, c10::intrusive_ptr<BlockHolder> block) {
     ctx->saved_data["block"] = c10::IValue::make_capsule(block);
-    ctx->saved_data["rng"] = cpu_rng_state();
+    ctx->saved_data["rng"] = rng_state(x.device());
     ctx->saved_data["x_requires_grad"] = x.requires_grad();
     ctx->save_for_backward({x});
     torch::NoGradGuard no_grad;
@@ -34,14 +45,14 @@ struct CheckpointFunction : torch::autograd::Function<CheckpointFunction> {
                                                  torch::autograd::variable_list grad_out) {
     auto holder = c10::static_intrusive_pointer_cast<BlockHolder>(ctx->saved_data["block"].toCapsule());
     torch::Tensor x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
-    torch::Tensor rng_now = cpu_rng_state();
-    set_cpu_rng_state(ctx->saved_data["rng"].toTensor());
+    torch::Tensor rng_now = rng_state(x.device());
+    set_rng_state(x.device(), ctx->saved_data["rng"].toTensor());
     torch::Tensor y;
     {
       torch::AutoGradMode enable(true);
       y = holder->fn(x);
     }
-    set_cpu_rng_state(rng_now);
+    set_rng_state(x.device(), rng_now);
     if (y.requires_grad()) torch::autograd::backward({y}, {grad_out[0]});
     torch::Tensor dx = ctx->saved_data["x_requires_grad"].toBool() ? x.grad() : torch::Tensor();
     return {dx, torch::Tensor(), torch::Tensor()};

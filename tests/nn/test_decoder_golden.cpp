@@ -7,6 +7,7 @@
 #include "libpsy/io/safetensors.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/peft_adapter_io.h"
+#include "tests/io/test_device.h"
 #include "tests/test_support.h"
 
 namespace {
@@ -51,15 +52,16 @@ void check_model(const std::string& name, torch::ScalarType dtype, psy::Attentio
   psy::DecoderOptions opts;
   opts.dtype = dtype;
   opts.attention = kernel;
+  opts.device = psy::test::test_device();
   psy::Decoder d = psy::load_decoder(dir, opts);
   GoldenBatch b = golden_batch(dir);
   torch::NoGradGuard no_grad;
   bool ok = false;
-  double diff = max_diff(d->forward(b.ids, b.mask), b, dir + "/logits.safetensors", atol, atol, &ok);
+  double diff = max_diff(d->forward(b.ids.to(opts.device), b.mask.to(opts.device)), b, dir + "/logits.safetensors", atol, atol, &ok);
   std::cerr << name << " (" << c10::toString(dtype) << ") base logits max |diff| = " << diff << "\n";
   CHECK(ok);
   CHECK(psy::load_peft_adapter(*d, dir + "/adapter") == 7 * d->config().num_hidden_layers);
-  diff = max_diff(d->forward(b.ids, b.mask), b, dir + "/logits_lora.safetensors", atol, atol, &ok);
+  diff = max_diff(d->forward(b.ids.to(opts.device), b.mask.to(opts.device)), b, dir + "/logits_lora.safetensors", atol, atol, &ok);
   std::cerr << name << " (" << c10::toString(dtype) << ") LoRA logits max |diff| = " << diff << "\n";
   CHECK(ok);
 }

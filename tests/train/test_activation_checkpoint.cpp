@@ -2,15 +2,17 @@
 #include "tests/io/torch_catch.h"
 
 #include "libpsy/train/activation_checkpoint.h"
+#include "tests/io/test_device.h"
 
 using namespace psy;
 
-TEST_CASE("checkpointed blocks give the same loss and gradients as plain ones") {
+TEST_CASE("checkpointed blocks give the same loss and gradients as plain ones (dropout on the test device)") {
   torch::manual_seed(11);
-  torch::Tensor w1 = torch::randn({6, 6}).set_requires_grad(true);
-  torch::Tensor frozen = torch::randn({6, 6});  // no gradient, like a LoRA base weight
-  torch::Tensor w2 = torch::randn({6, 6}).set_requires_grad(true);
-  torch::Tensor x0 = torch::randn({2, 3, 6});  // needs no gradient (frozen embedding)
+  const auto on = torch::TensorOptions().device(psy::test::test_device());
+  torch::Tensor w1 = torch::randn({6, 6}, on).set_requires_grad(true);
+  torch::Tensor frozen = torch::randn({6, 6}, on);  // no gradient, like a LoRA base weight
+  torch::Tensor w2 = torch::randn({6, 6}, on).set_requires_grad(true);
+  torch::Tensor x0 = torch::randn({2, 3, 6}, on);  // needs no gradient (frozen embedding)
   auto block = [&](const torch::Tensor& w) {
     return [&, w](const torch::Tensor& h) {
       torch::Tensor d = torch::dropout(torch::matmul(h, w), 0.3, true);

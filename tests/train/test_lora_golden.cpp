@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/io/torch_catch.h"
+#include "tests/io/test_device.h"
 #include "tests/test_support.h"
 
 #include "libpsy/io/safetensors.h"
@@ -56,6 +57,7 @@ Golden load_golden(const std::string& model) {
   g.inputs = nlohmann::json::parse(std::ifstream(g.dir + "/inputs.json"));
   DecoderOptions opt;
   opt.dtype = torch::kFloat32;  // BF16 files are upcast exactly: fp32 tolerances apply
+  opt.device = test::test_device();
   g.decoder = load_decoder(g.dir, opt);
   load_peft_adapter(*g.decoder, g.dir + "/adapter");
   return g;
@@ -65,8 +67,9 @@ torch::Tensor plw_loss(Golden& g, float prompt_weight, bool checkpoint) {
   const auto& p = g.inputs["plw"];
   torch::Tensor ids = ids_tensor(p["input_ids"]), mask = ids_tensor(p["attention_mask"]);
   torch::Tensor w = plw_weights(ids.size(1), p["length"], p["prompt_length"], prompt_weight);
-  torch::Tensor logits = training_forward(*g.decoder, ids, mask, checkpoint);
-  return weighted_next_token_loss(logits, ids, w);
+  const torch::Device dev = test::test_device();
+  torch::Tensor logits = training_forward(*g.decoder, ids.to(dev), mask.to(dev), checkpoint);
+  return weighted_next_token_loss(logits, ids.to(dev), w.to(dev));
 }
 
 }  // namespace
@@ -90,14 +93,14 @@ TEST_CASE("PLW losses (0.0, 0.1, 1.0 and batch-pooled) match the golden values")
       rows.push_back(torch::tensor(pb["input_ids"][b].get<std::vector<int64_t>>(), torch::kLong));
       masks.push_back(torch::tensor(pb["attention_mask"][b].get<std::vector<int64_t>>(), torch::kLong));
     }
-    torch::Tensor bids = torch::stack(rows), bmask = torch::stack(masks);
+    torch::Tensor bids = torch::stack(rows).to(test::test_device()), bmask = torch::stack(masks).to(test::test_device());
     torch::Tensor logits = g.decoder->forward(bids, bmask);
     for (float pw : {0.0f, 0.1f, 1.0f}) {
       torch::Tensor w = torch::cat({plw_weights(bids.size(1), pb["lengths"][0], pb["prompt_lengths"][0], pw),
                                     plw_weights(bids.size(1), pb["lengths"][1], pb["prompt_lengths"][1], pw)});
       std::string key = pw == 0.0f ? "batch_pooled_plw_0.0" : pw == 1.0f ? "batch_pooled_plw_1.0" : "batch_pooled_plw_0.1";
       INFO(key);
-      CHECK(std::abs(weighted_next_token_loss(logits, bids, w).item<double>() - loss[key].get<double>()) < 1e-5);
+      CHECK(std::abs(weighted_next_token_loss(logits, bids, w.to(test::test_device())).item<double>() - loss[key].get<double>()) < 1e-5);
     }
   }
 }
@@ -133,8 +136,8 @@ TEST_CASE("LoRA gradients and two AdamW steps match the golden, with and without
         if (step == 0) {
           double worst = 0;
           for (auto& [n, t] : named) {
-            CHECK(torch::allclose(t.grad(), grads1.at(n), 1e-3, 2e-5));
-            worst = std::max(worst, (t.grad() - grads1.at(n)).abs().max().item<double>());
+            CHECK(torch::allclose(t.grad().cpu(), grads1.at(n), 1e-3, 2e-5));
+            worst = std::max(worst, (t.grad().cpu() - grads1.at(n)).abs().max().item<double>());
           }
           WARN(model << (checkpoint ? " ckpt" : "") << ": max |grad diff| " << worst);
           CHECK(worst < 2e-5);
@@ -150,7 +153,7 @@ TEST_CASE("LoRA gradients and two AdamW steps match the golden, with and without
         int64_t total = 0, loose = 0;
         double worst_all = 0, worst_well = 0;
         for (auto& [n, t] : named) {
-          torch::Tensor diff = (t.detach() - want.at(n)).abs();
+          torch::Tensor diff = (t.detach().cpu() - want.at(n)).abs();
           torch::Tensor well = clipped1.at(n).abs() >= 1e-6;
           total += diff.numel();
           loose += (diff > 5e-6).sum().item<int64_t>();
@@ -206,11 +209,12 @@ TEST_CASE("bf16 base with fp32 LoRA: loss within the README's bf16 tolerance, fp
   nlohmann::json inputs = nlohmann::json::parse(std::ifstream(dir + "/inputs.json"));
   DecoderOptions opt;
   opt.dtype = torch::kBFloat16;
+  opt.device = test::test_device();
   Decoder d = load_decoder(dir, opt);
   load_peft_adapter(*d, dir + "/adapter");
   const auto& p = inputs["plw"];
-  torch::Tensor ids = ids_tensor(p["input_ids"]), mask = ids_tensor(p["attention_mask"]);
-  torch::Tensor w = plw_weights(ids.size(1), p["length"], p["prompt_length"], 0.1f);
+  torch::Tensor ids = ids_tensor(p["input_ids"]).to(opt.device), mask = ids_tensor(p["attention_mask"]).to(opt.device);
+  torch::Tensor w = plw_weights(ids.size(1), p["length"], p["prompt_length"], 0.1f).to(opt.device);
   for (bool checkpoint : {false, true}) {
     torch::Tensor loss = weighted_next_token_loss(training_forward(*d, ids, mask, checkpoint), ids, w);
     CHECK(std::abs(loss.item<double>() - expected["loss"]["plw_0.1"].get<double>()) < 5e-2);

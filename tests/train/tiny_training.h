@@ -7,6 +7,7 @@
 #include "libpsy/nn/decoder.h"
 #include "libpsy/nn/lora.h"
 #include "libpsy/train/training_loop.h"
+#include "tests/io/test_device.h"
 
 namespace psy::test {
 
@@ -20,6 +21,7 @@ inline Decoder tiny_model(uint64_t seed) {
   torch::manual_seed(seed);
   Decoder d(c, DecoderOptions{});
   d->init_random_weights();
+  d->to(test_device());  // PSY_TEST_DEVICE: the same tests run on a GPU
   return d;
 }
 
