@@ -8,7 +8,11 @@ namespace {
 volatile std::sig_atomic_t g_pending_signal = 0;
 
 extern "C" void on_stop_signal(int sig) {
-  if (g_pending_signal != 0) std::signal(sig, SIG_DFL);
+  if (g_pending_signal != 0) {  // the second signal: the default action (terminate) at once
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return;
+  }
   g_pending_signal = sig;
 }
 

@@ -1,6 +1,6 @@
 // SIGINT / SIGTERM as a request to stop training at the next step boundary (the loop then saves a
-// checkpoint and returns). A second signal while the first is pending restores the default action,
-// so pressing Ctrl-C twice still kills a stuck process. The pending flag is the one piece of
+// checkpoint and returns). A second signal while the first is pending takes the default action
+// (the process ends), so pressing Ctrl-C twice still kills a stuck process. The pending flag is the one piece of
 // process-wide state psy keeps: a signal handler can only reach a global.
 #pragma once
 
