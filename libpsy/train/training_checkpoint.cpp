@@ -55,6 +55,9 @@ std::string save_training_checkpoint(const std::string& checkpoints_dir, Decoder
   const fs::path final_dir = fs::path(checkpoints_dir) / name;
   const fs::path tmp = fs::path(checkpoints_dir) / (".tmp-" + name);
   std::error_code ec;
+  // Leftovers of a save that a killed process never finished (one writer per run folder).
+  for (const auto& e : fs::directory_iterator(checkpoints_dir, ec))
+    if (e.path().filename().string().rfind(".tmp-step-", 0) == 0) fs::remove_all(e.path(), ec);
   fs::remove_all(tmp, ec);
   try {
     make_dirs(tmp.string());

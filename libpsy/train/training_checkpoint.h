@@ -5,7 +5,9 @@
 //   trainer_state.json  step, data position, loss scale, early-stop counters, parameter names.
 // A checkpoint is written into a hidden temporary folder and renamed into place only when
 // complete, so a crash or a full disk leaves the previous checkpoints intact; then all but the
-// newest `keep_last` are removed.
+// newest `keep_last` are removed. A failed save removes its temporary folder and throws
+// psy::Error (exit 1) naming the checkpoint, the file and the OS error, pruning nothing; the
+// next save also removes temporary folders a killed process left behind.
 #pragma once
 #include <limits>
 #include <string>

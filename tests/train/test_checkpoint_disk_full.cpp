@@ -80,6 +80,8 @@ TEST_CASE("disk-full child process (run by the test below)", "[.disk_full_child]
 TEST_CASE("a checkpoint save that runs out of space keeps the previous checkpoint and stops with a clear error") {
   TempDir tmp;
   const std::string run = tmp.file("run");
+  fs::create_directories(run + "/checkpoints/.tmp-step-1/adapter");  // as a save killed half-way leaves it
+  write_file(run + "/checkpoints/.tmp-step-1/adapter/adapter_model.safetensors", "partial");
   const std::string self = fs::read_symlink("/proc/self/exe").string();
   const std::string out = run_command(std::string(kRunEnv) + "='" + run + "' '" + self + "' '[.disk_full_child]' 2>&1");
   const size_t at = out.find(kMarker);
@@ -91,7 +93,7 @@ TEST_CASE("a checkpoint save that runs out of space keeps the previous checkpoin
   CHECK_THAT(message, Catch::Contains("saving checkpoint " + run + "/checkpoints/step-4 failed") &&
                           Catch::Contains("previous checkpoints kept") && Catch::Contains("File too large"));
 
-  // Only the complete step-2 checkpoint is left, byte for byte as written.
+  // Only the complete step-2 checkpoint is left, byte for byte as written (no temporary folders).
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(run + "/checkpoints")) names.push_back(e.path().filename().string());
   CHECK(names == std::vector<std::string>{"step-2"});
