@@ -184,6 +184,7 @@ int main(int argc, char** argv) {
     else if (a == "--seq") o.seq = next();
     else if (a == "--steps") o.steps = next();
     else if (a == "--runs") o.runs = next();
+    else if (a == "--warmup") o.warmup = next();
     else if (a == "--no-python") o.python = false;
     else if (a == "--device") o.device = word();
     else if (a == "--shape") o.shape = word();
@@ -192,7 +193,7 @@ int main(int argc, char** argv) {
     else if (a == "--ckpt-only") o.ckpt_only = true;
     else {
       std::fprintf(stderr,
-                   "usage: bench_train [--threads N] [--batch B] [--seq T] [--steps N] [--runs N] [--no-python]\n"
+                   "usage: bench_train [--threads N] [--batch B] [--seq T] [--steps N] [--warmup N] [--runs N] [--no-python]\n"
                    "                   [--device cpu|cuda] [--shape 58m|mistral-7b] [--dtype fp32|bf16] [--lora r16|paper]"
                    " [--ckpt-only]\n");
       return 2;
