@@ -118,6 +118,8 @@ int main() {
     std::ofstream out(pairs_path);
     for (const auto& [h, r] : pairs) out << nlohmann::json({{"hyp", h}, {"ref", r}}).dump() << "\n";
   }
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) == 3) std::cout << "load average at start: " << load[0] << " " << load[1] << " " << load[2] << "\n";
   std::cout << "bench_lexical_metrics: " << pairs.size() << " English pairs recombined from " << base.size()
             << " pairs of " << origin << "\n"
             << "metrics: bleu1-4 (method1), meteor, rougeL (F), distinct2; protocol standard, lang en\n";
@@ -136,11 +138,13 @@ int main() {
     refs.push_back(r);
   }
   // The same with Scorer::add_batch on `threads` threads, in batches of 256 pairs (as psy score does).
-  std::vector<double> par_secs;
+  std::vector<double> par_secs, par_cpu_secs;
+  psy::eval::ScoringResult par_last;
   for (int r = 0; r < runs; ++r) {
     psy::eval::ScoringResources res;
     res.wordnet = std::make_shared<const psy::eval::WordNet>(psy::eval::WordNet::load());
     const auto t0 = Clock::now();
+    const double c0 = cpu_seconds();
     psy::eval::Scorer scorer(opts, res);
     for (size_t b = 0; b < hyps.size(); b += 256) {
       const size_t e = std::min(hyps.size(), b + 256);
@@ -148,8 +152,9 @@ int main() {
                        std::vector<std::string>(refs.begin() + static_cast<long>(b), refs.begin() + static_cast<long>(e)),
                        threads);
     }
-    scorer.finish();
+    par_last = scorer.finish();
     par_secs.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    par_cpu_secs.push_back(cpu_seconds() - c0);
   }
 
   std::vector<double> secs, cpu_secs, load_secs;
@@ -193,7 +198,10 @@ int main() {
   const double par = median(par_secs);
   std::cout << "psy (C++, " << threads << " threads): median " << par << " s over " << runs << " runs (";
   for (size_t i = 0; i < par_secs.size(); ++i) std::cout << (i ? ", " : "") << par_secs[i];
-  std::cout << ")\n";
+  std::cout << "); CPU median " << median(par_cpu_secs) << " s (all threads)\n";
+  bool same = par_last.corpus.size() == last.corpus.size();
+  for (size_t i = 0; same && i < last.corpus.size(); ++i) same = par_last.corpus[i].value == last.corpus[i].value;
+  std::cout << "corpus values on " << threads << " threads identical to 1 thread: " << (same ? "yes" : "NO") << "\n";
   for (const auto& v : last.corpus) std::cout << "  " << v.name << " = " << (v.value ? *v.value : -1.0) << "\n";
 
   // Python baseline in the same run.
@@ -233,6 +241,7 @@ int main() {
   } catch (const std::exception& e) {
     std::cout << "baseline: could not read its output (" << e.what() << "): " << output << "\n";
   }
+  if (getloadavg(load, 3) == 3) std::cout << "load average at end: " << load[0] << " " << load[1] << " " << load[2] << "\n";
   std::remove(pairs_path.c_str());
   return 0;
 }

@@ -204,44 +204,47 @@ BleuCounts bleu_counts_ids(const std::vector<uint32_t>& reference, const std::ve
   c.max_order = max_order;
   c.hyp_len = static_cast<int64_t>(hypothesis.size());
   c.ref_len = static_cast<int64_t>(reference.size());
-  // Per order: the sorted n-gram keys of both sides, then one merge pass that clips each
-  // hypothesis n-gram's count by the reference's.
-  std::vector<uint64_t> hk, rk;
-  hk.reserve(hypothesis.size());
-  rk.reserve(reference.size());
-  auto keys = [](const std::vector<uint32_t>& ids, int n, std::vector<uint64_t>& out) {
-    out.clear();
-    if (ids.size() < static_cast<size_t>(n)) return;
-    const size_t count = ids.size() - static_cast<size_t>(n) + 1;
-    for (size_t i = 0; i < count; ++i) {
-      uint64_t k;
-      make_key(ids.data() + i, n, k);
-      out.push_back(k);
-    }
-    std::sort(out.begin(), out.end());
+  // Per order: the reference's n-gram counts in a small open-addressing table, then every
+  // hypothesis n-gram takes one of its kind if any is left: sum over n-grams of
+  // min(count in hypothesis, count in reference), NLTK's clipped count.
+  struct Slot {
+    uint64_t key;
+    int64_t left;  // reference occurrences not yet taken; the slot is free when order != n
+    int order;
+  };
+  size_t slots = 16;
+  while (slots < 2 * reference.size()) slots *= 2;
+  std::vector<Slot> table(slots, Slot{0, 0, 0});
+  const size_t mask = slots - 1;
+  auto slot_of = [&](uint64_t key, int n) -> Slot& {
+    size_t k = static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+    while (table[k].order == n && table[k].key != key) k = (k + 1) & mask;
+    return table[k];
   };
   for (int n = 1; n <= max_order; ++n) {
-    keys(hypothesis, n, hk);
-    keys(reference, n, rk);
-    int64_t num = 0;
-    size_t j = 0;
-    for (size_t i = 0; i < hk.size();) {
-      const uint64_t k = hk[i];
-      int64_t in_hyp = 0;
-      while (i < hk.size() && hk[i] == k) {
-        ++in_hyp;
-        ++i;
+    const auto un = static_cast<size_t>(n);
+    if (n > 1)  // free the previous order's slots
+      for (Slot& sl : table) sl.order = 0;
+    for (size_t i = 0; i + un <= reference.size(); ++i) {
+      uint64_t key;
+      make_key(reference.data() + i, n, key);
+      Slot& sl = slot_of(key, n);
+      if (sl.order != n) sl = Slot{key, 0, n};
+      ++sl.left;
+    }
+    int64_t num = 0, total = 0;
+    for (size_t i = 0; i + un <= hypothesis.size(); ++i) {
+      uint64_t key;
+      make_key(hypothesis.data() + i, n, key);
+      ++total;
+      Slot& sl = slot_of(key, n);
+      if (sl.order == n && sl.left > 0) {
+        --sl.left;
+        ++num;
       }
-      while (j < rk.size() && rk[j] < k) ++j;
-      int64_t in_ref = 0;
-      while (j < rk.size() && rk[j] == k) {
-        ++in_ref;
-        ++j;
-      }
-      num += std::min(in_hyp, in_ref);
     }
     c.numerator[static_cast<size_t>(n - 1)] = num;
-    c.denominator[static_cast<size_t>(n - 1)] = std::max<int64_t>(1, static_cast<int64_t>(hk.size()));
+    c.denominator[static_cast<size_t>(n - 1)] = std::max<int64_t>(1, total);
   }
   return c;
 }

@@ -11,19 +11,19 @@ DistinctCounter::DistinctCounter(int max_n, bool left_pad) : max_n_(max_n), left
   seen_.resize(static_cast<size_t>(max_n));
   total_.assign(static_cast<size_t>(max_n), 0);
   // The padding symbol is the token "<s>" itself, as in Python (a real "<s>" token equals it).
-  pad_id_ = id_of("<s>");
+  pad_id_ = vocab_.id("<s>");
 }
 
-uint32_t DistinctCounter::id_of(const std::string& token) {
-  return vocab_.try_emplace(token, static_cast<uint32_t>(vocab_.size() + 1)).first->second;
-}
+void DistinctCounter::add(const std::vector<std::string>& tokens) { add_tokens(tokens); }
+void DistinctCounter::add_views(const std::vector<std::string_view>& tokens) { add_tokens(tokens); }
 
-void DistinctCounter::add(const std::vector<std::string>& tokens) {
+template <class Token>
+void DistinctCounter::add_tokens(const std::vector<Token>& tokens) {
   std::vector<uint32_t> ids;
   const size_t pad = left_pad_ ? static_cast<size_t>(max_n_ - 1) : 0;
   ids.reserve(tokens.size() + pad);
   ids.assign(pad, pad_id_);
-  for (const auto& t : tokens) ids.push_back(id_of(t));
+  for (const auto& t : tokens) ids.push_back(vocab_.id(t));
   for (int n = 1; n <= max_n_; ++n) {
     const auto un = static_cast<size_t>(n);
     // With padding, the n-grams of order n start n-1 tokens before the text.

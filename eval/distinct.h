@@ -13,9 +13,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
+
+#include "eval/vocabulary.h"
 
 namespace psy::eval {
 
@@ -25,6 +27,7 @@ class DistinctCounter {
   explicit DistinctCounter(int max_n = 2, bool left_pad = false);
 
   void add(const std::vector<std::string>& tokens);
+  void add_views(const std::vector<std::string_view>& tokens);  // the same on views
 
   int max_n() const { return max_n_; }
   bool left_pad() const { return left_pad_; }
@@ -41,12 +44,13 @@ class DistinctCounter {
       return static_cast<size_t>(h ^ (h >> 32));
     }
   };
-  uint32_t id_of(const std::string& token);
+  template <class Token>
+  void add_tokens(const std::vector<Token>& tokens);
 
   int max_n_;
   bool left_pad_;
   uint32_t pad_id_;
-  std::unordered_map<std::string, uint32_t> vocab_;
+  Vocabulary vocab_;
   std::vector<std::unordered_set<std::array<uint32_t, kMaxN>, KeyHash>> seen_;
   std::vector<size_t> total_;
 };

@@ -1,5 +1,6 @@
 #include "eval/scoring.h"
 
+#include <atomic>
 #include <cmath>
 #include <exception>
 #include <limits>
@@ -140,6 +141,7 @@ struct Scorer::State {
   std::vector<std::string> per_example_names;
   std::vector<std::vector<double>> columns;
   int bleu_order = 0;  // highest order any BLEU metric needs
+  std::vector<std::vector<double>> bleu_weights;  // [n]: bleu_weights(n), n = 1..4
   bool want_meteor = false, want_rouge = false, want_corpus_bleu = false, want_distinct = false;
   BleuCounts corpus_counts;
   std::unique_ptr<DistinctCounter> distinct;
@@ -195,6 +197,8 @@ Scorer::Scorer(ScoringOptions options, ScoringResources resources) : s_(std::mak
     }
   }
   s.corpus_counts.max_order = std::max(1, s.bleu_order);
+  s.bleu_weights.resize(kMaxBleuOrder + 1);
+  for (int n = 1; n <= kMaxBleuOrder; ++n) s.bleu_weights[static_cast<size_t>(n)] = bleu_weights(n);
   if (needs_jieba(s.o) && !s.res.jieba)
     s.res.jieba = std::make_shared<const JiebaSegmenter>(JiebaSegmenter::load(s.o.jieba_dir));
   if (s.want_meteor && !s.res.wordnet) s.res.wordnet = std::make_shared<const WordNet>(WordNet::load(s.o.wordnet_dir));
@@ -239,7 +243,8 @@ void Scorer::State::flush_external() {
 struct PairOutcome {
   std::vector<double> values;  // per column; NaN for external metrics
   BleuCounts counts;
-  std::vector<std::string> distinct_tokens;
+  std::vector<std::string> distinct_tokens;          // Distinct's tokens when they are new strings,
+  std::vector<std::string_view> distinct_views;      // or views into the hypothesis (which outlives commit())
   bool empty_hyp = false, empty_ref = false;
 };
 
@@ -277,7 +282,7 @@ PairOutcome compute_pair(const Scorer::State& s, PairContext& ctx, const std::st
     } else {
       split_whitespace_views(hyp, ctx.views);
       ctx.intern(ctx.views, hyp_ids);
-      if (s.want_distinct) hyp_main.assign(ctx.views.begin(), ctx.views.end());
+      if (s.want_distinct) out.distinct_views = ctx.views;
       split_whitespace_views(ref, ctx.views);
       ctx.intern(ctx.views, ref_ids);
     }
@@ -288,7 +293,7 @@ PairOutcome compute_pair(const Scorer::State& s, PairContext& ctx, const std::st
     for (size_t c = 0; c < s.per_example_names.size(); ++c) {
       const auto& name = s.per_example_names[c];
       if (name.rfind("bleu", 0) == 0)
-        out.values[c] = bleu_from_counts(out.counts, bleu_weights(order_of(name)), s.o.smoothing);
+        out.values[c] = bleu_from_counts(out.counts, s.bleu_weights[static_cast<size_t>(order_of(name))], s.o.smoothing);
     }
   }
   if (s.want_meteor) {
@@ -332,7 +337,13 @@ void Scorer::State::commit(PairOutcome&& p, const std::string& hyp, const std::s
   if (p.empty_ref) ++empty_ref;
   for (size_t c = 0; c < columns.size(); ++c) columns[c].push_back(p.values[c]);
   if (want_corpus_bleu) corpus_counts += p.counts;
-  if (want_distinct) distinct->add(p.distinct_tokens);
+  if (want_distinct) {
+    if (p.distinct_views.empty()) {
+      distinct->add(p.distinct_tokens);
+    } else {
+      distinct->add_views(p.distinct_views);
+    }
+  }
   if (external) {
     if (pending_hyps.empty()) pending_first = index;
     pending_hyps.push_back(hyp);
@@ -359,20 +370,30 @@ void Scorer::add_batch(const std::vector<std::string>& hyps, const std::vector<s
   std::vector<PairOutcome> outcomes(n);
   const size_t workers = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(std::max(1, threads)), n));
   for (size_t w = 0; w < workers; ++w) s.context(w);  // created here, before the threads start
+  // Workers take consecutive blocks of pairs from a shared counter (balanced whatever the pair
+  // lengths); the calling thread is worker 0.
+  constexpr size_t kBlock = 16;
+  std::atomic<size_t> next{0};
+  auto work = [&](size_t w) {
+    PairContext& ctx = *s.contexts[w];
+    for (size_t b = next.fetch_add(kBlock); b < n; b = next.fetch_add(kBlock))
+      for (size_t i = b; i < std::min(n, b + kBlock); ++i) outcomes[i] = compute_pair(s, ctx, hyps[i], refs[i]);
+  };
   if (workers == 1) {
-    for (size_t i = 0; i < n; ++i) outcomes[i] = compute_pair(s, *s.contexts[0], hyps[i], refs[i]);
+    work(0);
   } else {
     std::vector<std::thread> pool;
     std::vector<std::exception_ptr> errors(workers);
-    for (size_t w = 0; w < workers; ++w) {
-      pool.emplace_back([&, w] {
-        try {
-          for (size_t i = w; i < n; i += workers) outcomes[i] = compute_pair(s, *s.contexts[w], hyps[i], refs[i]);
-        } catch (...) {
-          errors[w] = std::current_exception();
-        }
-      });
-    }
+    auto guarded = [&](size_t w) {
+      try {
+        work(w);
+      } catch (...) {
+        errors[w] = std::current_exception();
+        next.store(n);  // the others stop at their next block
+      }
+    };
+    for (size_t w = 1; w < workers; ++w) pool.emplace_back(guarded, w);
+    guarded(0);
     for (auto& t : pool) t.join();
     for (auto& e : errors)
       if (e) std::rethrow_exception(e);

@@ -174,21 +174,18 @@ Tokens rouge_tokenize(std::string_view text, const Stemmer* stemmer) {
 }
 
 void rouge_tokenize_views(std::string_view text, std::string& storage, std::vector<std::string_view>& out) {
-  // The words go one after the other into storage; (start, length) spans become views at the
-  // end, once storage no longer grows.
+  // The words go one after the other into storage. Every input code point gives at most one
+  // character, so storage never outgrows the capacity reserved here and the views stay valid.
   storage.clear();
   storage.reserve(text.size());
   out.clear();
-  std::vector<std::pair<size_t, size_t>> spans;
   size_t start = 0;
   each_rouge_char(
       text, [&](char c) { storage.push_back(c); },
       [&] {
-        if (storage.size() > start) spans.emplace_back(start, storage.size() - start);
+        if (storage.size() > start) out.emplace_back(storage.data() + start, storage.size() - start);
         start = storage.size();
       });
-  out.reserve(spans.size());
-  for (const auto& [at, len] : spans) out.emplace_back(storage.data() + at, len);
 }
 
 Tokens rouge_tokenize_stemmed(std::string_view text) {
