@@ -23,9 +23,15 @@ torch::Tensor ProjectionImpl::base_forward(const torch::Tensor& x) {
 torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = base_forward(x);
   if (!has_lora()) return y;
-  torch::Tensor h = x.to(lora_A.scalar_type());
+  // The LoRA weights stay fp32 (the optimizer's master copy). On a GPU with a bf16/fp16 base the
+  // product runs in the activations' dtype, as PEFT's under autocast does: fp32 matmuls run far
+  // below the tensor cores' bf16 rate (bench/README.md, bench_train on a GPU). Gradients still
+  // reach the fp32 weights through the cast. On CPU it stays fp32.
+  const torch::ScalarType compute = x.is_cuda() ? x.scalar_type() : lora_A.scalar_type();
+  torch::Tensor h = x.to(compute);
   if (lora_dropout > 0.0 && is_training()) h = torch::dropout(h, lora_dropout, /*train=*/true);
-  torch::Tensor delta = torch::nn::functional::linear(torch::nn::functional::linear(h, lora_A), lora_B);
+  torch::Tensor delta =
+      torch::nn::functional::linear(torch::nn::functional::linear(h, lora_A.to(compute)), lora_B.to(compute));
   return y + (delta * lora_scaling).to(y.scalar_type());
 }
 

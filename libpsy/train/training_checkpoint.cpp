@@ -1,6 +1,7 @@
 #include "libpsy/train/training_checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -45,6 +46,33 @@ std::vector<std::pair<long, fs::path>> list_checkpoints(const fs::path& dir) {
   return out;
 }
 
+// Dropout on a GPU draws from that device's generator: a resumed run must continue its stream
+// exactly as the CPU one does. Keys "rng.cuda.<index>", one per CUDA device the model uses.
+std::map<std::string, torch::Tensor> cuda_rng_states(DecoderImpl& decoder) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& p : decoder.parameters()) {
+    if (!p.is_cuda()) continue;
+    const std::string key = "rng.cuda." + std::to_string(p.device().index());
+    if (out.count(key)) continue;
+    at::Generator gen = at::globalContext().defaultGenerator(p.device());
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    out[key] = gen.get_state();
+  }
+  return out;
+}
+
+void restore_cuda_rng_states(const std::map<std::string, torch::Tensor>& state) {
+  const std::string prefix = "rng.cuda.";
+  for (const auto& [key, value] : state) {
+    if (key.rfind(prefix, 0) != 0) continue;
+    const int index = std::stoi(key.substr(prefix.size()));
+    if (!torch::cuda::is_available() || index >= static_cast<int>(torch::cuda::device_count())) continue;
+    at::Generator gen = at::globalContext().defaultGenerator(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index)));
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(value);
+  }
+}
+
 }  // namespace
 
 std::string save_training_checkpoint(const std::string& checkpoints_dir, DecoderImpl& decoder,
@@ -68,6 +96,7 @@ std::string save_training_checkpoint(const std::string& checkpoints_dir, Decoder
     }
     auto tensors = optimizer.state_tensors();
     tensors["rng.cpu"] = at::detail::getDefaultCPUGenerator().get_state();
+    for (const auto& [key, state] : cuda_rng_states(decoder)) tensors[key] = state;
     write_safetensors((tmp / "optimizer.safetensors").string(), tensors);
     nlohmann::json st = {{"step", progress.step},
                          {"micro_batches", progress.micro_batches},
@@ -146,6 +175,7 @@ TrainerProgress load_training_checkpoint(const std::string& checkpoint, DecoderI
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(state.at("rng.cpu"));
   }
+  restore_cuda_rng_states(state);
   TrainerProgress p;
   p.step = st.at("step");
   p.micro_batches = st.at("micro_batches");
