@@ -14,7 +14,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "eval/vocabulary.h"
@@ -29,6 +28,10 @@ class DistinctCounter {
   void add(const std::vector<std::string>& tokens);
   void add_views(const std::vector<std::string_view>& tokens);  // the same on views
 
+  // Adds everything `other` counted (same max_n and left_pad), as if its hypotheses had been
+  // added here: counters filled on several threads, merged, equal one counter fed pair by pair.
+  void merge(const DistinctCounter& other);
+
   int max_n() const { return max_n_; }
   bool left_pad() const { return left_pad_; }
   size_t unique(int n) const;
@@ -37,12 +40,22 @@ class DistinctCounter {
   std::optional<double> distinct(int n) const;
 
  private:
-  struct KeyHash {
-    size_t operator()(const std::array<uint32_t, kMaxN>& k) const {
-      uint64_t h = 0x9E3779B97F4A7C15ULL;
-      for (uint32_t v : k) h = (h ^ v) * 0x100000001B3ULL + (h >> 29);
-      return static_cast<size_t>(h ^ (h >> 32));
+  using Key = std::array<uint32_t, kMaxN>;  // token ids + 1; 0 past the n-gram's end
+  // A set of n-grams: open addressing with linear probing, at most half full (no node per n-gram).
+  class KeySet {
+   public:
+    void insert(const Key& key);
+    size_t size() const { return size_; }
+    template <class Visit>
+    void for_each(Visit&& visit) const {
+      for (const Key& k : slots_)
+        if (k[0] != 0) visit(k);
     }
+
+   private:
+    static size_t hash(const Key& k);
+    std::vector<Key> slots_;
+    size_t size_ = 0;
   };
   template <class Token>
   void add_tokens(const std::vector<Token>& tokens);
@@ -51,7 +64,7 @@ class DistinctCounter {
   bool left_pad_;
   uint32_t pad_id_;
   Vocabulary vocab_;
-  std::vector<std::unordered_set<std::array<uint32_t, kMaxN>, KeyHash>> seen_;
+  std::vector<KeySet> seen_;
   std::vector<size_t> total_;
 };
 

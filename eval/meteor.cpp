@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <string_view>
-#include <unordered_map>
 
 #include "eval/porter_stemmer.h"
 
@@ -13,8 +12,18 @@ namespace {
 
 constexpr long kUnmatched = -1;
 
+bool ascii_lower_already(const std::string& s) {
+  for (char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x80 || (c >= 'A' && c <= 'Z')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 // The words of one side (word ids: lower-cased tokens, then stems) and which are still unmatched.
-struct Side {
+struct MeteorScorer::Side {
   std::vector<uint32_t>& words;
   std::vector<char>& alive;
   size_t alive_count;
@@ -30,53 +39,33 @@ struct Side {
 };
 
 // NLTK's _match_enums on the alive words: hypothesis words from last to first, each paired with
-// the last alive equal reference word. Small inputs scan directly; larger ones keep, per word, a
-// stack of alive reference positions whose top is the last one, so the stage stays linear.
-size_t match_equal(Side& hyp, Side& ref, std::vector<long>& ref_of_hyp) {
+// the last alive equal reference word. Each word keeps the stack of its alive reference
+// positions (top: the last one; previous_same_ links the rest), so the stage is linear.
+size_t MeteorScorer::match_equal(Side& hyp, Side& ref) {
   if (hyp.alive_count == 0 || ref.alive_count == 0) return 0;
-  size_t count = 0;
-  if (hyp.alive_count * ref.alive_count <= 8192) {
-    for (size_t i = hyp.words.size(); i-- > 0;) {
-      if (!hyp.alive[i]) continue;
-      const uint32_t w = hyp.words[i];
-      for (size_t j = ref.words.size(); j-- > 0;) {
-        if (ref.words[j] != w || !ref.alive[j]) continue;
-        ref_of_hyp[i] = static_cast<long>(j);
-        hyp.match(i);
-        ref.match(j);
-        ++count;
-        break;
-      }
-    }
-    return count;
+  const uint64_t stamp = ++stamp_;
+  previous_same_.assign(ref.words.size(), -1);
+  for (size_t j = 0; j < ref.words.size(); ++j) {
+    if (!ref.alive[j]) continue;
+    Word& w = word(ref.words[j]);
+    previous_same_[j] = w.last_stamp == stamp ? w.last_ref : -1;
+    w.last_stamp = stamp;
+    w.last_ref = static_cast<int32_t>(j);
   }
-  std::unordered_map<uint32_t, std::vector<size_t>> positions;
-  positions.reserve(ref.alive_count * 2);
-  for (size_t j = 0; j < ref.words.size(); ++j)
-    if (ref.alive[j]) positions[ref.words[j]].push_back(j);
+  size_t count = 0;
   for (size_t i = hyp.words.size(); i-- > 0;) {
     if (!hyp.alive[i]) continue;
-    auto it = positions.find(hyp.words[i]);
-    if (it == positions.end() || it->second.empty()) continue;
-    const size_t j = it->second.back();
-    it->second.pop_back();
-    ref_of_hyp[i] = static_cast<long>(j);
+    Word& w = word(hyp.words[i]);
+    if (w.last_stamp != stamp || w.last_ref < 0) continue;
+    const auto j = static_cast<size_t>(w.last_ref);
+    w.last_ref = previous_same_[j];
+    ref_of_hyp_[i] = static_cast<long>(j);
     hyp.match(i);
     ref.match(j);
     ++count;
   }
   return count;
 }
-
-bool ascii_lower_already(const std::string& s) {
-  for (char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b >= 0x80 || (c >= 'A' && c <= 'Z')) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 MeteorScorer::MeteorScorer(const WordNet& wn, const MeteorParams& params, size_t max_words)
     : wn_(&wn),
@@ -157,13 +146,13 @@ double MeteorScorer::score_lowered(const std::vector<uint32_t>& ref_lower, const
   Side ref(ref_words_, ref_alive_);
   std::vector<long>& ref_of_hyp = ref_of_hyp_;
   ref_of_hyp.assign(hyp.words.size(), kUnmatched);
-  detail.exact = match_equal(hyp, ref, ref_of_hyp);
+  detail.exact = match_equal(hyp, ref);
   if (hyp.alive_count > 0 && ref.alive_count > 0) {
     for (size_t i = 0; i < hyp.words.size(); ++i)
       if (hyp.alive[i]) hyp.words[i] = stem_of(hyp.words[i]);
     for (size_t j = 0; j < ref.words.size(); ++j)
       if (ref.alive[j]) ref.words[j] = stem_of(ref.words[j]);
-    detail.stem = match_equal(hyp, ref, ref_of_hyp);
+    detail.stem = match_equal(hyp, ref);
   }
   if (hyp.alive_count > 0 && ref.alive_count > 0) {
     // NLTK's _enum_wordnetsyn_match on the alive stems. Each word knows how many alive reference

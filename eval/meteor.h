@@ -85,8 +85,12 @@ class MeteorScorer {
     uint32_t stem = kUnknown;      // id of porter_stem(text)
     int32_t synonyms = -1;         // index in synonym_lists_ of meteor_synonyms(text)
     uint32_t ref_alive = 0;        // unmatched reference positions holding this word, when
-    uint64_t ref_stamp = 0;        //   ref_stamp is the current pair's stamp_ (else none)
+    uint64_t ref_stamp = 0;        //   ref_stamp is the current stage's stamp_ (else none)
+    int32_t last_ref = -1;         // the last unmatched reference position holding it, when
+    uint64_t last_stamp = 0;       //   last_stamp is the current stage's stamp_ (else none)
   };
+  struct Side;
+  size_t match_equal(Side& hyp, Side& ref);
   Word& word(uint32_t id);
   uint32_t lower_of(uint32_t id);
   uint32_t stem_of(uint32_t id);
@@ -109,6 +113,7 @@ class MeteorScorer {
   std::vector<uint32_t> hyp_ids_, ref_ids_, hyp_words_, ref_words_;
   std::vector<char> hyp_alive_, ref_alive_;
   std::vector<long> ref_of_hyp_;
+  std::vector<int32_t> previous_same_;  // [reference position]: the previous alive one with its word
 };
 
 // NLTK's single_meteor_score(reference, hypothesis).

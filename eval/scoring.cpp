@@ -114,7 +114,8 @@ struct PairContext {
   static constexpr size_t kMaxVocabulary = size_t{1} << 20;  // bounded memory: cleared beyond this
   Vocabulary vocab;
   std::unique_ptr<MeteorScorer> meteor;  // uses vocab
-  std::vector<std::string_view> views;
+  std::unique_ptr<DistinctCounter> distinct;  // this thread's pairs; merged by finish()
+  std::vector<std::string_view> views, hyp_views;
   std::vector<uint32_t> hyp_ids, ref_ids, hyp_meteor_ids, ref_meteor_ids, hyp_rouge_ids, ref_rouge_ids;
   std::string rouge_storage;
 
@@ -153,6 +154,7 @@ struct Scorer::State {
     while (contexts.size() <= worker) {
       contexts.push_back(std::make_unique<PairContext>());
       if (want_meteor) contexts.back()->meteor = std::make_unique<MeteorScorer>(*res.wordnet, contexts.back()->vocab);
+      if (want_distinct) contexts.back()->distinct = std::make_unique<DistinctCounter>(distinct->max_n(), distinct->left_pad());
     }
     return *contexts[worker];
   }
@@ -243,8 +245,6 @@ void Scorer::State::flush_external() {
 struct PairOutcome {
   std::vector<double> values;  // per column; NaN for external metrics
   BleuCounts counts;
-  std::vector<std::string> distinct_tokens;          // Distinct's tokens when they are new strings,
-  std::vector<std::string_view> distinct_views;      // or views into the hypothesis (which outlives commit())
   bool empty_hyp = false, empty_ref = false;
 };
 
@@ -258,7 +258,7 @@ PairOutcome compute_pair(const Scorer::State& s, PairContext& ctx, const std::st
   ctx.start_pair();
 
   // Tokens for this pair under the protocol, as ids of ctx.vocab.
-  std::vector<std::string> hyp_main;                 // standard Distinct's tokens (jieba side)
+  std::vector<std::string> hyp_main;                 // Distinct's tokens, jieba side
   std::vector<uint32_t>& hyp_ids = ctx.hyp_ids;      // BLEU (and standard METEOR / Distinct)
   std::vector<uint32_t>& ref_ids = ctx.ref_ids;
   const bool jieba_side = s.o.protocol == Protocol::psy_insight || s.o.lang == "zh";
@@ -270,19 +270,19 @@ PairOutcome compute_pair(const Scorer::State& s, PairContext& ctx, const std::st
       auto hj = s.res.jieba->cut(hyp);
       auto rj = s.res.jieba->cut(ref);
       if (s.o.protocol == Protocol::psy_insight) {
-        if (s.want_distinct) out.distinct_tokens = tokenize_13a(join_space(hj));
+        if (s.want_distinct) hyp_main = tokenize_13a(join_space(hj));
         if (s.want_meteor) {  // METEOR's tokens keep the spaces
           ctx.intern(hj, ctx.hyp_meteor_ids);
           ctx.intern(rj, ctx.ref_meteor_ids);
         }
       }
-      hyp_main = JiebaSegmenter::without_space(std::move(hj));
-      ctx.intern(hyp_main, hyp_ids);
+      auto hyp_ws = JiebaSegmenter::without_space(std::move(hj));
+      ctx.intern(hyp_ws, hyp_ids);
+      if (s.o.protocol != Protocol::psy_insight) hyp_main = std::move(hyp_ws);
       ctx.intern(JiebaSegmenter::without_space(std::move(rj)), ref_ids);
     } else {
-      split_whitespace_views(hyp, ctx.views);
-      ctx.intern(ctx.views, hyp_ids);
-      if (s.want_distinct) out.distinct_views = ctx.views;
+      split_whitespace_views(hyp, ctx.hyp_views);
+      ctx.intern(ctx.hyp_views, hyp_ids);
       split_whitespace_views(ref, ctx.views);
       ctx.intern(ctx.views, ref_ids);
     }
@@ -325,7 +325,14 @@ PairOutcome compute_pair(const Scorer::State& s, PairContext& ctx, const std::st
       if (name == "rougeL_r") out.values[c] = r.recall;
     }
   }
-  if (s.want_distinct && s.o.protocol != Protocol::psy_insight) out.distinct_tokens = std::move(hyp_main);
+  // Last, when nothing can throw any more (a pair counts in full or not at all).
+  if (s.want_distinct) {
+    if (jieba_side) {
+      ctx.distinct->add(hyp_main);
+    } else {
+      ctx.distinct->add_views(ctx.hyp_views);
+    }
+  }
   return out;
 }
 
@@ -337,13 +344,6 @@ void Scorer::State::commit(PairOutcome&& p, const std::string& hyp, const std::s
   if (p.empty_ref) ++empty_ref;
   for (size_t c = 0; c < columns.size(); ++c) columns[c].push_back(p.values[c]);
   if (want_corpus_bleu) corpus_counts += p.counts;
-  if (want_distinct) {
-    if (p.distinct_views.empty()) {
-      distinct->add(p.distinct_tokens);
-    } else {
-      distinct->add_views(p.distinct_views);
-    }
-  }
   if (external) {
     if (pending_hyps.empty()) pending_first = index;
     pending_hyps.push_back(hyp);
@@ -443,6 +443,9 @@ ScoringResult Scorer::finish() {
   auto& s = *s_;
   if (s.finished) throw Error("Scorer::finish called twice", kExitFailure);
   s.flush_external();
+  if (s.distinct)  // the worker threads' Distinct counts, in one counter
+    for (const auto& ctx : s.contexts)
+      if (ctx->distinct) s.distinct->merge(*ctx->distinct);
   s.finished = true;
   ScoringResult out;
   out.n_pairs = s.n;

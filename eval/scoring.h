@@ -15,6 +15,11 @@
 //
 // Memory stays flat in the number of pairs: per pair only the metric values are kept (and, for
 // Distinct, the set of distinct n-grams); tokens are dropped after each pair.
+//
+// Speed: each worker thread has its own context, kept across batches: a Vocabulary that turns
+// every token into an id once for BLEU, METEOR and ROUGE-L, METEOR's memo of lower-case forms,
+// Porter stems and synonym sets (MeteorScorer), and its own Distinct counter (merged by finish()).
+// Nothing mutable is shared between threads but the WordNet's synonym cache (thread-safe).
 #pragma once
 #include <cstdint>
 #include <functional>

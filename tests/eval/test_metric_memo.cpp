@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "eval/bleu.h"
+#include "eval/distinct.h"
 #include "eval/meteor.h"
 #include "eval/rouge.h"
 #include "eval/scoring.h"
@@ -195,4 +196,27 @@ TEST_CASE("Scorer::add_batch on several threads equals add() pair by pair", "[ev
       CHECK(b.corpus[k].value == a.corpus[k].value);
     }
   }
+}
+
+TEST_CASE("DistinctCounter: counters merged equal one counter fed every hypothesis", "[eval][memo][distinct]") {
+  psy::Rng rng(11);
+  std::vector<std::vector<std::string>> hyps;
+  for (int i = 0; i < 300; ++i) hyps.push_back(random_tokens(rng, 12));
+  hyps.push_back({"<s>", "a"});  // a real "<s>" token equals the padding symbol, as in Python
+  for (const bool pad : {false, true}) {
+    INFO("left_pad " << pad);
+    DistinctCounter all(3, pad), part1(3, pad), part2(3, pad), merged(3, pad);
+    for (size_t i = 0; i < hyps.size(); ++i) {
+      all.add(hyps[i]);
+      (i % 3 == 0 ? part1 : part2).add(hyps[i]);
+    }
+    merged.merge(part2);
+    merged.merge(part1);
+    for (int n = 1; n <= 3; ++n) {
+      CHECK(merged.unique(n) == all.unique(n));
+      CHECK(merged.total(n) == all.total(n));
+    }
+  }
+  DistinctCounter two(2, false), three(3, false);
+  CHECK_THROWS(three.merge(two));
 }
