@@ -372,7 +372,7 @@ void Scorer::add_batch(const std::vector<std::string>& hyps, const std::vector<s
   for (size_t w = 0; w < workers; ++w) s.context(w);  // created here, before the threads start
   // Workers take consecutive blocks of pairs from a shared counter (balanced whatever the pair
   // lengths); the calling thread is worker 0.
-  constexpr size_t kBlock = 16;
+  constexpr size_t kBlock = 4;
   std::atomic<size_t> next{0};
   auto work = [&](size_t w) {
     PairContext& ctx = *s.contexts[w];
