@@ -13,11 +13,6 @@ if(PSY_CUDA AND NOT TORCH_CUDA_LIBRARIES AND NOT TARGET torch_cuda)
   message(FATAL_ERROR "PSY_CUDA=ON but the LibTorch found at ${Torch_DIR} has no CUDA support")
 endif()
 message(STATUS "psy: LibTorch ${Torch_VERSION} from ${Torch_DIR}")
-# PyTorch's own LibTorch builds (pip wheels) export some libstdc++ symbols from libtorch.so, e.g.
-# std::filesystem::remove_all, in a copy that crashes when called from our code (seen with 2.11:
-# a jump to address 0). Name libstdc++ before every other library, so that the dynamic linker
-# resolves the standard library from libstdc++ itself. Harmless with Debian's LibTorch.
-add_link_options("LINKER:--push-state,--no-as-needed" "-lstdc++" "LINKER:--pop-state")
 
 if(PSY_TESTS)
   find_package(Catch2 REQUIRED)

@@ -9,6 +9,7 @@
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/remove_tree.h"
 #include "libpsy/data/load_sessions.h"
 #include "libpsy/dist/gradient_buckets.h"
 #include "libpsy/dist/launcher.h"
@@ -144,7 +145,7 @@ int cmd_train(const Args& raw_args) {
     if (!a.flag("overwrite"))
       throw Error("run folder '" + run_dir + "' already holds checkpoints: continue with --resume, or start again with --overwrite");
     std::error_code ec;
-    fs::remove_all(run_dir + "/checkpoints", ec);
+    remove_tree(run_dir + "/checkpoints", ec);
   }
 
   // Data: the seeded split, then samples for both sides.

@@ -11,6 +11,7 @@
 
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/remove_tree.h"
 #include "libpsy/io/safetensors.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/lora.h"
@@ -85,8 +86,8 @@ std::string save_training_checkpoint(const std::string& checkpoints_dir, Decoder
   std::error_code ec;
   // Leftovers of a save that a killed process never finished (one writer per run folder).
   for (const auto& e : fs::directory_iterator(checkpoints_dir, ec))
-    if (e.path().filename().string().rfind(".tmp-step-", 0) == 0) fs::remove_all(e.path(), ec);
-  fs::remove_all(tmp, ec);
+    if (e.path().filename().string().rfind(".tmp-step-", 0) == 0) remove_tree(e.path().string(), ec);
+  remove_tree(tmp.string(), ec);
   try {
     make_dirs(tmp.string());
     if (content.mode == "full") {
@@ -111,16 +112,16 @@ std::string save_training_checkpoint(const std::string& checkpoints_dir, Decoder
                          {"mode", content.mode},
                          {"param_names", content.param_names}};
     write_file_atomic((tmp / "trainer_state.json").string(), st.dump(1) + "\n");
-    fs::remove_all(final_dir, ec);
+    remove_tree(final_dir.string(), ec);
     fs::rename(tmp, final_dir);
   } catch (const std::exception& e) {
-    fs::remove_all(tmp, ec);
+    remove_tree(tmp.string(), ec);
     throw Error("saving checkpoint " + final_dir.string() + " failed (previous checkpoints kept): " + e.what(),
                 kExitFailure);
   }
   if (keep_last > 0) {
     auto all = list_checkpoints(checkpoints_dir);
-    for (size_t i = 0; i + static_cast<size_t>(keep_last) < all.size(); ++i) fs::remove_all(all[i].second, ec);
+    for (size_t i = 0; i + static_cast<size_t>(keep_last) < all.size(); ++i) remove_tree(all[i].second.string(), ec);
   }
   return final_dir.string();
 }
