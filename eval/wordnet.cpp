@@ -126,6 +126,26 @@ std::vector<std::string_view> split_ws(std::string_view s) {
   return out;
 }
 
+// The whitespace-separated fields of a string, one at a time (for lines whose first fields
+// are all that is needed).
+class Fields {
+ public:
+  explicit Fields(std::string_view s) : s_(s) {}
+  bool next(std::string_view& field) {
+    while (i_ < s_.size() && is_space(s_[i_])) ++i_;
+    if (i_ >= s_.size()) return false;
+    size_t j = i_;
+    while (j < s_.size() && !is_space(s_[j])) ++j;
+    field = s_.substr(i_, j - i_);
+    i_ = j;
+    return true;
+  }
+
+ private:
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
 bool parse_uint(std::string_view s, int base, uint64_t& value) {
   if (s.empty() || s.size() > 16) return false;
   uint64_t v = 0;
@@ -284,11 +304,18 @@ struct WordNet::Impl {
     if (line.size() < 8 || line.substr(0, 8) != expected)
       malformed(file, offset, "no synset at offset " + std::string(expected) + " named by index." + file_suffix(pos));
     const size_t bar = line.find('|');
-    const std::vector<std::string_view> t = split_ws(line.substr(0, bar));
+    // Only the header and the lemma fields are read, not the pointers after them.
+    Fields fields(line.substr(0, bar));
+    std::string_view t[4];
     uint64_t n_lemmas = 0;
-    if (t.size() < 4 || t[2].size() != 1 || !parse_uint(t[3], 16, n_lemmas) || t.size() < 4 + 2 * n_lemmas)
-      malformed(file, offset, "bad synset header");
-    for (uint64_t k = 0; k < n_lemmas; ++k) names.push_back(strip_marker(t[4 + 2 * k]));
+    for (auto& field : t)
+      if (!fields.next(field)) malformed(file, offset, "bad synset header");
+    if (t[2].size() != 1 || !parse_uint(t[3], 16, n_lemmas)) malformed(file, offset, "bad synset header");
+    for (uint64_t k = 0; k < n_lemmas; ++k) {
+      std::string_view word, lex_id;
+      if (!fields.next(word) || !fields.next(lex_id)) malformed(file, offset, "bad synset header");
+      names.push_back(strip_marker(word));
+    }
     return t[2][0];
   }
 
