@@ -3,6 +3,7 @@
 // tokenizer as the lsy641/distinct module uses it. The jieba segmenter is in jieba_segmenter.h.
 // All take and return UTF-8; invalid UTF-8 bytes are treated as U+FFFD by the code-point ones.
 #pragma once
+#include "libpsy/core/utf8.h"
 #include <functional>
 #include <string>
 #include <string_view>
@@ -12,8 +13,8 @@ namespace psy::eval {
 
 using Tokens = std::vector<std::string>;
 
-// Python's str.isspace() (and regex \s on str): the 29 Unicode whitespace code points.
-bool is_python_space(char32_t cp);
+// Python's str.isspace(): psy::is_python_space (libpsy/core/utf8.h).
+using psy::is_python_space;
 
 // Python `text.split()`: runs of Unicode whitespace separate tokens; no empty tokens.
 Tokens split_whitespace(std::string_view text);

@@ -10,9 +10,8 @@
 #include "libpsy/data/cot_format.h"
 #include "libpsy/generate/chat_prompt.h"
 #include "libpsy/generate/generator.h"
-#include "libpsy/nn/load_decoder.h"
-#include "libpsy/nn/peft_adapter_io.h"
 #include "trainers/commands.h"
+#include "trainers/model_args.h"
 
 namespace psy::cli {
 
@@ -40,38 +39,26 @@ int cmd_chat(const Args& args) {
               "Chat with a model in the terminal. The generated observation and reasoning are shown dimmed\n"
               "above the response. Ctrl-C stops the current answer; Ctrl-D quits.");
   p.option("model", "DIR", "Hugging Face model folder")
-      .option("adapter", "DIR", "PEFT LoRA adapter folder (optional)", "")
       .option("tokenizer", "PATH", "tokenizer.model or its folder (default: the model folder)", "")
       .option("chat-template", "NAME", "mistral, llama2, chatml or plain", "mistral")
       .option("system", "TEXT", "system message / counseling instruction", "")
       .option("lang", "en|zh", "language of the chain-of-thought markers", "en")
-      .flag("hide-reasoning", "show only the response")
-      .option("max-new-tokens", "N", "tokens per answer at most", "512")
-      .option("temperature", "T", "0 = greedy; > 0 samples", "0.7")
-      .option("top-p", "P", "nucleus sampling mass", "0.9")
-      .option("repetition-penalty", "R", "penalty for repeated tokens (1 = off)", "1.05")
-      .option("seed", "N", "sampling seed", "0")
-      .option("dtype", "fp32|bf16|fp16", "model dtype", "fp32")
-      .option("device", "DEVICE", "cpu, cuda or cuda:N", "cpu");
+      .flag("hide-reasoning", "show only the response");
+  SamplingDefaults sampling;
+  sampling.max_new_tokens = "512";
+  sampling.temperature = "0.7";
+  sampling.top_p = "0.9";
+  sampling.repetition_penalty = "1.05";
+  add_sampling_options(p, sampling);
+  add_decoder_options(p);
   auto a = p.parse(args);
   if (a.help_requested()) return std::cout << p.help(), 0;
   if (a.get("model").empty()) throw Error("psy chat: --model DIR is required");
   const auto tmpl = parse_chat_template(a.get("chat-template"));
   const CotMarkers markers = default_cot_format(a.get("lang")).markers;
   Tokenizer tokenizer = Tokenizer::load(a.get("tokenizer").empty() ? a.get("model") : a.get("tokenizer"));
-  DecoderOptions options;
-  options.dtype = parse_model_dtype(a.get("dtype"));
-  options.device = torch::Device(a.get("device"));
-  Decoder decoder = load_decoder(a.get("model"), options);
-  if (!a.get("adapter").empty()) load_peft_adapter(*decoder, a.get("adapter"));
-
-  GenerationOptions g;
-  g.max_new_tokens = a.get_long("max-new-tokens");
-  g.sampling.temperature = a.get_double("temperature");
-  g.sampling.do_sample = g.sampling.temperature > 0;
-  if (!g.sampling.do_sample) g.sampling.temperature = 1.0;
-  g.sampling.top_p = a.get_double("top-p");
-  g.sampling.repetition_penalty = a.get_double("repetition-penalty");
+  Decoder decoder = load_decoder_from_args(a);
+  GenerationOptions g = generation_options_from_args(a);
   g.eos_ids = stop_token_ids(decoder->config(), tokenizer, tmpl);
   g.interrupted = [] { return g_interrupt != 0; };
   const bool hide = a.flag("hide-reasoning");
@@ -109,7 +96,7 @@ int cmd_chat(const Args& args) {
     std::string shown;  // text printed so far (of the full generated text)
     std::size_t split = std::string::npos;  // start of the response in the text
     std::cout << "\n" << std::flush;
-    g.seed = static_cast<uint64_t>(a.get_long("seed")) + turn++;
+    g.seed = static_cast<uint64_t>(a.get_long("seed")) + turn++;  // a new draw per answer
     g.on_token = [&](int64_t, int64_t token) {
       if (std::find(g.eos_ids.begin(), g.eos_ids.end(), token) != g.eos_ids.end()) return;
       ids.push_back(token);

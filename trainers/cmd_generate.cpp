@@ -11,9 +11,8 @@
 #include "libpsy/core/text_file.h"
 #include "libpsy/generate/chat_prompt.h"
 #include "libpsy/generate/generator.h"
-#include "libpsy/nn/load_decoder.h"
-#include "libpsy/nn/peft_adapter_io.h"
 #include "trainers/commands.h"
+#include "trainers/model_args.h"
 
 namespace psy::cli {
 
@@ -42,23 +41,16 @@ int cmd_generate(const Args& args) {
               "\"user\", \"content\": TEXT}, ...]} or {\"input_ids\": [ids]}. Output: one JSON line per input with\n"
               "index, text, new_ids and finish_reason (eos, stop_string, length), on stdout or --out.");
   p.option("model", "DIR", "Hugging Face model folder")
-      .option("adapter", "DIR", "PEFT LoRA adapter folder (optional)", "")
       .option("tokenizer", "PATH", "tokenizer.model or its folder (default: the model folder)", "")
       .option("prompt", "TEXT", "one prompt (or use --input)", "")
       .option("input", "FILE", "JSON Lines of prompts (see above)", "")
       .option("out", "FILE", "write JSON Lines here instead of stdout", "")
       .option("system", "TEXT", "system message put before each prompt (chat templates only)", "")
       .option("chat-template", "NAME", "mistral, llama2, chatml, plain, or none (raw text after BOS)", "none")
-      .option("max-new-tokens", "N", "tokens to generate at most", "128")
-      .option("temperature", "T", "0 = greedy; > 0 samples", "0")
-      .option("top-k", "K", "sample among the K most likely tokens (0 = all)", "0")
-      .option("top-p", "P", "nucleus sampling mass (1 = off)", "1")
-      .option("repetition-penalty", "R", "penalty for tokens already present (1 = off)", "1")
-      .option("seed", "N", "sampling seed", "0")
       .multi_option("stop", "TEXT", "stop strings (generation ends before them)")
-      .option("batch-size", "N", "prompts per batch (left padded)", "8")
-      .option("dtype", "fp32|bf16|fp16", "model dtype", "fp32")
-      .option("device", "DEVICE", "cpu, cuda or cuda:N", "cpu");
+      .option("batch-size", "N", "prompts per batch (left padded)", "8");
+  add_sampling_options(p, SamplingDefaults{});
+  add_decoder_options(p);
   auto a = p.parse(args);
   if (a.help_requested()) return std::cout << p.help(), 0;
   if (a.get("model").empty()) throw Error("psy generate: --model DIR is required");
@@ -112,21 +104,8 @@ int cmd_generate(const Args& args) {
     }
   }
 
-  DecoderOptions options;
-  options.dtype = parse_model_dtype(a.get("dtype"));
-  options.device = torch::Device(a.get("device"));
-  Decoder decoder = load_decoder(a.get("model"), options);
-  if (!a.get("adapter").empty()) load_peft_adapter(*decoder, a.get("adapter"));
-
-  GenerationOptions g;
-  g.max_new_tokens = a.get_long("max-new-tokens");
-  g.sampling.temperature = a.get_double("temperature");
-  g.sampling.do_sample = g.sampling.temperature > 0;
-  if (!g.sampling.do_sample) g.sampling.temperature = 1.0;
-  g.sampling.top_k = a.get_long("top-k");
-  g.sampling.top_p = a.get_double("top-p");
-  g.sampling.repetition_penalty = a.get_double("repetition-penalty");
-  g.seed = static_cast<uint64_t>(a.get_long("seed"));
+  Decoder decoder = load_decoder_from_args(a);
+  GenerationOptions g = generation_options_from_args(a);
   g.eos_ids = tok ? stop_token_ids(decoder->config(), *tok, tmpl) : decoder->config().eos_token_ids;
   g.pad_id = tok && tok->pad_id() >= 0 ? tok->pad_id() : decoder->config().pad_token_id.value_or(0);
   g.stop_strings = a.list("stop");

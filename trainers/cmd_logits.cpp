@@ -8,9 +8,8 @@
 #include "libpsy/core/error.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/io/safetensors.h"
-#include "libpsy/nn/load_decoder.h"
-#include "libpsy/nn/peft_adapter_io.h"
 #include "trainers/commands.h"
+#include "trainers/model_args.h"
 
 namespace psy::cli {
 
@@ -43,10 +42,8 @@ int cmd_logits(const Args& args) {
               "sequence b, holding the logits at that sequence's real positions in order.");
   p.option("model", "DIR", "Hugging Face model folder (config.json + safetensors, single or sharded)")
       .option("input", "FILE", "input JSON (see above)")
-      .option("out", "FILE", "output .safetensors file (written atomically)")
-      .option("adapter", "DIR", "PEFT LoRA adapter folder to apply (optional)", "")
-      .option("dtype", "fp32|bf16|fp16", "weights and activations dtype (logits are always fp32)", "fp32")
-      .option("device", "DEVICE", "cpu, cuda or cuda:N", "cpu");
+      .option("out", "FILE", "output .safetensors file (written atomically)");
+  add_decoder_options(p, "weights and activations dtype (logits are always fp32)");
   auto a = p.parse(args);
   if (a.help_requested()) return std::cout << p.help(), 0;
   for (const char* required : {"model", "input", "out"}) {
@@ -74,11 +71,7 @@ int cmd_logits(const Args& args) {
       if (mask[r].size() != width) throw Error(file + ": attention_mask row " + std::to_string(r) + " " + expected_found(std::to_string(width) + " values", std::to_string(mask[r].size())));
     }
   }
-  DecoderOptions options;
-  options.dtype = parse_model_dtype(a.get("dtype"));
-  options.device = torch::Device(a.get("device"));
-  Decoder decoder = load_decoder(a.get("model"), options);
-  if (!a.get("adapter").empty()) load_peft_adapter(*decoder, a.get("adapter"));
+  Decoder decoder = load_decoder_from_args(a);
   torch::NoGradGuard no_grad;
   const auto rows = static_cast<int64_t>(ids.size());
   torch::Tensor id_t = torch::empty({rows, static_cast<int64_t>(width)}, torch::kInt64);

@@ -125,6 +125,7 @@ int cmd_train(const Args& raw_args) {
   torch::Device device(recipe.devices.use.empty() ? std::string("cpu") : recipe.devices.use[0]);
   if (device.is_cuda() && denv.distributed() && !layer_split)  // one GPU per rank
     device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(denv.local_rank));
+  check_fp16_device(recipe.train.precision, recipe.model.dtype, device);  // before loading a 7B model
   const dist::ProcessGroup group = dist::ProcessGroup::join(denv, "auto", device);
   if (recipe.model.path.empty()) throw Error(recipe.source_path + ": model.path must name a Hugging Face model folder");
   if (recipe.data.path.empty()) throw Error(recipe.source_path + ": data.path must name at least one Psy-Insight file");

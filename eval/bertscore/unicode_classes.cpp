@@ -75,13 +75,6 @@ bool is_number(char32_t c) { return (category_mask(c) & U_GC_N_MASK) != 0; }
 
 bool is_regex_space(char32_t c) { return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_WHITE_SPACE) != 0; }
 
-bool is_python_space(char32_t c) {
-  if (c < 0x80) return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20);
-  if (category_mask(c) & U_GC_ZS_MASK) return true;
-  const UCharDirection d = u_charDirection(static_cast<UChar32>(c));
-  return d == U_WHITE_SPACE_NEUTRAL || d == U_BLOCK_SEPARATOR || d == U_SEGMENT_SEPARATOR;
-}
-
 bool is_bert_whitespace(char32_t c) {
   if (c == U' ' || c == U'\t' || c == U'\n' || c == U'\r') return true;
   return (category_mask(c) & U_GC_ZS_MASK) != 0;

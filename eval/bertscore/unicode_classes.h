@@ -2,6 +2,7 @@
 // semantics of the Python code they reproduce (Python's str methods, the `regex` module,
 // transformers' BERT tokenizer helpers). Backed by ICU; no LibTorch.
 #pragma once
+#include "libpsy/core/utf8.h"
 #include <string>
 
 namespace psy::eval::unicode {
@@ -12,8 +13,8 @@ bool is_letter(char32_t c);
 bool is_number(char32_t c);
 // Unicode White_Space property: `\s` of Python's `regex` module (includes U+0085, excludes U+FEFF).
 bool is_regex_space(char32_t c);
-// Python's str.isspace(): bidi class WS/B/S or category Zs (used by str.strip() and str.split()).
-bool is_python_space(char32_t c);
+// Python's str.isspace(): psy::is_python_space (libpsy/core/utf8.h).
+using psy::is_python_space;
 
 // transformers' BERT helpers.
 bool is_bert_whitespace(char32_t c);   // space, \t, \n, \r or category Zs

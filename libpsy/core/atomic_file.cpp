@@ -17,12 +17,19 @@ std::string temp_name_for(const std::string& path) {
   return path + ".tmp." + std::to_string(::getpid());
 }
 
-void fsync_path(const std::string& path) {
+// Flushes the file's data to the device; returns 0 or the errno of the failure. Some file systems
+// (NFS, some FUSE) report a full disk only here, so a failure must not be ignored.
+int fsync_path(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+  if (fd < 0) return errno;
+  int err = ::fsync(fd) != 0 ? errno : 0;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  return err;
+}
+
+[[noreturn]] void fail_write(const std::string& path, const std::string& tmp, int err) {
+  std::remove(tmp.c_str());
+  throw Error(path + ": write failed (" + std::strerror(err) + "); nothing was replaced", kExitFailure);
 }
 }  // namespace
 
@@ -42,12 +49,12 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
     if (!out) {
       int err = errno;
       out.close();
-      std::remove(tmp.c_str());
-      throw Error(path + ": write failed (" + std::strerror(err) + "); the previous file is intact",
-                  kExitFailure);
+      fail_write(path, tmp, err);
     }
+    out.close();
+    if (!out) fail_write(path, tmp, errno);
   }
-  fsync_path(tmp);
+  if (int err = fsync_path(tmp); err != 0) fail_write(path, tmp, err);
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     std::remove(tmp.c_str());

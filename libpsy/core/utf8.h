@@ -22,4 +22,8 @@ std::string encode_utf8(const std::vector<char32_t>& cps);
 // Number of code points in valid UTF-8.
 size_t utf8_length(std::string_view text);
 
+// Python's str.isspace() (also what str.split()/str.strip() and regex \s on str treat as space):
+// the 29 code points of bidirectional class WS, B or S or category Zs (Unicode 6.3 and later).
+bool is_python_space(char32_t cp);
+
 }  // namespace psy

@@ -26,6 +26,7 @@
 #include "libpsy/train/loss_scaler.h"
 #include "libpsy/train/lr_schedule.h"
 #include "libpsy/train/memory_usage.h"
+#include "libpsy/runtime/cuda_memory.h"
 #include "libpsy/train/progress_line.h"
 #include "libpsy/train/stop_signal.h"
 #include "libpsy/train/train_forward.h"
@@ -75,17 +76,12 @@ void remove_event_files(const std::string& dir) {
     if (e.path().filename().string().rfind("events.out.tfevents.", 0) == 0) fs::remove(e.path(), ec);
 }
 
-// LibTorch 1.13 has no fp16 matrix multiplication on CPU ("addmm_impl_cpu_" not implemented for
-// 'Half'): refuse before the first step with the keys to change.
 void check_precision_fits_device(const TrainSection& tr, DecoderImpl& decoder) {
   bool cpu_half = false;
   for (const auto& p : decoder.parameters())
     if (p.device().is_cpu() && p.scalar_type() == torch::kHalf) cpu_half = true;
-  if (tr.precision == "fp16" && decoder.device().is_cpu()) cpu_half = true;
-  if (cpu_half)
-    throw Error("train.precision / model.dtype: fp16 needs a CUDA device (devices.use: [cuda:0]): LibTorch 1.13 "
-                "has no fp16 matrix multiplication on CPU; on CPU set train.precision (and model.dtype) to bf16 "
-                "or fp32");
+  check_fp16_device(tr.precision, "", decoder.device());
+  if (cpu_half) check_fp16_device("", "fp16", torch::Device(torch::kCPU));
 }
 
 void check_sequences(const std::vector<TrainSequence>& seqs, const char* which) {
@@ -122,6 +118,15 @@ double evaluation_loss(DecoderImpl& decoder, const std::vector<TrainSequence>& s
   }
   if (was_training) decoder.train();
   return denom > 0 ? sum / denom : 0.0;
+}
+
+// LibTorch 1.13 has no fp16 matrix multiplication on CPU ("addmm_impl_cpu_" not implemented for
+// 'Half'), and fp16 on a CPU would gain nothing over bf16 anyway: refuse with the keys to change.
+void check_fp16_device(const std::string& precision, const std::string& model_dtype, const torch::Device& device) {
+  if (device.is_cpu() && (precision == "fp16" || model_dtype == "fp16"))
+    throw Error("train.precision / model.dtype: fp16 needs a CUDA device (devices.use: [cuda:0]); psy does not "
+                "train fp16 on CPU (LibTorch 1.13 has no fp16 matrix multiplication there): on CPU set "
+                "train.precision (and model.dtype) to bf16 or fp32");
 }
 
 TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, const TrainingSetup& setup) {
@@ -358,6 +363,11 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
                             {"peak_rss_mb", static_cast<double>(peak_rss_bytes()) / 1048576.0},
                             {"elapsed_s", seconds_since(start)}};
     if (scaler.enabled) entry["loss_scale"] = scaler.scale;
+    if (device.is_cuda()) {  // what the GPU holds, as torch.cuda.max_memory_allocated counts it
+      const int index = device.has_index() ? device.index() : 0;
+      entry["cuda_mb"] = static_cast<double>(cuda_allocated_bytes(index)) / 1048576.0;
+      entry["cuda_peak_mb"] = static_cast<double>(cuda_peak_allocated_bytes(index)) / 1048576.0;
+    }
     if (eval_now) {
       double el = evaluation_loss(decoder, data.eval, tr.micro_batch, setup.pad_id, norm);
       entry["eval_loss"] = el;

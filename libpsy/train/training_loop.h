@@ -68,6 +68,10 @@ struct TrainingResult {
 // Trains `decoder` in place: LoRA mode expects adapters already injected (nn/lora.h); full mode
 // makes every weight trainable. Throws psy::Error (exit 1) on a NaN/inf loss under
 // nan_policy: stop, naming the step and samples.
+// Throws psy::Error (exit 2) when fp16 is asked for (train.precision or model.dtype) on a CPU
+// device; psy train calls it before loading the model, run_training again before the first step.
+void check_fp16_device(const std::string& precision, const std::string& model_dtype, const torch::Device& device);
+
 TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, const TrainingSetup& setup);
 
 // Pooled held-out loss: sum(w*CE) / sum(w) over all of `seqs` (dropout off, no gradients).

@@ -13,6 +13,8 @@
 #include "libpsy/core/utf8.h"
 #include "tests/test_support.h"
 
+#include <unicode/uchar.h>
+
 using namespace psy::eval;
 
 namespace {
@@ -126,4 +128,17 @@ TEST_CASE("sent_encode reproduces bert_score's ids on the golden pairs", "[berts
   }
   CHECK(sides == 2 * (70 + 48));
   WARN("golden token ids equal on " << ids_equal << " of " << sides << " texts; tokens on " << tokens_equal);
+}
+
+TEST_CASE("psy::is_python_space equals Python's definition (category Zs or bidi class WS, B, S) on every code point") {
+  int spaces = 0, mismatches = 0;
+  for (UChar32 c = 0; c <= 0x10FFFF; ++c) {
+    const bool zs = u_charType(c) == U_SPACE_SEPARATOR;
+    const UCharDirection d = u_charDirection(c);
+    const bool python = zs || d == U_WHITE_SPACE_NEUTRAL || d == U_BLOCK_SEPARATOR || d == U_SEGMENT_SEPARATOR;
+    if (python) ++spaces;
+    if (python != psy::is_python_space(static_cast<char32_t>(c))) ++mismatches;
+  }
+  CHECK(spaces == 29);
+  CHECK(mismatches == 0);
 }

@@ -112,3 +112,12 @@ TEST_CASE("psy data split writes disjoint, deterministic train and test files", 
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Catch::Contains("test fraction"));
 }
+
+TEST_CASE("psy train refuses fp16 on a CPU before it loads the model", "[cli][train]") {
+  psy::test::TempDir tmp;
+  auto r = run_psy("train recipes/quickstart.yaml train.precision=fp16 model.path=" + tmp.file("no-model") +
+                   " output=" + tmp.file("run"));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("fp16 needs a CUDA device") && Catch::Contains("bf16"));
+  CHECK_THAT(r.err, !Catch::Contains("no-model"));  // refused before the (absent) model was looked at
+}
