@@ -8,6 +8,7 @@
 
 #include "eval/meteor.h"
 #include "tests/eval/golden_metrics.h"
+#include "tests/eval/installed_wordnet.h"
 
 using psy::eval::meteor_score;
 using psy::eval::MeteorDetail;
@@ -16,22 +17,10 @@ using psy::eval::single_meteor_score;
 using psy::eval::WordNet;
 using Tokens = std::vector<std::string>;
 
+using psy::test::installed_wordnet;
+
 namespace {
 
-// The installed WordNet (wordnet-base), or nullptr with a SKIPPED line when it is not installed.
-const WordNet* installed_wordnet() {
-  static const WordNet* wn = []() -> const WordNet* {
-    const char* env = std::getenv("PSY_WORDNET_DIR");
-    const std::string dir = (env != nullptr && *env != '\0') ? env : "/usr/share/wordnet";
-    struct stat st {};
-    if (stat((dir + "/index.noun").c_str(), &st) != 0) {
-      std::cerr << "SKIPPED: WordNet not installed in " << dir << " (Debian package wordnet-base)\n";
-      return nullptr;
-    }
-    return new WordNet(WordNet::load(dir));
-  }();
-  return wn;
-}
 
 // The golden METEOR keys: which token lists go in as hypothesis and reference.
 struct GoldenKey {

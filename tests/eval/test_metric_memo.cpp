@@ -19,8 +19,11 @@
 #include "eval/vocabulary.h"
 #include "libpsy/core/rng.h"
 #include "tests/eval/golden_metrics.h"
+#include "tests/eval/installed_wordnet.h"
 
 using namespace psy::eval;
+
+using psy::test::installed_wordnet;
 
 namespace {
 
@@ -38,19 +41,6 @@ const std::vector<std::string> kTexts = {
     "don't-stop_me now...   NOW",
 };
 
-const WordNet* installed_wordnet() {
-  static const WordNet* wn = []() -> const WordNet* {
-    const char* env = std::getenv("PSY_WORDNET_DIR");
-    const std::string dir = (env != nullptr && *env != '\0') ? env : "/usr/share/wordnet";
-    struct stat st {};
-    if (stat((dir + "/index.noun").c_str(), &st) != 0) {
-      std::cerr << "SKIPPED: WordNet not installed in " << dir << " (Debian package wordnet-base)\n";
-      return nullptr;
-    }
-    return new WordNet(WordNet::load(dir));
-  }();
-  return wn;
-}
 
 std::vector<uint32_t> ids_of(Vocabulary& vocab, const std::vector<std::string>& tokens) {
   std::vector<uint32_t> out;

@@ -8,27 +8,16 @@
 #include "eval/wordnet.h"
 #include "libpsy/core/error.h"
 #include "tests/test_support.h"
+#include "tests/eval/installed_wordnet.h"
 
 using psy::eval::WordNet;
 using psy::eval::WordNetPos;
 using Strings = std::vector<std::string>;
 
+using psy::test::installed_wordnet;
+
 namespace {
 
-// The installed WordNet (wordnet-base), or nullptr with a SKIPPED line when it is not installed.
-const WordNet* installed_wordnet() {
-  static const WordNet* wn = []() -> const WordNet* {
-    const char* env = std::getenv("PSY_WORDNET_DIR");
-    const std::string dir = (env != nullptr && *env != '\0') ? env : "/usr/share/wordnet";
-    struct stat st {};
-    if (stat((dir + "/index.noun").c_str(), &st) != 0) {
-      std::cerr << "SKIPPED: WordNet not installed in " << dir << " (Debian package wordnet-base)\n";
-      return nullptr;
-    }
-    return new WordNet(WordNet::load(dir));
-  }();
-  return wn;
-}
 
 bool contains(const Strings& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
