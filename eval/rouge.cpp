@@ -7,32 +7,6 @@
 
 namespace psy::eval {
 
-size_t lcs_length(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  const std::vector<std::string>& longer = a.size() >= b.size() ? a : b;
-  const std::vector<std::string>& shorter = a.size() >= b.size() ? b : a;
-  if (shorter.empty()) return 0;
-  // Compare integer ids instead of strings in the O(n*m) table (a token of `longer` that never
-  // occurs in `shorter` gets id 0, which matches nothing).
-  std::unordered_map<std::string_view, uint32_t> ids;
-  ids.reserve(shorter.size() * 2);
-  std::vector<uint32_t> s_ids(shorter.size());
-  for (size_t j = 0; j < shorter.size(); ++j)
-    s_ids[j] = ids.emplace(shorter[j], static_cast<uint32_t>(ids.size() + 1)).first->second;
-  std::vector<size_t> row(shorter.size() + 1, 0);
-  for (const auto& tok : longer) {
-    auto it = ids.find(tok);
-    if (it == ids.end()) continue;  // matches nothing: the row stays as it is
-    const uint32_t x = it->second;
-    size_t diag = 0;  // row[j-1] of the previous row
-    for (size_t j = 1; j <= shorter.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = x == s_ids[j - 1] ? diag + 1 : std::max(up, row[j - 1]);
-      diag = up;
-    }
-  }
-  return row[shorter.size()];
-}
-
 size_t lcs_length_ids(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
   const std::vector<uint32_t>& longer = a.size() >= b.size() ? a : b;
   const std::vector<uint32_t>& shorter = a.size() >= b.size() ? b : a;
@@ -50,6 +24,20 @@ size_t lcs_length_ids(const std::vector<uint32_t>& a, const std::vector<uint32_t
     }
   }
   return row[shorter.size()];
+}
+
+size_t lcs_length(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  // Compare integer ids instead of strings in the O(n*m) table: tokens of `b` get ids from 1, and a
+  // token of `a` that never occurs in `b` gets 0, which matches nothing.
+  std::unordered_map<std::string_view, uint32_t> ids;
+  ids.reserve(b.size() * 2);
+  std::vector<uint32_t> b_ids(b.size()), a_ids(a.size());
+  for (size_t j = 0; j < b.size(); ++j) b_ids[j] = ids.emplace(b[j], static_cast<uint32_t>(ids.size() + 1)).first->second;
+  for (size_t j = 0; j < a.size(); ++j) {
+    auto it = ids.find(a[j]);
+    a_ids[j] = it == ids.end() ? 0 : it->second;
+  }
+  return lcs_length_ids(a_ids, b_ids);
 }
 
 namespace {
