@@ -1,6 +1,7 @@
 #include "libpsy/data/sample_builder.h"
 
 #include <algorithm>
+#include <optional>
 #include <string_view>
 
 #include "libpsy/core/error.h"
@@ -213,6 +214,20 @@ class Builder {
     return lo;
   }
 
+  // The sample of make(0) when it fits `limit`, else of make(first) for the smallest `first` in
+  // [1, k] that fits (the fewest early history items dropped); nullopt when none fits. `first`
+  // receives the number dropped (0 when whole).
+  template <typename MakeMessages>
+  std::optional<TokenizedSample> fitted_sample(size_t k, size_t limit, MakeMessages make, const std::string& session_id,
+                                               const std::string& turn_id, const std::string& task, size_t& first) {
+    first = 0;
+    TokenizedSample t = tokenize(make(0), session_id, turn_id, task);  // most fit whole: encode once
+    if (t.size() <= limit) return t;
+    first = fit_first(k, limit, make);
+    if (first > k) return std::nullopt;
+    return tokenize(make(first), session_id, turn_id, task);
+  }
+
   float section_weight(const std::string& section) const {
     auto it = o_.section_weights.find(section);
     return it == o_.section_weights.end() ? 1.0f : static_cast<float>(it->second);
@@ -293,20 +308,15 @@ class Builder {
         const Conversation& c = blocks_conv(task);
         if (!usable_target(c.assistant[k][p])) continue;
         auto make = [&](size_t first) { return turn_messages(c, first, k, p, false); };
-        // Most samples fit whole: render and encode once; search only when they do not.
-        TokenizedSample t = tokenize(make(0), s.dialog_id, turn.id, task_name(task));
         size_t first = 0;
-        if (t.size() > limit) {
-          first = fit_first(k, limit, make);
-          if (first > k) {
-            stats.dropped_too_long++;
-            continue;
-          }
-          t = tokenize(make(first), s.dialog_id, turn.id, task_name(task));
+        std::optional<TokenizedSample> t = fitted_sample(k, limit, make, s.dialog_id, turn.id, task_name(task), first);
+        if (!t) {
+          stats.dropped_too_long++;
+          continue;
         }
-        t.dropped_history = static_cast<int>(2 * first);
-        t.truncated = first > 0;
-        add(set, std::move(t));
+        t->dropped_history = static_cast<int>(2 * first);
+        t->truncated = first > 0;
+        add(set, std::move(*t));
       }
     }
   }
@@ -393,19 +403,15 @@ class Builder {
       return m;
     };
     const size_t limit = static_cast<size_t>(o_.max_seq_len);
-    TokenizedSample t = tokenize(make(0), s.dialog_id, turn_id, task_name(task));
     size_t first = 0;
-    if (t.size() > limit) {
-      first = fit_first(last, limit, make);
-      if (first > last) {
-        stats.dropped_too_long++;
-        return;
-      }
-      t = tokenize(make(first), s.dialog_id, std::move(turn_id), task_name(task));
+    std::optional<TokenizedSample> t = fitted_sample(last, limit, make, s.dialog_id, turn_id, task_name(task), first);
+    if (!t) {
+      stats.dropped_too_long++;
+      return;
     }
-    t.dropped_history = static_cast<int>(first);
-    t.truncated = first > 0;
-    add(set, std::move(t));
+    t->dropped_history = static_cast<int>(first);
+    t->truncated = first > 0;
+    add(set, std::move(*t));
   }
 
   void label_samples(const Session& s, SampleSet& set) {
@@ -445,22 +451,18 @@ class Builder {
         if (!is_dialog_task(task)) task = SampleTask::Dialog;  // mix without dialog tasks
         const Conversation& c = conv(task);
         auto make = [&](size_t first) { return turn_messages(c, first, k, p, true); };
-        TokenizedSample t = tokenize(make(0), s.dialog_id, turn.id, task_name(task));
         size_t first = 0;
-        if (t.size() > limit) {
-          first = fit_first(k, limit, make);
-          if (first > k) {
-            stats.dropped_too_long++;
-            continue;
-          }
-          t = tokenize(make(first), s.dialog_id, turn.id, task_name(task));
+        std::optional<TokenizedSample> t = fitted_sample(k, limit, make, s.dialog_id, turn.id, task_name(task), first);
+        if (!t) {
+          stats.dropped_too_long++;
+          continue;
         }
         EvalPrompt e;
         e.session_id = s.dialog_id;
         e.turn_id = turn.id;
         e.task = task_name(task);
-        e.input_ids = std::move(t.input_ids);
-        e.segments = std::move(t.segments);
+        e.input_ids = std::move(t->input_ids);
+        e.segments = std::move(t->segments);
         e.gold = c.assistant[k][p].gold;
         e.dropped_history = static_cast<int>(2 * first);
         out.push_back(std::move(e));
