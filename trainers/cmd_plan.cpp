@@ -6,6 +6,7 @@
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"
 #include "libpsy/dist/memory_plan.h"
+#include "libpsy/nn/attention.h"
 #include "libpsy/io/hf_config.h"
 #include "libpsy/recipe/recipe.h"
 #include "trainers/commands.h"
@@ -32,6 +33,9 @@ int cmd_plan(const Args& args) {
       .option("shape", "NAME", "use a built-in model shape instead of <model.path>/config.json: mistral-7b, "
                                "llama-2-7b, llama-2-13b", "")
       .option("cpu", "yes|no", "the devices are CPU memory (smaller runtime overhead)", "no")
+      .option("attention", "auto|fused|eager",
+              "attention kernel to plan for: fused (LibTorch >= 2.0) keeps no [heads, T, T] probabilities; "
+              "auto = fused on GPUs, this build's kernel on CPU", "auto")
       .flag("no-double-quant", "plan NF4 without double quantisation of the scales");
   auto a = p.parse(args);
   if (a.help_requested()) return std::cout << p.help(), 0;
@@ -65,13 +69,18 @@ int cmd_plan(const Args& args) {
   in.eval_batch = r.eval.batch_size;
   in.eval_len = r.data.max_seq_len + r.eval.max_new_tokens;
   in.cuda = a.get("cpu") != "yes";
+  const std::string attention = a.get("attention");
+  if (attention != "auto" && attention != "fused" && attention != "eager")
+    throw Error("psy plan: --attention " + expected_found("auto, fused or eager", "'" + attention + "'"));
+  in.fused_attention = attention == "auto" ? (in.cuda || fused_attention_available()) : attention == "fused";
 
   const auto rows = dist::plan_memory(in, count, bytes);
   std::cout << "psy plan: " << r.name << " on " << count << " x " << dist::format_bytes(bytes) << " ("
             << source << ": " << in.model.num_hidden_layers << " layers, hidden " << in.model.hidden_size << ", "
             << dist::base_parameter_count(in.model) / 1000000 << "M parameters; LoRA r " << in.lora_r << ": "
             << dist::lora_parameter_count(in.model, in.lora_r, in.lora_targets) / 1000000.0 << "M; micro-batch "
-            << in.micro_batch << " x " << in.seq_len << " tokens)\n\n";
+            << in.micro_batch << " x " << in.seq_len << " tokens; " << (in.fused_attention ? "fused" : "eager")
+            << " attention)\n\n";
   std::cout << dist::format_plan(rows, bytes);
   return 0;
 }

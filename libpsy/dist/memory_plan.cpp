@@ -59,17 +59,24 @@ int64_t nf4_bytes(int64_t n, bool dq) {
 // Bytes autograd keeps per token for one layer (see the header), and for LoRA inputs. Counted
 // from the decoder's ops: two RMSNorms (input, normalised, output: 3 x H each), q/k with RoPE
 // (q, rotate_half(q), rotated: 3 x each of q and k), v, the attention output, the MLP
-// (gate, up, silu(gate), product: 4 x I), and the fp32 softmax probabilities plus their cast
-// to the activation dtype (eager attention).
+// (gate, up, silu(gate), product: 4 x I); then attention's own state: with the fused kernel one
+// fp32 log-sum-exp per head, with eager attention the fp32 softmax probabilities plus their cast
+// to the activation dtype. LoRA per targeted linear: on a CPU the fp32 copy of its input, the
+// dropout output (fp32) and mask, and the fp32 A output; on a GPU the same in the activation
+// dtype, so no copy of the input when there is no dropout.
 int64_t layer_activation_bytes_per_token(const MemoryPlanInput& in) {
   const auto& m = in.model;
   const int64_t a = in.compute_bytes, H = m.hidden_size, I = m.intermediate_size;
   int64_t bytes = a * (6 * H + 3 * q_dim(m) + q_dim(m) + 4 * kv_dim(m) + 4 * I);
-  bytes += (a == 4 ? 4 : 4 + a) * m.num_attention_heads * in.seq_len;  // one row of probabilities per token and head
+  if (in.fused_attention)
+    bytes += 4 * m.num_attention_heads;
+  else
+    bytes += (a == 4 ? 4 : 4 + a) * m.num_attention_heads * in.seq_len;  // one row of probabilities per token and head
+  const int64_t lora_a = in.cuda ? a : 4;  // LoRA compute dtype
   if (!in.full_finetune)
     for (const auto& l : layer_linears(m))
       if (targeted(in.lora_targets, l.name))
-        bytes += (a == 4 ? 0 : 4 * l.in) + 4 * in.lora_r + (in.lora_dropout > 0 ? 5 * l.in : 0);
+        bytes += (lora_a == a ? 0 : lora_a * l.in) + lora_a * in.lora_r + (in.lora_dropout > 0 ? (lora_a + 1) * l.in : 0);
   return bytes;
 }
 

@@ -7,10 +7,12 @@
 //                bits per weight, embeddings / norms / lm_head in the model dtype)
 //   lora         adapter parameters (fp32) + their gradients (fp32)
 //   optimizer    AdamW moments, 2 x fp32 per trainable parameter
-//   activations  what autograd keeps for the backward pass of one micro-batch (eager attention,
-//                as LibTorch 1.13 runs it: the [heads, T, T] probabilities are kept), with and
-//                without gradient checkpointing (then: each layer's input, plus one layer
-//                recomputed), plus fp32 logits, their log-softmax and gradient
+//   activations  what autograd keeps for the backward pass of one micro-batch, with and without
+//                gradient checkpointing (then: each layer's input, plus one layer recomputed),
+//                plus fp32 logits, their log-softmax and gradient. Attention: fused
+//                (scaled_dot_product_attention, LibTorch >= 2.0) keeps one log-sum-exp per head
+//                and token; eager (LibTorch 1.13) keeps the [heads, T, T] probabilities. LoRA on a
+//                GPU computes in the activation dtype, on a CPU in fp32 (libpsy/nn/projection.cpp)
 //   kv_cache     keys and values for evaluation: eval batch x (max_seq_len + max_new_tokens)
 //   overhead     runtime: 0.75 GB per CUDA device (context, allocator slack), 0.3 GB on CPU;
 //                data parallel adds two gradient buckets (2 x 25 MiB)
@@ -38,7 +40,8 @@ struct MemoryPlanInput {
   bool gradient_checkpointing = false;  // which activation figure the total uses
   int eval_batch = 8;
   int64_t eval_len = 4096 + 256;
-  bool cuda = true;                     // overhead per device
+  bool cuda = true;                     // overhead per device; LoRA compute dtype
+  bool fused_attention = true;          // scaled_dot_product_attention (no probabilities kept)
 };
 
 struct DeviceMemory {

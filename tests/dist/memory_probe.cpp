@@ -10,6 +10,7 @@
 #include <string>
 
 #include "libpsy/dist/memory_plan.h"
+#include "libpsy/nn/attention.h"
 #include "libpsy/nn/decoder.h"
 #include "libpsy/train/adamw.h"
 #include "libpsy/train/weighted_loss.h"
@@ -83,6 +84,7 @@ int main(int argc, char** argv) {
   in.micro_batch = static_cast<int>(batch);
   in.seq_len = seq;
   in.cuda = false;
+  in.fused_attention = psy::fused_attention_available();  // what this build's decoder runs
   psy::dist::DeviceMemory e = psy::dist::estimate_single(in, false);
   const int64_t estimate = e.train_total() - e.overhead;
   std::cout << "{\"measured_peak_bytes\": " << measured << ", \"estimate_bytes\": " << estimate
