@@ -6,6 +6,7 @@
 
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/json_file.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/io/safetensors.h"
 #include "trainers/commands.h"
@@ -50,12 +51,7 @@ int cmd_logits(const Args& args) {
     if (a.get(required).empty()) throw Error(std::string("psy logits: --") + required + " is required");
   }
   const std::string file = a.get("input");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_text_file(file));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(file + ": not valid JSON (" + e.what() + ")");
-  }
+  nlohmann::json j = read_json_file(file);
   if (j.is_object() && j.contains("batch")) j = j["batch"];
   if (!j.is_object() || !j.contains("input_ids")) throw Error(file + ": expected an object with \"input_ids\"");
   auto ids = int_rows(j["input_ids"], file, "input_ids");

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "libpsy/core/error.h"
+#include "libpsy/core/json_file.h"
 #include "libpsy/core/text_file.h"
 
 namespace psy::eval {
@@ -16,12 +17,7 @@ int64_t EncoderConfig::max_input_length() const {
 }
 
 EncoderConfig read_encoder_config(const std::string& path) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_text_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorLocation{path, 0, 0, "", "", ""}, std::string("invalid JSON: ") + e.what());
-  }
+  nlohmann::json j = read_json_file(path);
   auto where = [&](const std::string& field) { return ErrorLocation{path, 0, 0, "", "", field}; };
   auto integer = [&](const char* field, bool required, int64_t fallback) -> int64_t {
     const auto it = j.find(field);

@@ -4,6 +4,7 @@
 
 #include "eval/bertscore/unicode_classes.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/json_file.h"
 #include "libpsy/core/text_file.h"
 
 namespace psy::eval {
@@ -12,13 +13,9 @@ namespace {
 
 nlohmann::json read_json_if_present(const std::string& path) {
   if (!path_exists(path)) return nlohmann::json::object();
-  try {
-    auto j = nlohmann::json::parse(read_text_file(path));
-    if (!j.is_object()) throw Error(ErrorLocation{path, 0, 0, "", "", ""}, expected_found("a JSON object", j.type_name()));
-    return j;
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorLocation{path, 0, 0, "", "", ""}, std::string("invalid JSON: ") + e.what());
-  }
+  nlohmann::json j = read_json_file(path);
+  if (!j.is_object()) throw Error(ErrorLocation{path, 0, 0, "", "", ""}, expected_found("a JSON object", j.type_name()));
+  return j;
 }
 
 // A special token named `key` in special_tokens_map.json or tokenizer_config.json (a string or

@@ -8,6 +8,7 @@
 #include "eval/scoring.h"
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/json_file.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/data/sample_options.h"
 #include "libpsy/evaluate/eval_progress.h"
@@ -154,7 +155,7 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
     if (!fs::exists(settings_path))
       throw Error(out.predictions_path + " exists but " + settings_path +
                   " does not (not written by psy eval?): use --overwrite to start again");
-    const auto before = nlohmann::json::parse(read_text_file(settings_path));
+    const auto before = read_json_file(settings_path);
     for (auto it = fingerprint.begin(); it != fingerprint.end(); ++it) {
       const auto b = before.find(it.key());
       if (b == before.end() || *b != nlohmann::json(*it))

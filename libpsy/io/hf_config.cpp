@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "libpsy/core/error.h"
+#include "libpsy/core/json_file.h"
 #include "libpsy/core/text_file.h"
 
 namespace psy {
@@ -55,12 +56,7 @@ std::optional<int64_t> get_optional_id(const nlohmann::json& j, const std::strin
 }  // namespace
 
 DecoderConfig parse_decoder_config(const std::string& json_text, const std::string& file) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(file + ": not valid JSON (" + e.what() + ")");
-  }
+  nlohmann::json j = parse_json_text(json_text, file);
   if (!j.is_object()) throw Error(file + ": expected a JSON object");
   DecoderConfig c;
   if (!j.contains("model_type") || !j["model_type"].is_string()) fail(file, "model_type", "missing or not a string");

@@ -7,6 +7,7 @@
 
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/json_file.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/io/mapped_file.h"
 
@@ -115,12 +116,7 @@ CheckpointReader::CheckpointReader(const std::string& path) : path_(path) {
   if (!is_dir(path)) throw Error(path + ": no such checkpoint (expected a folder or a .safetensors file)");
   const std::string index_path = path + "/model.safetensors.index.json";
   if (is_file(index_path)) {
-    nlohmann::json index;
-    try {
-      index = nlohmann::json::parse(read_text_file(index_path));
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(index_path + ": not valid JSON (" + e.what() + ")");
-    }
+    nlohmann::json index = read_json_file(index_path);
     if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
       throw Error(index_path + ": expected an object with a 'weight_map' object");
     }

@@ -8,6 +8,7 @@
 
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/json_file.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/io/safetensors.h"
 
@@ -42,12 +43,7 @@ std::string peft_tensor_key(const std::string& module_path, const std::string& p
 
 PeftAdapterConfig load_peft_adapter_config(const std::string& dir) {
   const std::string file = dir + "/adapter_config.json";
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_text_file(file));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(file + ": not valid JSON (" + e.what() + ")");
-  }
+  nlohmann::json j = read_json_file(file);
   if (!j.is_object()) throw Error(file + ": expected a JSON object");
   PeftAdapterConfig c;
   if (j.contains("peft_type") && j["peft_type"] != "LORA") fail(file, "peft_type", expected_found("\"LORA\"", j["peft_type"].dump()));

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "libpsy/core/error.h"
+#include "libpsy/core/json_file.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/core/utf8.h"
 #include "libpsy/text/sentencepiece_proto.h"
@@ -38,12 +39,7 @@ struct ConfigTokens {
 
 void read_config_file(const std::string& path, ConfigTokens& out) {
   if (!path_exists(path)) return;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_text_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": not valid JSON (" + e.what() + ")");
-  }
+  nlohmann::json j = read_json_file(path);
   if (!j.is_object()) throw Error(path + ": " + expected_found("a JSON object", j.type_name()));
   auto take = [&](const char* key, std::string& slot) {
     if (!j.contains(key)) return;
@@ -79,12 +75,7 @@ void read_config_file(const std::string& path, ConfigTokens& out) {
 
 void read_added_tokens_json(const std::string& path, ConfigTokens& out) {
   if (!path_exists(path)) return;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_text_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": not valid JSON (" + e.what() + ")");
-  }
+  nlohmann::json j = read_json_file(path);
   if (!j.is_object()) return;
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (it.value().is_number_integer()) {
