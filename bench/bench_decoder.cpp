@@ -1,4 +1,4 @@
-// bench-libs: psy_nn psy_io psy_core
+// bench-libs: psy_nn psy_dist psy_io psy_core
 // Decoder speed and loading cost. Prints numbers, never fails on speed.
 //   bench_decoder [--threads N] [--device cpu|cuda] [--shape small|7b] [--runs N]
 // small: a ~106M-parameter Llama shape (hidden 768, 8 layers, 12 heads, 4 KV heads,
@@ -21,6 +21,7 @@
 
 #include <torch/torch.h>
 
+#include "libpsy/dist/memory_plan.h"
 #include "libpsy/nn/load_decoder.h"
 
 namespace {
@@ -45,28 +46,17 @@ long status_kb(const std::string& field) {
 }
 
 psy::DecoderConfig shape(const std::string& name) {
+  if (name == "7b") return psy::dist::known_model_shape("mistral-7b");
   psy::DecoderConfig c;
   c.model_type = "llama";
   c.eos_token_ids = {2};
-  if (name == "7b") {
-    c.model_type = "mistral";
-    c.vocab_size = 32000;
-    c.hidden_size = 4096;
-    c.intermediate_size = 14336;
-    c.num_hidden_layers = 32;
-    c.num_attention_heads = 32;
-    c.num_key_value_heads = 8;
-    c.head_dim = 128;
-    c.rope_theta = 1e6;
-  } else {
-    c.vocab_size = 32000;
-    c.hidden_size = 768;
-    c.intermediate_size = 2048;
-    c.num_hidden_layers = 8;
-    c.num_attention_heads = 12;
-    c.num_key_value_heads = 4;
-    c.head_dim = 64;
-  }
+  c.vocab_size = 32000;
+  c.hidden_size = 768;
+  c.intermediate_size = 2048;
+  c.num_hidden_layers = 8;
+  c.num_attention_heads = 12;
+  c.num_key_value_heads = 4;
+  c.head_dim = 64;
   return c;
 }
 

@@ -1,4 +1,4 @@
-// bench-libs: psy_train psy_nn psy_io psy_runtime psy_core
+// bench-libs: psy_train psy_nn psy_dist psy_io psy_runtime psy_core
 // Training speed and memory: LoRA fine-tuning of a ~58M-parameter Llama-shaped model (hidden
 // 512, 8 layers, 8 heads, intermediate 1376, vocab 32000, random weights) on CPU, with and
 // without per-layer gradient checkpointing, against the same loop in Python/PyTorch
@@ -23,6 +23,7 @@
 
 #include <torch/torch.h>
 
+#include "libpsy/dist/memory_plan.h"
 #include "libpsy/io/hf_config.h"
 #include "libpsy/nn/decoder.h"
 #include "libpsy/nn/lora.h"
@@ -48,17 +49,20 @@ struct Figures {
   double peak_rss_mb = 0;  // on CUDA: the caching allocator's peak allocated bytes
 };
 
-std::string config_json(const Options& o) {
-  const std::string dtype = o.dtype == "bf16" ? "bfloat16" : "float32";
-  if (o.shape == "mistral-7b")
-    return R"({"model_type":"mistral","architectures":["MistralForCausalLM"],"vocab_size":32000,"hidden_size":4096,
-          "intermediate_size":14336,"num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":8,
-          "rms_norm_eps":1e-5,"rope_theta":1000000.0,"max_position_embeddings":32768,"tie_word_embeddings":false,
-          "torch_dtype":")" + dtype + R"("})";
-  return R"({"model_type":"llama","architectures":["LlamaForCausalLM"],"vocab_size":32000,"hidden_size":512,
-          "intermediate_size":1376,"num_hidden_layers":8,"num_attention_heads":8,"num_key_value_heads":8,
-          "rms_norm_eps":1e-5,"max_position_embeddings":2048,"tie_word_embeddings":false,"torch_dtype":")" +
-         dtype + R"("})";
+// The 58M bench shape, or Mistral-7B's (psy plan's built-in shape) for the GPU setting.
+psy::DecoderConfig bench_config(const Options& o) {
+  psy::DecoderConfig c;
+  if (o.shape == "mistral-7b") {
+    c = psy::dist::known_model_shape("mistral-7b");
+  } else {
+    c = psy::parse_decoder_config(
+        R"({"model_type":"llama","architectures":["LlamaForCausalLM"],"vocab_size":32000,"hidden_size":512,
+            "intermediate_size":1376,"num_hidden_layers":8,"num_attention_heads":8,"num_key_value_heads":8,
+            "rms_norm_eps":1e-5,"max_position_embeddings":2048,"tie_word_embeddings":false})",
+        "bench");
+  }
+  c.torch_dtype = o.dtype == "bf16" ? "bfloat16" : "float32";
+  return c;
 }
 
 double median(std::vector<double> v) {
@@ -70,7 +74,7 @@ double median(std::vector<double> v) {
 
 Figures run_psy(const Options& o, bool checkpoint) {
   torch::set_num_threads(o.threads);
-  psy::DecoderConfig c = psy::parse_decoder_config(config_json(o), "bench");
+  psy::DecoderConfig c = bench_config(o);
   torch::manual_seed(0);
   psy::DecoderOptions dopt;
   dopt.device = torch::Device(o.device);

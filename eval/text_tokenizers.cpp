@@ -32,10 +32,6 @@ size_t next_cp(std::string_view text, size_t i, char32_t& cp) {
 // A fast check for ASCII-only whitespace splitting.
 inline bool ascii_space(unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F); }
 
-}  // namespace
-
-namespace {
-
 // Calls emit(token) for every token of Python's text.split(), a view into text.
 template <class Emit>
 void each_whitespace_token(std::string_view text, Emit&& emit) {

@@ -12,6 +12,7 @@
 #include "libpsy/core/remove_tree.h"
 #include "libpsy/data/load_sessions.h"
 #include "libpsy/dist/gradient_buckets.h"
+#include "libpsy/dist/training_hooks.h"
 #include "libpsy/dist/launcher.h"
 #include "libpsy/nn/nf4.h"
 #include "libpsy/nn/placement.h"
@@ -238,13 +239,7 @@ int cmd_train(const Args& raw_args) {
   setup.base_model_path = recipe.model.path;
   setup.resume_from = resume_from;
   setup.quiet = a.flag("quiet") || denv.rank != 0;
-  setup.rank = group.rank();
-  setup.world_size = group.world_size();
-  if (group.world_size() > 1) {
-    setup.all_reduce_sum = [group](double v) { return group.all_reduce_sum(v); };
-    setup.all_reduce_gradients = [group](const std::vector<torch::Tensor>& ps) { dist::all_reduce_gradients(group, ps); };
-    setup.barrier = [group]() { group.barrier(); };
-  }
+  dist::attach_process_group(group, setup);
   for (const char* f : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json",
                         "generation_config.json"}) {
     fs::path src = fs::path(recipe.model.path) / f;

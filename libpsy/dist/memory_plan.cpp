@@ -285,12 +285,16 @@ DecoderConfig known_model_shape(const std::string& name) {
   c.num_attention_heads = 32;
   c.num_key_value_heads = 32;
   c.head_dim = 128;
+  c.rms_norm_eps = 1e-5;
+  c.bos_token_id = 1;
+  c.eos_token_ids = {2};
   c.torch_dtype = "bfloat16";
-  if (name == "mistral-7b") {
+  if (name == "mistral-7b") {  // Mistral-7B-(Instruct-)v0.2
     c.model_type = "mistral";
     c.intermediate_size = 14336;
     c.num_key_value_heads = 8;
     c.max_position_embeddings = 32768;
+    c.rope_theta = 1e6;
     return c;
   }
   if (name == "llama-2-7b") return c;

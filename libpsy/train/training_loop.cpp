@@ -20,13 +20,13 @@
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/lora.h"
 #include "libpsy/nn/peft_adapter_io.h"
+#include "libpsy/runtime/cuda_memory.h"
 #include "libpsy/train/adamw.h"
 #include "libpsy/train/batch_plan.h"
 #include "libpsy/train/grad_clip.h"
 #include "libpsy/train/loss_scaler.h"
 #include "libpsy/train/lr_schedule.h"
 #include "libpsy/train/memory_usage.h"
-#include "libpsy/runtime/cuda_memory.h"
 #include "libpsy/train/progress_line.h"
 #include "libpsy/train/stop_signal.h"
 #include "libpsy/train/train_forward.h"
@@ -76,12 +76,11 @@ void remove_event_files(const std::string& dir) {
     if (e.path().filename().string().rfind("events.out.tfevents.", 0) == 0) fs::remove(e.path(), ec);
 }
 
+// fp16 compute on the model's device, or an fp16 weight on a CPU (a layer split may put some there).
 void check_precision_fits_device(const TrainSection& tr, DecoderImpl& decoder) {
-  bool cpu_half = false;
-  for (const auto& p : decoder.parameters())
-    if (p.device().is_cpu() && p.scalar_type() == torch::kHalf) cpu_half = true;
   check_fp16_device(tr.precision, "", decoder.device());
-  if (cpu_half) check_fp16_device("", "fp16", torch::Device(torch::kCPU));
+  for (const auto& p : decoder.parameters())
+    if (p.scalar_type() == torch::kHalf) check_fp16_device("", "fp16", p.device());
 }
 
 void check_sequences(const std::vector<TrainSequence>& seqs, const char* which) {

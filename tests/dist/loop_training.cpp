@@ -2,6 +2,7 @@
 
 #include "libpsy/core/rng.h"
 #include "libpsy/dist/gradient_buckets.h"
+#include "libpsy/dist/training_hooks.h"
 #include "libpsy/nn/decoder.h"
 #include "libpsy/nn/lora.h"
 #include "libpsy/train/training_loop.h"
@@ -50,13 +51,7 @@ std::vector<torch::Tensor> train_with_loop(const dist::ProcessGroup& group, int 
   setup.train.group_by_length = false;
   setup.seed = 9;
   setup.quiet = true;
-  setup.rank = group.rank();
-  setup.world_size = group.world_size();
-  if (group.world_size() > 1) {
-    setup.all_reduce_sum = [group](double v) { return group.all_reduce_sum(v); };
-    setup.all_reduce_gradients = [group](const std::vector<torch::Tensor>& ps) { dist::all_reduce_gradients(group, ps); };
-    setup.barrier = [group]() { group.barrier(); };
-  }
+  dist::attach_process_group(group, setup);
   TrainingResult r = run_training(*d, data, setup);
   std::vector<torch::Tensor> out;
   for (auto& t : adapter) out.push_back(t.detach().clone());
