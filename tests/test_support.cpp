@@ -31,6 +31,51 @@ std::string shared_path(const std::string& relative) {
   return path;
 }
 
+std::string reference_dir() {
+  const char* env = std::getenv("PSY_REFERENCE");
+  std::string dir = env && *env ? env : std::string(PSY_SOURCE_DIR) + "/.reference";
+  struct stat st {};
+  return ::stat(dir.c_str(), &st) == 0 ? dir : "";
+}
+
+std::string reference_path(const std::string& relative) {
+  std::string dir = reference_dir();
+  std::string path = dir + "/" + relative;
+  struct stat st {};
+  if (dir.empty() || ::stat(path.c_str(), &st) != 0) {
+    std::cerr << "SKIPPED: .reference/" << relative
+              << " is absent (run scripts/setup-reference.sh, or set PSY_REFERENCE)\n";
+    return "";
+  }
+  return path;
+}
+
+std::string reference_python() { return reference_path("venv/bin/python"); }
+
+std::string shell_quote(const std::string& arg) {
+  std::string q = "'";
+  for (char c : arg) {
+    if (c == '\'') q += "'\\''";
+    else q += c;
+  }
+  return q + "'";
+}
+
+RunResult run_reference_python(const std::string& script, const std::string& args) {
+  RunResult r;
+  std::string python = reference_python();
+  if (python.empty()) return r;
+  TempDir tmp;
+  std::string cmd = "HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false " +
+                    shell_quote(python) + " " + shell_quote(std::string(PSY_SOURCE_DIR) + "/" + script) +
+                    " " + args + " >'" + tmp.file("out") + "' 2>'" + tmp.file("err") + "'";
+  int status = std::system(cmd.c_str());
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(tmp.file("out"));
+  r.err = read_file(tmp.file("err"));
+  return r;
+}
+
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
   std::string templ = std::string(base && *base ? base : "/tmp") + "/psy-test-XXXXXX";

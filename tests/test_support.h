@@ -37,4 +37,18 @@ struct RunResult {
 // Runs the built psy executable with a shell-quoted argument string.
 RunResult run_psy(const std::string& args);
 
+// The live reference stack (scripts/setup-reference.sh): .reference/ in the source folder, or
+// env PSY_REFERENCE. reference_path("models/smollm2-135m-instruct") returns the absolute path,
+// or "" (and prints a SKIPPED line naming what is missing and how to make it) when absent.
+std::string reference_dir();
+std::string reference_path(const std::string& relative);
+// The reference venv's python ("" + SKIPPED line when absent).
+std::string reference_python();
+// Runs `reference_python() SCRIPT ARGS` (a shell-quoted argument string; SCRIPT relative to the
+// source folder, e.g. "tests/reference/hf_tokenize.py"); stdout/stderr captured. Offline:
+// HF_HUB_OFFLINE=1, TRANSFORMERS_OFFLINE=1 are set.
+RunResult run_reference_python(const std::string& script, const std::string& args);
+// Quotes one argument for a POSIX shell.
+std::string shell_quote(const std::string& arg);
+
 }  // namespace psy::test
