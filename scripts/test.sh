@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# README command (2): set up (Debian packages), build, and run every test.
+# README command (2): set up (Debian packages and the live reference stack), build, and run every test.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup.sh"
+"$root/scripts/setup-reference.sh"
 "$root/scripts/build.sh"
 build="${PSY_BUILD_DIR:-$root/build}"
 ctest --test-dir "$build" --output-on-failure -j "${PSY_JOBS:-$(nproc)}"
