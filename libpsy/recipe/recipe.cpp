@@ -1,5 +1,7 @@
 #include "libpsy/recipe/recipe.h"
 
+#include <cstdio>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -13,6 +15,9 @@ namespace {
 
 using recipe_detail::FieldSpec;
 using recipe_detail::recipe_fields;
+
+constexpr double kNoLimit = std::numeric_limits<double>::max();
+constexpr long long kNoIntLimit = std::numeric_limits<long long>::max();
 
 const FieldSpec* find_field(const std::string& path) {
   for (const auto& f : recipe_fields()) {
@@ -42,13 +47,29 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
-void set_field(Recipe& r, const FieldSpec& f, const YAML::Node& value, const std::string& file, long line) {
+// Where each key's value came from, for messages: "recipes/q.yaml" + line, or "override 'k=v'".
+struct Origin {
+  std::string file;
+  long line = 0;
+};
+using Origins = std::map<std::string, Origin>;
+
+ErrorLocation location_of(const Origins& origins, const std::string& path, const std::string& file) {
+  ErrorLocation at;
+  auto it = origins.find(path);
+  at.file = it == origins.end() ? file : it->second.file;
+  at.line = it == origins.end() ? 0 : it->second.line;
+  at.field = path;
+  return at;
+}
+
+void set_field(Recipe& r, const FieldSpec& f, const YAML::Node& value, const Origin& origin) {
   try {
     f.set(r, value);
   } catch (const recipe_detail::TypeError& e) {
     ErrorLocation at;
-    at.file = file;
-    at.line = line;
+    at.file = origin.file;
+    at.line = origin.line;
     at.field = f.path;
     std::string problem = e.expected.rfind("one of ", 0) == 0
                               ? "expected " + e.expected
@@ -57,11 +78,16 @@ void set_field(Recipe& r, const FieldSpec& f, const YAML::Node& value, const std
   }
 }
 
-void apply_map(Recipe& r, const YAML::Node& map, const std::string& prefix, const std::string& file) {
+void apply_map(Recipe& r, const YAML::Node& map, const std::string& prefix, const std::string& file, Origins& origins) {
+  std::map<std::string, long> seen;  // key -> line: yaml-cpp keeps the last of two equal keys silently
   for (const auto& kv : map) {
     const std::string key = kv.first.Scalar();
     const std::string path = prefix + key;
     const long line = kv.first.Mark().line + 1;
+    if (!seen.emplace(key, line).second) {
+      ErrorLocation at{file, line, 0, "", "", ""};
+      throw Error(at, "duplicate key '" + path + "' (first given on line " + std::to_string(seen[key]) + ")");
+    }
     if (is_section(path)) {
       if (kv.second.IsNull()) continue;
       if (!kv.second.IsMap()) {
@@ -69,7 +95,7 @@ void apply_map(Recipe& r, const YAML::Node& map, const std::string& prefix, cons
         throw Error(at, expected_found("a mapping with keys " + join(keys_under(path + ".")),
                                        recipe_detail::node_kind(kv.second)));
       }
-      apply_map(r, kv.second, path + ".", file);
+      apply_map(r, kv.second, path + ".", file, origins);
       continue;
     }
     const FieldSpec* f = find_field(path);
@@ -78,11 +104,12 @@ void apply_map(Recipe& r, const YAML::Node& map, const std::string& prefix, cons
       std::string where = prefix.empty() ? "at the top level" : "in section '" + prefix.substr(0, prefix.size() - 1) + "'";
       throw Error(at, "unknown key '" + path + "' " + where + " (valid: " + join(keys_under(prefix)) + ")");
     }
-    set_field(r, *f, kv.second, file, line);
+    origins[path] = Origin{file, line};
+    set_field(r, *f, kv.second, origins[path]);
   }
 }
 
-void apply_override(Recipe& r, const std::string& assignment) {
+void apply_override(Recipe& r, const std::string& assignment, Origins& origins) {
   auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
     throw Error("override '" + assignment + "': expected key.path=value (e.g. train.lr=1e-4)");
@@ -102,7 +129,8 @@ void apply_override(Recipe& r, const std::string& assignment) {
   }
   if (value.IsNull() && eq + 1 < assignment.size()) value = YAML::Node(assignment.substr(eq + 1));
   if (!value.IsDefined() || (value.IsNull() && eq + 1 == assignment.size())) value = YAML::Node("");
-  set_field(r, *f, value, "override", 0);
+  origins[path] = Origin{"override '" + assignment + "'", 0};
+  set_field(r, *f, value, origins[path]);
 }
 
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
@@ -111,38 +139,79 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
   }
 }
 
-void check_values(const Recipe& r, const std::string& file) {
-  auto bad = [&file](const std::string& field, const std::string& problem) {
-    ErrorLocation at;
-    at.file = file;
-    at.field = field;
-    throw Error(at, problem);
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// One rule per key, checked after the file and the overrides are applied, so `psy recipe show`
+// rejects exactly what `psy train` and `psy eval` would. Types (integer width, finiteness) are
+// checked when a value is read; these are the ranges.
+void check_values(const Recipe& r, const std::string& file, const Origins& origins) {
+  auto bad = [&](const std::string& field, const std::string& expected, const std::string& found) {
+    throw Error(location_of(origins, field, file), expected_found(expected, found));
   };
-  if (r.name.empty()) bad("name", "must not be empty");
-  if (r.lora.r <= 0) bad("lora.r", expected_found("a positive rank", std::to_string(r.lora.r)));
-  if (r.lora.dropout < 0 || r.lora.dropout >= 1) bad("lora.dropout", "expected a number in [0, 1)");
-  if (r.data.test_fraction < 0 || r.data.test_fraction >= 1) bad("data.test_fraction", "expected a number in [0, 1)");
-  if (r.data.max_seq_len < 8) bad("data.max_seq_len", expected_found("at least 8", std::to_string(r.data.max_seq_len)));
-  if (r.data.prompt_loss_weight < 0) bad("data.prompt_loss_weight", "expected a number >= 0");
+  auto in_range = [&](const std::string& field, double v, double lo, double hi, bool lo_open, bool hi_open) {
+    const bool ok = (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+    if (ok) return;
+    std::string allowed;
+    if (hi == kNoLimit) allowed = lo_open ? "a number > " + num(lo) : "a number >= " + num(lo);
+    else allowed = std::string("a number in ") + (lo_open ? "(" : "[") + num(lo) + ", " + num(hi) + (hi_open ? ")" : "]");
+    bad(field, allowed, num(v));
+  };
+  auto int_range = [&](const std::string& field, long long v, long long lo, long long hi) {
+    if (v >= lo && v <= hi) return;
+    bad(field, hi == kNoIntLimit ? "an integer >= " + std::to_string(lo)
+                                 : "an integer from " + std::to_string(lo) + " to " + std::to_string(hi),
+        std::to_string(v));
+  };
+  if (r.name.empty()) bad("name", "a non-empty name", "''");
+  int_range("seed", r.seed, 0, kNoIntLimit);
+  int_range("threads", r.threads, 0, 4096);
+  int_range("lora.r", r.lora.r, 1, 65536);
+  in_range("lora.alpha", r.lora.alpha, 0, kNoLimit, true, false);
+  in_range("lora.dropout", r.lora.dropout, 0, 1, false, true);
+  in_range("data.test_fraction", r.data.test_fraction, 0, 1, false, true);
+  int_range("data.max_seq_len", r.data.max_seq_len, 16, 1 << 22);
+  in_range("data.prompt_loss_weight", r.data.prompt_loss_weight, 0, 1, false, false);
   for (const auto& [k, v] : r.data.section_weights) {
     if (k != "observation" && k != "reasoning" && k != "response")
-      bad("data.section_weights", "unknown section '" + k + "' (valid: observation, reasoning, response)");
-    if (v < 0) bad("data.section_weights", "weights must be >= 0");
+      bad("data.section_weights", "a section among observation, reasoning, response", "'" + k + "'");
+    in_range("data.section_weights", v, 0, kNoLimit, false, false);
   }
-  if (r.train.micro_batch < 1) bad("train.micro_batch", "expected an integer >= 1");
-  if (r.train.grad_accum < 1) bad("train.grad_accum", "expected an integer >= 1");
-  if (r.train.lr <= 0) bad("train.lr", "expected a positive number");
-  if (r.train.epochs <= 0 && r.train.max_steps <= 0) bad("train.epochs", "expected epochs > 0 or max_steps > 0");
-  if (r.train.warmup_ratio < 0 || r.train.warmup_ratio >= 1) bad("train.warmup_ratio", "expected a number in [0, 1)");
-  if (r.train.max_grad_norm < 0) bad("train.max_grad_norm", "expected a number >= 0");
-  if (r.devices.use.empty()) bad("devices.use", "expected at least one device");
+  if (r.data.task == "mix" && r.data.mix_tasks.empty()) bad("data.mix_tasks", "at least one task for task: mix", "[]");
+  if (r.data.task == "mix" && !r.data.instruction.empty())
+    bad("data.instruction", "no instruction with task: mix (each mixed task keeps its own)", "'" + r.data.instruction + "'");
+  in_range("train.epochs", r.train.epochs, 0, 1e6, false, false);
+  int_range("train.max_steps", r.train.max_steps, 0, kNoIntLimit);
+  if (r.train.epochs <= 0 && r.train.max_steps <= 0) bad("train.epochs", "epochs > 0 or max_steps > 0", "0");
+  int_range("train.micro_batch", r.train.micro_batch, 1, 65536);
+  int_range("train.grad_accum", r.train.grad_accum, 1, 1 << 20);
+  in_range("train.lr", r.train.lr, 0, kNoLimit, true, false);
+  in_range("train.warmup_ratio", r.train.warmup_ratio, 0, 1, false, true);
+  int_range("train.warmup_steps", r.train.warmup_steps, 0, kNoIntLimit);
+  in_range("train.min_lr_ratio", r.train.min_lr_ratio, 0, 1, false, false);
+  in_range("train.weight_decay", r.train.weight_decay, 0, kNoLimit, false, false);
+  in_range("train.max_grad_norm", r.train.max_grad_norm, 0, kNoLimit, false, false);
+  int_range("train.save_every", r.train.save_every, 0, kNoIntLimit);
+  int_range("train.keep_last", r.train.keep_last, 0, 1 << 20);
+  int_range("train.eval_every", r.train.eval_every, 0, kNoIntLimit);
+  int_range("train.early_stop_patience", r.train.early_stop_patience, 0, 1 << 20);
+  int_range("train.log_every", r.train.log_every, 1, kNoIntLimit);
+  if (r.devices.use.empty()) bad("devices.use", "at least one device", "an empty list");
   for (const auto& d : r.devices.use) {
     if (d != "cpu" && d.rfind("cpu:", 0) != 0 && d != "cuda" && d.rfind("cuda:", 0) != 0)
-      bad("devices.use", expected_found("cpu, cuda or cuda:N", "'" + d + "'"));
+      bad("devices.use", "cpu, cuda or cuda:N", "'" + d + "'");
   }
-  if (r.eval.max_new_tokens < 1) bad("eval.max_new_tokens", "expected an integer >= 1");
-  if (r.eval.batch_size < 1) bad("eval.batch_size", "expected an integer >= 1");
-  if (r.eval.top_p <= 0 || r.eval.top_p > 1) bad("eval.top_p", "expected a number in (0, 1]");
+  for (int layers : r.devices.split) int_range("devices.split", layers, 1, 1 << 20);
+  int_range("eval.max_new_tokens", r.eval.max_new_tokens, 1, 1 << 22);
+  in_range("eval.temperature", r.eval.temperature, 0, kNoLimit, true, false);
+  int_range("eval.top_k", r.eval.top_k, 0, kNoIntLimit);
+  in_range("eval.top_p", r.eval.top_p, 0, 1, true, false);
+  in_range("eval.repetition_penalty", r.eval.repetition_penalty, 0, kNoLimit, true, false);
+  int_range("eval.batch_size", r.eval.batch_size, 1, 65536);
+  int_range("eval.max_samples", r.eval.max_samples, 0, kNoIntLimit);
 }
 
 }  // namespace
@@ -150,6 +219,7 @@ void check_values(const Recipe& r, const std::string& file) {
 Recipe parse_recipe(const std::string& yaml_text, const std::string& name, const std::vector<std::string>& overrides) {
   Recipe r;
   r.source_path = name;
+  Origins origins;
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -162,12 +232,12 @@ Recipe parse_recipe(const std::string& yaml_text, const std::string& name, const
   }
   if (root.IsDefined() && !root.IsNull()) {
     if (!root.IsMap()) throw Error(name + ": expected a mapping of recipe keys at the top level");
-    apply_map(r, root, "", name);
+    apply_map(r, root, "", name, origins);
   }
-  for (const auto& o : overrides) apply_override(r, o);
+  for (const auto& o : overrides) apply_override(r, o, origins);
   replace_all(r.output, "${name}", r.name);
   for (auto& p : r.data.path) replace_all(p, "${name}", r.name);
-  check_values(r, name);
+  check_values(r, name, origins);
   return r;
 }
 

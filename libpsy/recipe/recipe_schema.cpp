@@ -1,7 +1,10 @@
 #include "libpsy/recipe/recipe_schema.h"
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <type_traits>
 
 namespace psy::recipe_detail {
@@ -54,6 +57,7 @@ struct Convert<double> {
     char* end = nullptr;
     double v = std::strtod(s.c_str(), &end);
     if (s.empty() || *end != '\0') throw TypeError{name()};
+    if (!std::isfinite(v)) throw TypeError{"a finite number"};  // nan, inf, 1e999
     return v;
   }
   // Shortest text that reads back as the same double (0.05, not 0.050000000000000003).
@@ -74,8 +78,14 @@ struct ConvertInt {
     if (!n.IsScalar()) throw TypeError{name()};
     const std::string& s = n.Scalar();
     char* end = nullptr;
+    errno = 0;
     long long v = std::strtoll(s.c_str(), &end, 10);
     if (s.empty() || *end != '\0') throw TypeError{name()};
+    // No wrap-around: 4294967300 must not become 4 in an int.
+    if (errno == ERANGE || v < static_cast<long long>(std::numeric_limits<I>::min()) ||
+        v > static_cast<long long>(std::numeric_limits<I>::max()))
+      throw TypeError{"an integer from " + std::to_string(std::numeric_limits<I>::min()) + " to " +
+                      std::to_string(std::numeric_limits<I>::max())};
     return static_cast<I>(v);
   }
   static YAML::Node write(I v) { return YAML::Node(v); }
@@ -123,8 +133,8 @@ struct Convert<std::map<std::string, T>> {
     for (const auto& kv : n) {
       try {
         out[kv.first.Scalar()] = Convert<T>::read(kv.second);
-      } catch (const TypeError&) {
-        throw TypeError{name()};
+      } catch (const TypeError& e) {
+        throw TypeError{name() + " (" + kv.first.Scalar() + ": " + e.expected + ")"};
       }
     }
     return out;
