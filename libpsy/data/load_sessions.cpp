@@ -1,5 +1,7 @@
 #include "libpsy/data/load_sessions.h"
 
+#include <unordered_map>
+
 #include <nlohmann/json.hpp>
 
 #include "libpsy/core/error.h"
@@ -171,6 +173,7 @@ void add_session(LoadedSessions& out, const json& j, const std::string& name, si
     Session s = SessionReader(session_location(name, index, line)).read(j);
     s.source_file = name;
     s.source_index = index;
+    s.source_line = line;
     out.sessions.push_back(std::move(s));
   } catch (const Error& e) {
     if (on_error == OnError::Stop) throw;
@@ -187,11 +190,71 @@ void add_session(LoadedSessions& out, const json& j, const std::string& name, si
   throw Error(at, "malformed JSON: " + what);
 }
 
+// nlohmann reports a number that overflows a double as out_of_range.406 "number overflow parsing
+// '1e999'", without a position: the token is found in the text to name its line and column.
+std::string value_problem(const json::exception& e) {
+  const std::string m = e.what();
+  const auto open = m.find('\'');
+  const auto close = open == std::string::npos ? std::string::npos : m.find('\'', open + 1);
+  if (m.find("number overflow") != std::string::npos && close != std::string::npos)
+    return "number " + m.substr(open + 1, close - open - 1) + " is beyond the range of a double";
+  const auto bracket = m.find("] ");
+  return "unreadable JSON value: " + (bracket == std::string::npos ? m : m.substr(bracket + 2));
+}
+
+[[noreturn]] void throw_value_error(const std::string& text, const std::string& name, long line_base,
+                                    const json::exception& e) {
+  ErrorLocation at;
+  at.file = name;
+  const std::string m = e.what();
+  const auto open = m.find('\'');
+  const auto close = open == std::string::npos ? std::string::npos : m.find('\'', open + 1);
+  if (close != std::string::npos) {
+    const size_t pos = text.find(m.substr(open + 1, close - open - 1));
+    if (pos != std::string::npos) line_column(text, pos, at.line, at.column);
+  }
+  if (at.line == 0) at.line = 1;
+  at.line += line_base;
+  throw Error(at, value_problem(e));
+}
+
 std::string short_parse_message(const json::parse_error& e) {
   // nlohmann's message: "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..."
   std::string m = e.what();
   auto colon = m.find(": ", m.find("column"));
   return colon == std::string::npos ? m : m.substr(colon + 2);
+}
+
+std::string place_of(const Session& s) {
+  return s.source_file + (s.source_line > 0 ? ":" + std::to_string(s.source_line) : "") + " (session index " +
+         std::to_string(s.source_index) + ")";
+}
+
+// A dialog_id seen twice would put one session on both sides of the split (train/test leakage):
+// refused naming both places, or with on_error skip the later copy is dropped and reported.
+void drop_duplicate_ids(LoadedSessions& all, OnError on_error) {
+  std::unordered_map<std::string, size_t> first;  // dialog_id -> position in `kept`
+  std::vector<Session> kept;
+  kept.reserve(all.sessions.size());
+  for (size_t i = 0; i < all.sessions.size(); ++i) {
+    Session& s = all.sessions[i];
+    auto [it, fresh] = first.emplace(s.dialog_id, kept.size());
+    if (fresh) {
+      kept.push_back(std::move(s));
+      continue;
+    }
+    const Session& earlier = kept[it->second];
+    ErrorLocation at;
+    at.file = s.source_file;
+    at.line = s.source_line;
+    at.item = "session index " + std::to_string(s.source_index);
+    const std::string problem = "dialog_id '" + s.dialog_id + "' is given twice, first at " +
+                                place_of(earlier) +
+                                " (one session on both sides of a split would leak test data into training)";
+    if (on_error == OnError::Stop) throw Error(at, problem);
+    all.skipped.push_back({s.source_index, s.dialog_id, describe(at, problem) + "; the later copy is dropped"});
+  }
+  all.sessions = std::move(kept);
 }
 
 }  // namespace
@@ -223,6 +286,8 @@ LoadedSessions parse_sessions(const std::string& text, const std::string& name, 
       doc = json::parse(text);
     } catch (const json::parse_error& e) {
       throw_parse_error(text, name, e.byte > 0 ? e.byte - 1 : 0, 0, short_parse_message(e));
+    } catch (const json::exception& e) {  // out_of_range: a number beyond a double (1e999)
+      throw_value_error(text, name, 0, e);
     }
     for (size_t i = 0; i < doc.size(); ++i) add_session(out, doc[i], name, i, 0, on_error);
   } else if (text[first] == '{') {
@@ -245,6 +310,10 @@ LoadedSessions parse_sessions(const std::string& text, const std::string& name, 
         out.skipped.push_back({index++, "", name + ":" + std::to_string(line_no) + ": malformed JSON: " +
                                                 short_parse_message(e)});
         continue;
+      } catch (const json::exception& e) {  // out_of_range: a number beyond a double (1e999)
+        if (on_error == OnError::Stop) throw_value_error(line, name, line_no - 1, e);
+        out.skipped.push_back({index++, "", name + ":" + std::to_string(line_no) + ": " + value_problem(e)});
+        continue;
       }
       add_session(out, j, name, index++, line_no, on_error);
     }
@@ -256,6 +325,7 @@ LoadedSessions parse_sessions(const std::string& text, const std::string& name, 
                                    "'" + text.substr(first, 1) + "'"));
   }
   if (out.sessions.empty() && out.skipped.empty()) throw Error(name + ": no sessions in the file");
+  drop_duplicate_ids(out, on_error);
   return out;
 }
 
@@ -270,6 +340,7 @@ LoadedSessions load_session_files(const std::vector<std::string>& paths, OnError
     for (auto& s : one.sessions) all.sessions.push_back(std::move(s));
     for (auto& k : one.skipped) all.skipped.push_back(std::move(k));
   }
+  drop_duplicate_ids(all, on_error);  // across files too
   return all;
 }
 

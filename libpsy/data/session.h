@@ -36,6 +36,7 @@ struct Session {
   // Where it came from, for messages and for writing subsets back unchanged.
   std::string source_file;
   size_t source_index = 0;   // 0-based position in the file
+  long source_line = 0;      // 1-based line in a JSON Lines file; 0 in a JSON list
   std::string raw_json;      // the session's JSON object as it was read (compact)
 };
 
