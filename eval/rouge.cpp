@@ -7,23 +7,57 @@
 
 namespace psy::eval {
 
+// Bit-parallel LCS (Allison-Dix; Hyyro's form V' = (V + (V & M)) | (V & ~M)): bit j of V is 0
+// where the DP row increases at column j, so the LCS length is the number of zero bits. The
+// shorter side's columns are processed in blocks of kBlockWords 64-bit words, each against every
+// token of the longer side; a row's carry out of one block is its carry into the next, so the
+// match masks of only one block are held at a time. Gives exactly the DP's length with m/64 word
+// operations per token of the longer side instead of m.
 size_t lcs_length_ids(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
+  constexpr size_t kBlockWords = 128;
   const std::vector<uint32_t>& longer = a.size() >= b.size() ? a : b;
   const std::vector<uint32_t>& shorter = a.size() >= b.size() ? b : a;
-  if (shorter.empty()) return 0;
-  std::vector<uint32_t> present(shorter);  // a token of `longer` not in here leaves the row as it is
-  std::sort(present.begin(), present.end());
-  std::vector<size_t> row(shorter.size() + 1, 0);
-  for (const uint32_t x : longer) {
-    if (!std::binary_search(present.begin(), present.end(), x)) continue;
-    size_t diag = 0;  // row[j-1] of the previous row
-    for (size_t j = 1; j <= shorter.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = x == shorter[j - 1] ? diag + 1 : std::max(up, row[j - 1]);
-      diag = up;
+  const size_t m = shorter.size();
+  if (m == 0) return 0;
+  std::vector<uint8_t> carry(longer.size(), 0);  // carry into the current block, per row
+  size_t zeros = 0;
+  std::unordered_map<uint32_t, uint32_t> symbol;  // token id -> mask index in this block
+  std::vector<uint64_t> masks;
+  for (size_t block_start = 0; block_start < m; block_start += kBlockWords * 64) {
+    const size_t bits = std::min(m - block_start, kBlockWords * 64);
+    const size_t words = (bits + 63) / 64;
+    symbol.clear();
+    masks.clear();
+    for (size_t j = 0; j < bits; ++j) {
+      auto [it, fresh] = symbol.emplace(shorter[block_start + j], static_cast<uint32_t>(symbol.size()));
+      if (fresh) masks.resize(masks.size() + words, 0);
+      masks[it->second * words + j / 64] |= uint64_t{1} << (j % 64);
+    }
+    std::vector<uint64_t> v(words, ~uint64_t{0});
+    for (size_t i = 0; i < longer.size(); ++i) {
+      auto it = symbol.find(longer[i]);
+      uint64_t c = carry[i];
+      if (it == symbol.end() && c == 0) continue;  // V + 0 with no carry: unchanged
+      const uint64_t* mk = it == symbol.end() ? nullptr : &masks[it->second * words];
+      for (size_t w = 0; w < words; ++w) {
+        const uint64_t mw = mk ? mk[w] : 0;
+        const uint64_t vw = v[w];
+        const uint64_t u = vw & mw;
+        const uint64_t t = vw + c;
+        const uint64_t c1 = t < c ? 1 : 0;
+        const uint64_t sum = t + u;
+        c = c1 | (sum < u ? 1 : 0);
+        v[w] = sum | (vw & ~mw);
+      }
+      carry[i] = static_cast<uint8_t>(c);
+    }
+    for (size_t w = 0; w < words; ++w) {
+      const size_t valid = std::min<size_t>(64, bits - w * 64);
+      const uint64_t keep = valid == 64 ? ~uint64_t{0} : (uint64_t{1} << valid) - 1;
+      zeros += valid - static_cast<size_t>(__builtin_popcountll(v[w] & keep));
     }
   }
-  return row[shorter.size()];
+  return zeros;
 }
 
 size_t lcs_length(const std::vector<std::string>& a, const std::vector<std::string>& b) {
