@@ -205,6 +205,20 @@ void check_values(const Recipe& r, const std::string& file, const Origins& origi
       bad("devices.use", "cpu, cuda or cuda:N", "'" + d + "'");
   }
   for (int layers : r.devices.split) int_range("devices.split", layers, 1, 1 << 20);
+  // Combinations psy train and psy eval refuse, refused here so `psy recipe show` agrees with them.
+  if (r.devices.use.size() > 1 && r.devices.parallel == "none")
+    bad("devices.parallel", "data or layers with " + std::to_string(r.devices.use.size()) + " devices", "none");
+  bool any_cuda = false;
+  for (const auto& d : r.devices.use) any_cuda |= d.rfind("cuda", 0) == 0;
+  if (!any_cuda && (r.train.precision == "fp16" || r.model.dtype == "fp16"))
+    throw Error(location_of(origins, r.train.precision == "fp16" ? "train.precision" : "model.dtype", file),
+                "fp16 needs a CUDA device (devices.use: [cuda:0]); psy does not run fp16 on CPU (LibTorch 1.13 has "
+                "no fp16 matrix multiplication there): on CPU use bf16 or fp32");
+  if (r.train.mode == "full" && (r.train.precision != "fp32" || r.model.dtype != "fp32"))
+    bad("train.mode", "model.dtype fp32 and train.precision fp32 with mode full (fp32 master weights)",
+        r.model.dtype + " / " + r.train.precision);
+  if (r.train.mode == "full" && r.model.quantization != "none")
+    bad("model.quantization", "none with train.mode full (nf4 quantises a frozen base for LoRA)", r.model.quantization);
   int_range("eval.max_new_tokens", r.eval.max_new_tokens, 1, 1 << 22);
   in_range("eval.temperature", r.eval.temperature, 0, kNoLimit, true, false);
   int_range("eval.top_k", r.eval.top_k, 0, kNoIntLimit);

@@ -98,3 +98,13 @@ TEST_CASE("psy recipe show rejects what psy train would, in one line", "[recipe]
     CHECK(t.err == r.err);
   }
 }
+
+TEST_CASE("combinations psy train refuses are refused by the recipe itself", "[recipe][issue18]") {
+  CHECK_THAT(recipe_error("devices: {use: [cuda:0, cuda:1]}\n"), Catch::Contains("devices.parallel"));
+  CHECK(recipe_error("devices: {use: [cuda:0, cuda:1], parallel: data}\n") == "<accepted>");
+  CHECK_THAT(recipe_error("", {"train.precision=fp16"}),
+             Catch::StartsWith("override 'train.precision=fp16'") && Catch::Contains("fp16 needs a CUDA device"));
+  CHECK(recipe_error("devices: {use: [cuda:0]}\ntrain: {precision: fp16}\n") == "<accepted>");
+  CHECK_THAT(recipe_error("train: {mode: full, precision: bf16}\n"), Catch::Contains("train.mode"));
+  CHECK_THAT(recipe_error("train: {mode: full}\nmodel: {quantization: nf4}\n"), Catch::Contains("model.quantization"));
+}
