@@ -16,7 +16,7 @@ struct Expr {
   enum class Kind {
     Literal,      // value
     Name,         // name
-    List,         // items (also tuples)
+    List,         // items; `negated` marks a tuple
     Dict,         // keys[i] : items[i]
     Attribute,    // a.name
     Subscript,    // a[b]

@@ -506,7 +506,7 @@ Value apply_filter(const std::string& name, const Value& in, const CallArgs& a) 
     if (in.is_undefined()) return Value(ValueList{});
     if (!in.is_dict()) fail("items: expected a mapping, got " + in.type_name());
     ValueList out;
-    for (const auto& kv : in.as_dict().items) out.emplace_back(ValueList{Value(kv.first), kv.second});
+    for (const auto& kv : in.as_dict().items) out.push_back(Value::tuple(ValueList{Value(kv.first), kv.second}));
     return Value(out);
   }
   if (name == "dictsort") {
@@ -517,7 +517,7 @@ Value apply_filter(const std::string& name, const Value& in, const CallArgs& a) 
     const Value* rev = arg(a, 2, "reverse");
     const bool by_value = by && by->str() == "value";
     ValueList out;
-    for (const auto& kv : in.as_dict().items) out.emplace_back(ValueList{Value(kv.first), kv.second});
+    for (const auto& kv : in.as_dict().items) out.push_back(Value::tuple(ValueList{Value(kv.first), kv.second}));
     std::stable_sort(out.begin(), out.end(), [&](const Value& x, const Value& y) {
       const size_t k = by_value ? 1 : 0;
       return less_than(x.as_list()[k], y.as_list()[k], cs && cs->truthy());

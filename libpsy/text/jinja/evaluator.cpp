@@ -354,7 +354,7 @@ class Evaluator {
       case Expr::Kind::List: {
         ValueList l;
         for (const auto& i : e.items) l.push_back(eval(*i, scope));
-        return Value(std::move(l));
+        return e.negated ? Value::tuple(std::move(l)) : Value(std::move(l));
       }
       case Expr::Kind::Dict: {
         ValueDict d;

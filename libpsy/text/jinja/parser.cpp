@@ -282,6 +282,7 @@ class Parser {
     ExprPtr first = parse_expression();
     if (!is_op(",")) return first;
     auto list = make(Expr::Kind::List, at);
+    list->negated = true;
     list->items.push_back(std::move(first));
     while (is_op(",")) {
       next();
@@ -343,6 +344,7 @@ class Parser {
 
   ExprPtr parse_compare() {
     ExprPtr e = parse_math1();
+    Expr* last_compare = nullptr;
     while (true) {
       const Token& at = peek();
       std::string op;
@@ -361,12 +363,43 @@ class Parser {
       } else {
         return e;
       }
+      // Python chains comparisons: a < b < c is (a < b) and (b < c).
+      ExprPtr right = parse_math1();
       auto b = make(Expr::Kind::Binary, at);
       b->name = op;
-      b->a = std::move(e);
-      b->b = parse_math1();
-      e = std::move(b);
+      b->b = std::move(right);
+      if (last_compare) {
+        b->a = clone(*last_compare->b);
+        Expr* raw = b.get();
+        auto both = make(Expr::Kind::And, at);
+        both->a = std::move(e);
+        both->b = std::move(b);
+        e = std::move(both);
+        last_compare = raw;
+      } else {
+        b->a = std::move(e);
+        last_compare = b.get();
+        e = std::move(b);
+      }
     }
+  }
+
+  // A deep copy (the middle operand of a chained comparison is used twice).
+  static ExprPtr clone(const Expr& x) {
+    auto c = std::make_unique<Expr>();
+    c->kind = x.kind;
+    c->line = x.line;
+    c->column = x.column;
+    c->value = x.value;
+    c->name = x.name;
+    c->negated = x.negated;
+    if (x.a) c->a = clone(*x.a);
+    if (x.b) c->b = clone(*x.b);
+    if (x.c) c->c = clone(*x.c);
+    for (const auto& i : x.items) c->items.push_back(i ? clone(*i) : nullptr);
+    for (const auto& k : x.keys) c->keys.push_back(k ? clone(*k) : nullptr);
+    for (const auto& kv : x.kwargs) c->kwargs.emplace_back(kv.first, clone(*kv.second));
+    return c;
   }
 
   ExprPtr binary_loop(ExprPtr (Parser::*sub)(), std::initializer_list<const char*> ops) {
@@ -439,11 +472,14 @@ class Parser {
           next();
           if (is_op(")")) {
             next();
-            return make(Expr::Kind::List, t);
+            auto empty = make(Expr::Kind::List, t);
+            empty->negated = true;
+            return empty;
           }
           ExprPtr e = parse_expression();
           if (is_op(",")) {
             auto list = make(Expr::Kind::List, t);
+            list->negated = true;
             list->items.push_back(std::move(e));
             while (is_op(",")) {
               next();
@@ -541,6 +577,8 @@ class Parser {
         }
       } else if (is_op("(")) {
         auto c = make(Expr::Kind::Call, at);
+        c->line = e->line;
+        c->column = e->column;
         c->a = std::move(e);
         parse_call_args(*c);
         e = std::move(c);

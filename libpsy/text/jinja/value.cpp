@@ -133,11 +133,12 @@ std::string Value::repr() const {
     case Kind::Float: return python_float_repr(float_);
     case Kind::String: return repr_string(str_);
     case Kind::List: {
-      std::string out = "[";
+      std::string out = tuple_ ? "(" : "[";
       for (size_t i = 0; i < list_->size(); ++i) {
         if (i) out += ", ";
         out += (*list_)[i].repr();
       }
+      if (tuple_) return out + (list_->size() == 1 ? ",)" : ")");
       return out + "]";
     }
     case Kind::Dict: {
@@ -183,6 +184,7 @@ bool equal(const Value& a, const Value& b) {
     case Value::Kind::None: return true;
     case Value::Kind::String: return a.as_string() == b.as_string();
     case Value::Kind::List: {
+      if (a.is_tuple() != b.is_tuple()) return false;
       const auto& x = a.as_list();
       const auto& y = b.as_list();
       if (x.size() != y.size()) return false;

@@ -44,6 +44,13 @@ class Value {
   Value(const char* s) : kind_(Kind::String), str_(s) {}
   Value(ValueList l) : kind_(Kind::List), list_(std::make_shared<ValueList>(std::move(l))) {}
   Value(ValueDict d) : kind_(Kind::Dict), dict_(std::make_shared<ValueDict>(std::move(d))) {}
+  // A Python tuple: a list that prints as (a, b).
+  static Value tuple(ValueList l) {
+    Value v(std::move(l));
+    v.tuple_ = true;
+    return v;
+  }
+  bool is_tuple() const { return tuple_; }
   static Value namespace_of(ValueDict d) {
     Value v(std::move(d));
     v.kind_ = Kind::Namespace;
@@ -91,6 +98,7 @@ class Value {
 
  private:
   Kind kind_ = Kind::Undefined;
+  bool tuple_ = false;
   int64_t int_ = 0;
   double float_ = 0;
   std::string str_;
