@@ -9,6 +9,7 @@ namespace psy::cli {
 // Declarations of the subcommands (one cmd_<name>.cpp each).
 int cmd_data(const Args& args);
 int cmd_tokenizer(const Args& args);
+int cmd_tokenize(const Args& args);
 int cmd_recipe(const Args& args);
 int cmd_train(const Args& args);
 int cmd_merge(const Args& args);
@@ -25,6 +26,7 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"data", "dataset statistics, splits and sample building", cmd_data},
       {"tokenizer", "train a SentencePiece tokenizer; show how text is tokenised", cmd_tokenizer},
+      {"tokenize", "token ids and pieces of text as a model's tokenizer gives them (tokenizer.json or .model)", cmd_tokenize},
       {"recipe", "show resolved recipes and the keys they take", cmd_recipe},
       {"train", "fine-tune a model from a recipe (LoRA or full), with checkpoints and resume", cmd_train},
       {"merge", "merge a LoRA adapter into its base model (Hugging Face checkpoint)", cmd_merge},

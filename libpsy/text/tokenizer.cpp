@@ -1,5 +1,6 @@
 #include "libpsy/text/tokenizer.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -11,7 +12,9 @@
 #include "libpsy/core/text_file.h"
 #include "libpsy/core/utf8.h"
 #include "libpsy/text/sentencepiece_proto.h"
+#include "libpsy/text/special_tokens_config.h"
 #include "libpsy/text/spm_library.h"
+#include "libpsy/text/tokenizer_json_loader.h"
 
 namespace psy {
 
@@ -22,67 +25,6 @@ const std::string kSpaceSymbol = "\xE2\x96\x81";  // U+2581, SentencePiece's esc
 bool is_dir(const std::string& path) {
   // A folder exists and "path/." exists too.
   return path_exists(path) && path_exists(path + "/.");
-}
-
-// A token named in a HF config: "..." or {"content": "..."}; "" when absent or null.
-std::string token_text(const nlohmann::json& j) {
-  if (j.is_string()) return j.get<std::string>();
-  if (j.is_object() && j.contains("content") && j["content"].is_string()) return j["content"].get<std::string>();
-  return "";
-}
-
-struct ConfigTokens {
-  std::string bos, eos, unk, pad;
-  std::set<std::string> special;           // every token the config marks special
-  std::map<std::string, int32_t> added;    // added tokens with explicit ids
-};
-
-void read_config_file(const std::string& path, ConfigTokens& out) {
-  if (!path_exists(path)) return;
-  nlohmann::json j = read_json_file(path);
-  if (!j.is_object()) throw Error(path + ": " + expected_found("a JSON object", j.type_name()));
-  auto take = [&](const char* key, std::string& slot) {
-    if (!j.contains(key)) return;
-    std::string t = token_text(j[key]);
-    if (!t.empty()) {
-      slot = t;
-      out.special.insert(t);
-    }
-  };
-  take("bos_token", out.bos);
-  take("eos_token", out.eos);
-  take("unk_token", out.unk);
-  take("pad_token", out.pad);
-  if (j.contains("additional_special_tokens") && j["additional_special_tokens"].is_array()) {
-    for (const auto& t : j["additional_special_tokens"]) {
-      std::string s = token_text(t);
-      if (!s.empty()) out.special.insert(s);
-    }
-  }
-  if (j.contains("added_tokens_decoder") && j["added_tokens_decoder"].is_object()) {
-    for (auto it = j["added_tokens_decoder"].begin(); it != j["added_tokens_decoder"].end(); ++it) {
-      std::string content = token_text(it.value());
-      if (content.empty()) continue;
-      try {
-        out.added[content] = static_cast<int32_t>(std::stol(it.key()));
-      } catch (const std::exception&) {
-        throw Error(path + ": added_tokens_decoder key '" + it.key() + "' is not a token id");
-      }
-      if (it.value().is_object() && it.value().value("special", false)) out.special.insert(content);
-    }
-  }
-}
-
-void read_added_tokens_json(const std::string& path, ConfigTokens& out) {
-  if (!path_exists(path)) return;
-  nlohmann::json j = read_json_file(path);
-  if (!j.is_object()) return;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.value().is_number_integer()) {
-      out.added[it.key()] = it.value().get<int32_t>();
-      out.special.insert(it.key());
-    }
-  }
 }
 
 }  // namespace
@@ -103,6 +45,11 @@ class SpmHandle {
 };
 
 struct Tokenizer::Impl {
+  // tokenizer.json back end (when set, the SentencePiece fields below are unused).
+  std::shared_ptr<const TokenizerJson> json;
+  std::vector<bool> json_special;          // by id: an added special token or a config-named one
+  bool add_bos = true, add_eos = false;    // SentencePiece back end: what tokenizer(text) adds
+
   std::unique_ptr<SpmHandle> sp;
   std::string name;
   int32_t pieces = 0;                      // SentencePiece vocabulary size
@@ -117,6 +64,7 @@ struct Tokenizer::Impl {
   std::vector<uint8_t> byte_value;
 
   int32_t lookup(const std::string& piece) const {
+    if (json) return json->token_to_id(piece);
     auto a = added_by_text.find(piece);
     if (a != added_by_text.end()) return a->second;
     int id = spm_api().piece_to_id(sp->get(), &piece);
@@ -129,29 +77,74 @@ Tokenizer Tokenizer::load(const std::string& path) {
   std::string model_path = path;
   std::string config_dir;
   if (is_dir(path)) {
-    model_path = path + "/tokenizer.model";
     config_dir = path;
+    // Hugging Face's fast tokenizers prefer tokenizer.json when a folder has both.
+    if (path_exists(path + "/tokenizer.json")) return from_tokenizer_json(path + "/tokenizer.json", config_dir);
+    model_path = path + "/tokenizer.model";
     if (!path_exists(model_path))
-      throw Error(path + ": no tokenizer.model in this folder (psy reads SentencePiece models; "
-                  "train one with `psy tokenizer train`)");
+      throw Error(path + ": no tokenizer.json or tokenizer.model in this folder (psy reads Hugging Face "
+                  "tokenizer.json and SentencePiece models; `psy tokenizer train` makes one)");
   } else {
     auto slash = path.find_last_of('/');
     config_dir = slash == std::string::npos ? "." : path.substr(0, slash);
   }
   if (!path_exists(model_path))
-    throw Error(model_path + ": no such tokenizer (give a tokenizer.model file or a folder holding one; "
-                "`psy tokenizer train` makes one)");
+    throw Error(model_path + ": no such tokenizer (give a tokenizer.json or tokenizer.model file or a folder "
+                "holding one; `psy tokenizer train` makes one)");
+  if (model_path.size() >= 5 && model_path.compare(model_path.size() - 5, 5, ".json") == 0)
+    return from_tokenizer_json(model_path, config_dir);
   return from_serialized(read_text_file(model_path), model_path, config_dir);
+}
+
+Tokenizer Tokenizer::from_tokenizer_json(const std::string& json_path, const std::string& config_dir) {
+  return from_tokenizer_json_text(read_text_file(json_path), json_path, config_dir);
+}
+
+Tokenizer Tokenizer::from_tokenizer_json_text(const std::string& text, const std::string& name,
+                                              const std::string& config_dir) {
+  const ConfigTokens cfg = read_config_tokens(config_dir);
+  TokenizerJsonParts parts = parse_tokenizer_json_parts(text, name);
+  // Tokens the config names special, and the chat-format markers, are control tokens even when
+  // tokenizer.json lists them as ordinary added tokens (transformers marks them special too).
+  for (AddedToken& t : parts.added)
+    if (cfg.special.count(t.content) || t.content == "<|im_start|>" || t.content == "<|im_end|>") t.special = true;
+  auto impl = std::make_shared<Impl>();
+  impl->name = name;
+  impl->json = std::make_shared<const TokenizerJson>(std::move(parts));
+  const TokenizerJson& tj = *impl->json;
+  impl->json_special.assign(static_cast<size_t>(tj.vocab_size()), false);
+  for (const AddedToken& t : tj.added_tokens())
+    if (t.special) impl->json_special[static_cast<size_t>(t.id)] = true;
+  for (const auto& [content, id] : cfg.added) {
+    const int32_t have = tj.token_to_id(content);
+    if (have != id)
+      throw Error(config_dir + ": the tokenizer config gives token '" + content + "' id " + std::to_string(id) + " but " +
+                  name + (have < 0 ? " does not have it" : " gives it id " + std::to_string(have)));
+  }
+  auto pick = [&](const std::string& named, int32_t fallback) -> int32_t {
+    if (named.empty()) return fallback;
+    const int32_t id = tj.token_to_id(named);
+    if (id < 0)
+      throw Error(config_dir + ": the tokenizer config names special token '" + named + "' but " + name +
+                  " has no such token");
+    if (static_cast<size_t>(id) < impl->json_special.size() && tj.added_token(id)) impl->json_special[static_cast<size_t>(id)] = true;
+    return id;
+  };
+  impl->bos = pick(cfg.bos, -1);
+  impl->eos = pick(cfg.eos, -1);
+  impl->unk = pick(cfg.unk, tj.unk_id());
+  impl->pad = pick(cfg.pad, -1);
+  impl->dummy_prefix = tj.adds_dummy_prefix();
+  impl->byte_fallback = tj.byte_fallback();
+  impl->word_split = false;
+  Tokenizer t;
+  t.impl_ = std::move(impl);
+  return t;
 }
 
 Tokenizer Tokenizer::from_serialized(const std::string& model_bytes, const std::string& name,
                                      const std::string& config_dir) {
-  ConfigTokens cfg;
-  if (!config_dir.empty()) {
-    read_config_file(config_dir + "/special_tokens_map.json", cfg);
-    read_config_file(config_dir + "/tokenizer_config.json", cfg);
-    read_added_tokens_json(config_dir + "/added_tokens.json", cfg);
-  }
+  const ConfigTokens cfg = read_config_tokens(config_dir);
   // Chat-format tokens are special by convention even when no config names them.
   std::set<std::string> make_control = cfg.special;
   make_control.insert("<|im_start|>");
@@ -234,6 +227,8 @@ Tokenizer Tokenizer::from_serialized(const std::string& model_bytes, const std::
   impl->eos = pick(cfg.eos, sp_eos);
   impl->unk = pick(cfg.unk, sp_unk);
   impl->pad = pick(cfg.pad, sp_pad);
+  impl->add_bos = cfg.add_bos_token;
+  impl->add_eos = cfg.add_eos_token;
   Tokenizer t;
   t.impl_ = std::move(impl);
   return t;
@@ -241,6 +236,10 @@ Tokenizer Tokenizer::from_serialized(const std::string& model_bytes, const std::
 
 void Tokenizer::encode_append(std::string_view text, bool chunk_start, std::vector<int32_t>& out) const {
   if (text.empty()) return;
+  if (impl_->json) {
+    impl_->json->encode(text, /*match_special=*/false, chunk_start, out);
+    return;
+  }
   std::vector<int> ids;
   std::string error;
   int ok;
@@ -263,8 +262,68 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool chunk_start) 
   return out;
 }
 
+std::vector<int32_t> Tokenizer::encode_like_hf(std::string_view text, bool add_special_tokens) const {
+  const Impl& m = *impl_;
+  std::vector<int32_t> out;
+  if (m.json) {
+    if (add_special_tokens) out = m.json->post_processor().prefix;
+    m.json->encode(text, /*match_special=*/true, /*chunk_start=*/true, out);
+    if (add_special_tokens) {
+      const auto& suffix = m.json->post_processor().suffix;
+      out.insert(out.end(), suffix.begin(), suffix.end());
+    }
+    return out;
+  }
+  // SentencePiece: control and added special tokens spelled in the text are split out first,
+  // every text piece begins a chunk, and BOS/EOS follow tokenizer_config.json's add_bos_token /
+  // add_eos_token (LlamaTokenizer's defaults: BOS only).
+  if (add_special_tokens && m.add_bos && m.bos >= 0) out.push_back(m.bos);
+  std::vector<std::pair<std::string, int32_t>> specials;
+  for (int32_t id = 0; id < vocab_size(); ++id)
+    if (is_special(id)) specials.emplace_back(id_to_piece(id), id);
+  std::sort(specials.begin(), specials.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  size_t start = 0, i = 0;
+  while (i < text.size()) {
+    const std::pair<std::string, int32_t>* hit = nullptr;
+    for (const auto& sp : specials)
+      if (!sp.first.empty() && text.compare(i, sp.first.size(), sp.first) == 0) {
+        hit = &sp;
+        break;
+      }
+    if (!hit) {
+      ++i;
+      continue;
+    }
+    encode_append(text.substr(start, i - start), true, out);
+    out.push_back(hit->second);
+    i += hit->first.size();
+    start = i;
+  }
+  encode_append(text.substr(start), true, out);
+  if (add_special_tokens && m.add_eos && m.eos >= 0) out.push_back(m.eos);
+  return out;
+}
+
 std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool render_special) const {
   const Impl& m = *impl_;
+  if (m.json) {
+    std::string out;
+    std::vector<int32_t> chunk;
+    for (int32_t id : ids) {
+      if (id < 0 || id >= vocab_size())
+        throw Error(m.name + ": token id " + std::to_string(id) + " is outside the vocabulary (size " +
+                    std::to_string(vocab_size()) + ")");
+      if (!is_special(id)) {
+        chunk.push_back(id);
+        continue;
+      }
+      if (!chunk.empty()) out += m.json->decode_chunk(chunk);
+      chunk.clear();
+      if (render_special) out += id_to_piece(id);
+    }
+    if (!chunk.empty()) out += m.json->decode_chunk(chunk);
+    return out;
+  }
   std::string out;
   std::string chunk;      // the current chunk with "▁" still escaped
   bool chunk_at_start = true;
@@ -338,12 +397,18 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool render_speci
 }
 
 int Tokenizer::vocab_size() const {
+  if (impl_->json) return impl_->json->vocab_size();
   int n = impl_->pieces;
   if (!impl_->added.empty()) n = std::max(n, impl_->added.rbegin()->first + 1);
   return n;
 }
 
 std::string Tokenizer::id_to_piece(int32_t id) const {
+  if (impl_->json) {
+    const std::string* t = impl_->json->id_to_token(id);
+    if (!t) throw Error(impl_->name + ": token id " + std::to_string(id) + " is outside the vocabulary");
+    return *t;
+  }
   if (id >= 0 && id < impl_->pieces) return impl_->piece_text[static_cast<size_t>(id)];
   auto it = impl_->added.find(id);
   if (it != impl_->added.end()) return it->second;
@@ -359,11 +424,13 @@ int32_t Tokenizer::special_id(const std::string& token) const {
 }
 
 bool Tokenizer::is_special(int32_t id) const {
+  if (impl_->json) return id >= 0 && static_cast<size_t>(id) < impl_->json_special.size() && impl_->json_special[static_cast<size_t>(id)];
   if (id >= impl_->pieces) return impl_->added.count(id) > 0;
   return id >= 0 && impl_->kind[static_cast<size_t>(id)] == 1;
 }
 
 bool Tokenizer::is_byte(int32_t id) const {
+  if (impl_->json) return impl_->json->is_byte_piece(id);
   return id >= 0 && id < impl_->pieces && impl_->kind[static_cast<size_t>(id)] == 3;
 }
 

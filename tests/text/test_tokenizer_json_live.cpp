@@ -1,0 +1,86 @@
+// psy's tokenizer.json back end against Hugging Face `tokenizers` itself (the live reference stack,
+// scripts/setup-reference.sh): ids for every Psy-Insight turn text and an adversarial set, for
+// every tokenizer folder present. Skips with a message when .reference or ../shared is absent.
+#include <catch2/catch.hpp>
+
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "libpsy/text/tokenizer.h"
+#include "tests/test_support.h"
+#include "tests/text/tokenizer_json_texts.h"
+
+using psy::Tokenizer;
+
+namespace {
+
+std::string show(const std::vector<int32_t>& ids) {
+  std::string s = "[";
+  for (size_t i = 0; i < ids.size() && i < 40; ++i) s += (i ? "," : "") + std::to_string(ids[i]);
+  return s + (ids.size() > 40 ? ",...]" : "]");
+}
+
+void compare_folder(const std::string& relative, const std::vector<std::string>& texts, const std::string& texts_file) {
+  const std::string dir = psy::test::reference_path(relative);
+  if (dir.empty()) return;
+  const Tokenizer tok = Tokenizer::load(dir);
+  const auto run = psy::test::run_reference_python(
+      "tests/reference/hf_tokenize.py", psy::test::shell_quote(dir + "/tokenizer.json") + " " + psy::test::shell_quote(texts_file));
+  if (run.exit_code != 0) {
+    if (psy::test::reference_python().empty()) return;
+    FAIL("hf_tokenize.py failed: " << run.err);
+  }
+  std::istringstream lines(run.out);
+  std::string line;
+  size_t i = 0, hf_bad = 0, safe_bad = 0, decode_bad = 0, roundtrip = 0, specials_in_text = 0;
+  while (std::getline(lines, line)) {
+    REQUIRE(i < texts.size());
+    const auto row = nlohmann::json::parse(line);
+    const auto hf = row["hf"].get<std::vector<int32_t>>();
+    const auto safe = row["safe"].get<std::vector<int32_t>>();
+    const std::string& text = texts[i];
+    const auto mine_hf = tok.encode_like_hf(text);
+    const auto mine_safe = tok.encode(text);
+    if (mine_hf != hf) {
+      if (++hf_bad <= 3) UNSCOPED_INFO(relative << " HF mode, text " << i << " " << nlohmann::json(text).dump() << ": psy " << show(mine_hf) << " HF " << show(hf));
+    }
+    if (mine_safe != safe) {
+      if (++safe_bad <= 3) UNSCOPED_INFO(relative << " safe mode, text " << i << " " << nlohmann::json(text).dump() << ": psy " << show(mine_safe) << " HF " << show(safe));
+    }
+    for (int32_t id : mine_safe) specials_in_text += tok.is_special(id) ? 1 : 0;
+    // psy's decode of the safe ids (no control tokens among them) is the decoder's text.
+    const std::string decoded = tok.decode(safe);
+    if (decoded != row["decoded"].get<std::string>()) {
+      if (++decode_bad <= 3) UNSCOPED_INFO(relative << " decode, text " << i << ": psy " << nlohmann::json(decoded).dump() << " HF " << row["decoded"].dump());
+    }
+    if (decoded == text) ++roundtrip;
+    ++i;
+  }
+  std::cout << "tokenizer.json live: " << relative << ": " << i << " texts, HF-mode ids identical on " << i - hf_bad
+            << ", safe-mode ids identical on " << i - safe_bad << ", decode identical on " << i - decode_bad
+            << ", decode(encode(x)) == x on " << roundtrip << "\n";
+  CHECK(i == texts.size());
+  CHECK(hf_bad == 0);
+  CHECK(safe_bad == 0);
+  CHECK(decode_bad == 0);
+  CHECK(specials_in_text == 0);
+}
+
+}  // namespace
+
+TEST_CASE("tokenizer.json ids equal Hugging Face tokenizers on Psy-Insight and adversarial texts", "[tokenizer_json][live]") {
+  if (psy::test::reference_python().empty()) return;
+  std::vector<std::string> texts = psy::test::adversarial_texts();
+  const auto turns = psy::test::psy_insight_turn_texts();
+  texts.insert(texts.end(), turns.begin(), turns.end());
+  psy::test::TempDir tmp;
+  std::string jsonl;
+  for (const auto& t : texts) jsonl += nlohmann::json{{"text", t}}.dump() + "\n";
+  psy::test::write_file(tmp.file("texts.jsonl"), jsonl);
+  for (const char* folder : {"models/smollm2-135m-instruct", "models/tokenizers/llama3", "models/tokenizers/qwen2.5",
+                             "models/tokenizers/qwen3", "models/tokenizers/mistral-v0.3", "models/tokenizers/glm4"}) {
+    SECTION(folder) { compare_folder(folder, texts, tmp.file("texts.jsonl")); }
+  }
+}
