@@ -206,6 +206,25 @@ bool ends_with_target(const std::vector<MessagePart>& parts) {
 
 }  // namespace
 
+int32_t assistant_closing_token(const JinjaChatTemplate& tmpl, const Tokenizer& tokenizer) {
+  const std::vector<ChatMessage> probe = {
+      {ChatRole::User, {{"Hello.", "client", false}}, false},
+      {ChatRole::Assistant, {{"Hi.", "response", true}}, false},
+  };
+  std::vector<ChatSegment> segs;
+  try {
+    segs = render_chat_jinja(tmpl, probe, tokenizer);
+  } catch (const Error&) {
+    return -1;
+  }
+  bool after = false;
+  for (const auto& s : segs) {
+    if (s.section == "response") after = true;
+    else if (after && s.token_id >= 0) return s.token_id;
+  }
+  return -1;
+}
+
 std::vector<TemplateMessage> template_messages(const std::vector<ChatMessage>& messages, const JinjaChatOptions& options,
                                                bool& add_generation_prompt) {
   Conversation c = build(messages, options);

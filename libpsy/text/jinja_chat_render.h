@@ -42,6 +42,11 @@ struct JinjaChatOptions {
 std::vector<ChatSegment> render_chat_jinja(const JinjaChatTemplate& tmpl, const std::vector<ChatMessage>& messages,
                                            const Tokenizer& tokenizer, const JinjaChatOptions& options = {});
 
+// The added token that closes an assistant message in this template (<|im_end|>, <|eot_id|>,
+// </s>): the first one after the reply in a probe conversation; -1 when there is none (GLM-4)
+// or the template rejects the probe.
+int32_t assistant_closing_token(const JinjaChatTemplate& tmpl, const Tokenizer& tokenizer);
+
 // The messages transformers would be given for `messages` (role, content, reasoning_content),
 // and whether the last (open, empty) message asks for add_generation_prompt.
 std::vector<TemplateMessage> template_messages(const std::vector<ChatMessage>& messages, const JinjaChatOptions& options,

@@ -51,6 +51,34 @@ jinja::Value message_value(const TemplateMessage& m) {
 
 }  // namespace
 
+std::vector<TemplateMessage> template_messages_from_json(const std::string& messages_json_text,
+                                                         const std::string& where) {
+  const nlohmann::json j = parse_json_text(messages_json_text, where);
+  if (!j.is_array() || j.empty())
+    throw Error(where + ": messages: " + expected_found("a non-empty list of messages", j.type_name()));
+  std::vector<TemplateMessage> out;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const nlohmann::json& m = j[i];
+    const std::string at = where + ": message " + std::to_string(i);
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
+      throw Error(at + ": " + expected_found("an object with a string \"role\"", m.dump().substr(0, 60)));
+    TemplateMessage t;
+    t.role = m["role"].get<std::string>();
+    if (m.contains("content") && !m["content"].is_null()) {
+      if (!m["content"].is_string())
+        throw Error(at + ": content: " + expected_found("a string", m["content"].type_name()));
+      t.content = m["content"].get<std::string>();
+    }
+    if (m.contains("reasoning_content") && !m["reasoning_content"].is_null()) {
+      if (!m["reasoning_content"].is_string())
+        throw Error(at + ": reasoning_content: " + expected_found("a string", m["reasoning_content"].type_name()));
+      t.reasoning_content = m["reasoning_content"].get<std::string>();
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 std::optional<JinjaChatTemplate> JinjaChatTemplate::find(const std::string& model_dir) {
   const std::string config_path = model_dir + "/tokenizer_config.json";
   const std::string jinja_path = model_dir + "/chat_template.jinja";

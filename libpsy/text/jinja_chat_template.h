@@ -30,6 +30,11 @@ struct TemplateMessage {
   std::optional<std::string> reasoning_content;
 };
 
+// Messages from JSON as transformers takes them: [{"role": ..., "content": ...,
+// "reasoning_content"?: ...}, ...]; `where` names the input in errors.
+std::vector<TemplateMessage> template_messages_from_json(const std::string& messages_json_text,
+                                                         const std::string& where);
+
 class JinjaChatTemplate {
  public:
   // The folder's template, or nullopt when it has none. Throws psy::Error (naming the file,

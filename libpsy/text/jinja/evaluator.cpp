@@ -92,6 +92,14 @@ class Evaluator {
     root.parent = &globals_;
     root_ = &root;
     std::string out;
+    // Namespaces are the only mutable values, so the only way to build a reference cycle
+    // ({% set ns.self = ns %}); emptying them after the render frees such cycles.
+    struct ClearNamespaces {
+      std::vector<Value>& created;
+      ~ClearNamespaces() {
+        for (auto& ns : created) ns.as_dict().items.clear();
+      }
+    } clear{namespaces_};
     try {
       exec_body(body, root, out);
     } catch (const RenderError& e) {
@@ -109,6 +117,7 @@ class Evaluator {
   RenderLimits limits_;
   Scope globals_;
   Scope* root_ = nullptr;
+  std::vector<Value> namespaces_;  // created by namespace() during this render
   size_t steps_ = 0;
   int depth_ = 0;
 
@@ -133,7 +142,7 @@ class Evaluator {
             size_t n = std::strftime(buf, sizeof buf, a.positional[0].as_string().c_str(), &local);
             return Value(std::string(buf, n));
           }));
-    g.set("namespace", Value::function("namespace", [](const CallArgs& a) -> Value {
+    g.set("namespace", Value::function("namespace", [this](const CallArgs& a) -> Value {
             ValueDict d;
             for (const auto& p : a.positional) {
               if (!p.is_dict()) throw BuiltinError{"namespace() takes a mapping or keyword arguments"};
@@ -143,7 +152,9 @@ class Evaluator {
             for (const auto& kv : d.items)
               if (!kv.first.empty() && kv.first[0] == '_')
                 throw BuiltinError{"chat templates cannot store underscore-prefixed attributes on a namespace"};
-            return Value::namespace_of(std::move(d));
+            Value ns = Value::namespace_of(std::move(d));
+            namespaces_.push_back(ns);
+            return ns;
           }));
     g.set("dict", Value::function("dict", [](const CallArgs& a) -> Value {
             ValueDict d;
