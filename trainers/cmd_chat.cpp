@@ -40,7 +40,8 @@ int cmd_chat(const Args& args) {
               "above the response. Ctrl-C stops the current answer; Ctrl-D quits.");
   p.option("model", "DIR", "Hugging Face model folder")
       .option("tokenizer", "PATH", "tokenizer.model or its folder (default: the model folder)", "")
-      .option("chat-template", "NAME", "mistral, llama2, chatml or plain", "mistral")
+      .option("chat-template", "NAME", "auto (the model folder's own Jinja template), mistral, llama2, chatml or plain",
+              "mistral")
       .option("system", "TEXT", "system message / counseling instruction", "")
       .option("lang", "en|zh", "language of the chain-of-thought markers", "en")
       .flag("hide-reasoning", "show only the response");
@@ -54,7 +55,8 @@ int cmd_chat(const Args& args) {
   auto a = p.parse(args);
   if (a.help_requested()) return std::cout << p.help(), 0;
   if (a.get("model").empty()) throw Error("psy chat: --model DIR is required");
-  const auto tmpl = parse_chat_template(a.get("chat-template"));
+  const std::optional<ChatFormat> tmpl =
+      parse_optional_chat_template(a.get("chat-template"), a.get("model"));
   const CotMarkers markers = default_cot_format(a.get("lang")).markers;
   Tokenizer tokenizer = Tokenizer::load(a.get("tokenizer").empty() ? a.get("model") : a.get("tokenizer"));
   Decoder decoder = load_decoder_from_args(a);

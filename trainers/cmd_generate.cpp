@@ -46,7 +46,8 @@ int cmd_generate(const Args& args) {
       .option("input", "FILE", "JSON Lines of prompts (see above)", "")
       .option("out", "FILE", "write JSON Lines here instead of stdout", "")
       .option("system", "TEXT", "system message put before each prompt (chat templates only)", "")
-      .option("chat-template", "NAME", "mistral, llama2, chatml, plain, or none (raw text after BOS)", "none")
+      .option("chat-template", "NAME", "auto (the model folder's own Jinja template), mistral, llama2, chatml, plain, or none (raw text after BOS)",
+              "none")
       .multi_option("stop", "TEXT", "stop strings (generation ends before them)")
       .option("batch-size", "N", "prompts per batch (left padded)", "8");
   add_sampling_options(p, SamplingDefaults{});
@@ -55,7 +56,7 @@ int cmd_generate(const Args& args) {
   if (a.help_requested()) return std::cout << p.help(), 0;
   if (a.get("model").empty()) throw Error("psy generate: --model DIR is required");
   if (a.get("prompt").empty() == a.get("input").empty()) throw Error("psy generate: give exactly one of --prompt and --input");
-  const auto tmpl = parse_optional_chat_template(a.get("chat-template"));
+  const auto tmpl = parse_optional_chat_template(a.get("chat-template"), a.get("model"));
   // The tokenizer is needed for text prompts and for decoding; inputs given as ids work without one.
   const std::string tok_path = a.get("tokenizer").empty() ? a.get("model") : a.get("tokenizer");
   std::optional<Tokenizer> tok;

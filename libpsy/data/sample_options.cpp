@@ -1,6 +1,7 @@
 #include "libpsy/data/sample_options.h"
 
 #include "libpsy/core/error.h"
+#include "libpsy/core/text_file.h"
 #include "libpsy/data/cot_format.h"
 #include "libpsy/recipe/recipe.h"
 
@@ -69,6 +70,14 @@ void validate_sample_options(const SampleOptions& o) {
   }
 }
 
+std::string chat_template_folder(const Recipe& r) {
+  std::string where = r.model.tokenizer.empty() ? r.model.path : r.model.tokenizer;
+  if (where.empty()) return ".";
+  if (path_exists(where + "/.")) return where;  // a folder
+  const size_t slash = where.find_last_of('/');
+  return slash == std::string::npos ? "." : where.substr(0, slash);
+}
+
 SampleOptions sample_options_from_recipe(const Recipe& r) {
   SampleOptions o;
   const DataSection& d = r.data;
@@ -77,11 +86,15 @@ SampleOptions sample_options_from_recipe(const Recipe& r) {
   if (d.unit == "turn") o.unit = SampleUnit::Turn;
   else if (d.unit == "session") o.unit = SampleUnit::Session;
   else throw Error("data.unit: " + expected_found("turn or session", "'" + d.unit + "'"));
-  try {
-    o.chat_template = parse_chat_template(r.model.chat_template);
-  } catch (const Error& e) {
-    throw Error(std::string("model.chat_template: ") + e.what());
-  }
+  if (d.reasoning_slot != "content" && d.reasoning_slot != "think")
+    throw Error("data.reasoning_slot: " + expected_found("content or think", "'" + d.reasoning_slot + "'"));
+  JinjaChatOptions jinja_options;
+  jinja_options.reasoning_slot = d.reasoning_slot == "think";
+  if (jinja_options.reasoning_slot && r.model.chat_template != "auto")
+    throw Error("data.reasoning_slot: think needs model.chat_template auto (a template with a reasoning slot, "
+                "e.g. Qwen3's <think>); the built-in formats have none");
+  o.chat_template = resolve_chat_format(r.model.chat_template, chat_template_folder(r), jinja_options,
+                                        "model.chat_template");
   o.max_seq_len = d.max_seq_len;
   o.prompt_loss_weight = static_cast<float>(d.prompt_loss_weight);
   o.section_weights = d.section_weights;

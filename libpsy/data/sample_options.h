@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "libpsy/text/chat_template.h"
+#include "libpsy/text/chat_format.h"
 
 namespace psy {
 
@@ -46,7 +46,7 @@ struct SampleOptions {
   std::string lang = "en";
   SampleTask task = SampleTask::ObservationReasoningDialog;
   SampleUnit unit = SampleUnit::Turn;
-  ChatTemplate chat_template = ChatTemplate::Mistral;
+  ChatFormat chat_template = ChatTemplate::Mistral;  // a built-in, or the model's own (model.chat_template auto)
   int max_seq_len = 4096;
   float prompt_loss_weight = 0.0f;
   std::map<std::string, double> section_weights = {{"observation", 1.0}, {"reasoning", 1.0}, {"response", 1.0}};
@@ -63,6 +63,10 @@ struct SampleOptions {
 // From recipe.data (+ model.chat_template, seed). Throws psy::Error naming the recipe key of any
 // invalid value.
 SampleOptions sample_options_from_recipe(const Recipe& recipe);
+
+// The folder whose chat template `model.chat_template: auto` uses: model.tokenizer (or its
+// folder when it names a file), else model.path.
+std::string chat_template_folder(const Recipe& recipe);
 
 // Validates options (the same checks, for options built in code).
 void validate_sample_options(const SampleOptions& options);

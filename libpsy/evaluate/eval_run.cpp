@@ -69,6 +69,10 @@ GenerationOptions generation_options(const Recipe& r, const Tokenizer& tok) {
   o.sampling.top_p = e.top_p;
   o.sampling.repetition_penalty = e.repetition_penalty;
   if (tok.eos_id() >= 0) o.eos_ids.push_back(tok.eos_id());
+  // A model's own chat template may close an answer with another token (<|eot_id|>, <|im_end|>).
+  const ChatFormat format = sample_options_from_recipe(r).chat_template;
+  const int32_t closing = format.jinja ? assistant_closing_token(*format.jinja, tok) : -1;
+  if (closing >= 0 && closing != tok.eos_id()) o.eos_ids.push_back(closing);
   o.pad_id = tok.pad_id() >= 0 ? tok.pad_id() : (tok.eos_id() >= 0 ? tok.eos_id() : 0);
   return o;
 }

@@ -6,7 +6,7 @@
 
 namespace psy {
 
-std::vector<int64_t> generation_prompt_ids(const Tokenizer& tokenizer, std::optional<ChatTemplate> tmpl,
+std::vector<int64_t> generation_prompt_ids(const Tokenizer& tokenizer, const std::optional<ChatFormat>& tmpl,
                                            const std::vector<ChatMessage>& messages) {
   std::vector<int32_t> ids;
   if (tmpl) {
@@ -30,21 +30,25 @@ std::vector<int64_t> generation_prompt_ids(const Tokenizer& tokenizer, std::opti
 }
 
 std::vector<int64_t> stop_token_ids(const DecoderConfig& config, const Tokenizer& tokenizer,
-                                    std::optional<ChatTemplate> tmpl) {
+                                    const std::optional<ChatFormat>& tmpl) {
   std::vector<int64_t> out = config.eos_token_ids;
   if (tokenizer.eos_id() >= 0) out.push_back(tokenizer.eos_id());
-  if (tmpl && *tmpl == ChatTemplate::Chatml) {
+  if (tmpl && tmpl->is_builtin(ChatTemplate::Chatml)) {
     const int32_t im_end = tokenizer.special_id("<|im_end|>");
     if (im_end >= 0) out.push_back(im_end);
+  }
+  if (tmpl && tmpl->jinja) {
+    const int32_t closing = assistant_closing_token(*tmpl->jinja, tokenizer);
+    if (closing >= 0) out.push_back(closing);
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
-std::optional<ChatTemplate> parse_optional_chat_template(const std::string& name) {
+std::optional<ChatFormat> parse_optional_chat_template(const std::string& name, const std::string& model_dir) {
   if (name == "none") return std::nullopt;
-  return parse_chat_template(name);
+  return resolve_chat_format(name, model_dir, {}, "--chat-template");
 }
 
 }  // namespace psy

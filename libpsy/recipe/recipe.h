@@ -13,7 +13,7 @@ namespace psy {
 struct ModelSection {
   std::string path;                       // Hugging Face folder (config.json, *.safetensors, tokenizer.model)
   std::string dtype = "fp32";             // fp32 | bf16 | fp16
-  std::string chat_template = "mistral";  // mistral | llama2 | chatml | plain
+  std::string chat_template = "mistral";  // auto (the folder's own Jinja template) | mistral | llama2 | chatml | plain
   std::string tokenizer;                  // tokenizer.model path; "" = <path>/tokenizer.model
   std::string quantization = "none";      // none | nf4
 };
@@ -42,6 +42,7 @@ struct DataSection {
   std::vector<std::string> mix_tasks = {"dialog", "reasoning_dialog", "observation_reasoning_dialog", "emotion",
                                         "strategy", "psychotherapy", "topic"};
   std::string on_error = "stop";            // stop | skip (unusable sessions)
+  std::string reasoning_slot = "content";   // content | think (observation + reasoning in reasoning_content)
 };
 
 struct TrainSection {

@@ -191,8 +191,10 @@ std::vector<FieldSpec> build_fields() {
 
   PSY_FIELD("model.path", model.path, "Hugging Face model folder (config.json, *.safetensors, tokenizer.model)");
   PSY_FIELD("model.dtype", model.dtype, "weight dtype of the frozen base", {"fp32", "bf16", "fp16"});
-  PSY_FIELD("model.chat_template", model.chat_template, "chat format of the model",
-            {"mistral", "llama2", "chatml", "plain"});
+  PSY_FIELD("model.chat_template", model.chat_template,
+            "chat format: auto = the model folder's own Jinja template (chat_template.jinja or "
+            "tokenizer_config.json), else a built-in",
+            {"auto", "mistral", "llama2", "chatml", "plain"});
   PSY_FIELD("model.tokenizer", model.tokenizer, "SentencePiece model; empty = <model.path>/tokenizer.model");
   PSY_FIELD("model.quantization", model.quantization, "quantisation of the frozen base", {"none", "nf4"});
 
@@ -222,6 +224,10 @@ std::vector<FieldSpec> build_fields() {
              "topic"});
   PSY_FIELD("data.on_error", data.on_error, "unusable sessions: stop at the first, or skip and report",
             {"stop", "skip"});
+  PSY_FIELD("data.reasoning_slot", data.reasoning_slot,
+            "where observation + reasoning go with chat_template auto: the assistant's content, or its "
+            "reasoning_content (the template's own <think> block, e.g. Qwen3)",
+            {"content", "think"});
 
   PSY_FIELD("train.mode", train.mode, "train LoRA adapters or all parameters", {"lora", "full"});
   PSY_FIELD("train.epochs", train.epochs, "passes over the training split (fractions allowed)");

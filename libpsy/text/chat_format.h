@@ -23,6 +23,8 @@ struct ChatFormat {
 
   bool is_builtin(ChatTemplate t) const { return !jinja && builtin == t; }
 };
+inline bool operator==(const ChatFormat& f, ChatTemplate t) { return f.is_builtin(t); }
+inline bool operator!=(const ChatFormat& f, ChatTemplate t) { return !f.is_builtin(t); }
 
 // "auto" for the model's own template, else the built-in's name.
 const char* chat_template_name(const ChatFormat& format);
