@@ -39,11 +39,12 @@ char32_t next_cp(std::string_view s, size_t& i, size_t& len) {
 
 BpeModel::BpeModel(std::vector<std::pair<std::string, int32_t>> vocab,
                    const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options,
-                   const std::string& where)
+                   const std::string& file, const std::string& key)
     : options_(std::move(options)) {
+  auto at = [&](const std::string& sub) { return file + ": key '" + key + sub + "'"; };
   int32_t max_id = -1;
   for (const auto& [token, id] : vocab) {
-    if (id < 0 || id > 16000000) throw Error(where + ".vocab: token '" + token + "' has id " + std::to_string(id) + " (expected 0..16000000)");
+    if (id < 0 || id > 16000000) throw Error(at(".vocab") + ": token '" + token + "' has id " + std::to_string(id) + " (expected 0..16000000)");
     max_id = std::max(max_id, id);
   }
   tokens_.assign(static_cast<size_t>(max_id + 1), std::string());
@@ -73,7 +74,7 @@ BpeModel::BpeModel(std::vector<std::pair<std::string, int32_t>> vocab,
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const auto& [a, b] = merges[rank];
     const int32_t ia = token_to_id(a), ib = token_to_id(b), im = token_to_id(a + b);
-    const std::string what = where + ".merges[" + std::to_string(rank) + "] ('" + a + "' '" + b + "')";
+    const std::string what = at(".merges[" + std::to_string(rank) + "]") + " ('" + a + "' '" + b + "')";
     if (ia < 0) throw Error(what + ": '" + a + "' is not in the vocabulary");
     if (ib < 0) throw Error(what + ": '" + b + "' is not in the vocabulary");
     if (im < 0) throw Error(what + ": the merged token '" + a + b + "' is not in the vocabulary");
@@ -81,7 +82,7 @@ BpeModel::BpeModel(std::vector<std::pair<std::string, int32_t>> vocab,
   }
   if (!options_.unk_token.empty()) {
     unk_id_ = token_to_id(options_.unk_token);
-    if (unk_id_ < 0) throw Error(where + ".unk_token: '" + options_.unk_token + "' is not in the vocabulary");
+    if (unk_id_ < 0) throw Error(at(".unk_token") + ": '" + options_.unk_token + "' is not in the vocabulary");
   }
 }
 

@@ -21,11 +21,11 @@ struct BpeOptions {
 
 class BpeModel {
  public:
-  // `vocab`: (token, id); `merges`: pairs by rank. `where` prefixes errors (file and key).
+  // `vocab`: (token, id); `merges`: pairs by rank. Errors name `file` and the key path below `key`.
   // Throws psy::Error when a merge names a token (or yields one) that is not in the vocabulary,
   // or when the unknown token is missing.
   BpeModel(std::vector<std::pair<std::string, int32_t>> vocab, const std::vector<std::pair<std::string, std::string>>& merges,
-           BpeOptions options, const std::string& where);
+           BpeOptions options, const std::string& file, const std::string& key);
   BpeModel(const BpeModel&) = delete;
   BpeModel& operator=(const BpeModel&) = delete;
 

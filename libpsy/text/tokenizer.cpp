@@ -130,7 +130,10 @@ Tokenizer Tokenizer::from_tokenizer_json_text(const std::string& text, const std
     if (static_cast<size_t>(id) < impl->json_special.size() && tj.added_token(id)) impl->json_special[static_cast<size_t>(id)] = true;
     return id;
   };
-  impl->bos = pick(cfg.bos, -1);
+  // Without a config naming it, BOS is the one token the post-processor puts first (Llama-3's
+  // <|begin_of_text|>, Mistral's <s>), if any.
+  const auto& prefix = tj.post_processor().prefix;
+  impl->bos = pick(cfg.bos, !cfg.bos_named && prefix.size() == 1 ? prefix[0] : -1);
   impl->eos = pick(cfg.eos, -1);
   impl->unk = pick(cfg.unk, tj.unk_id());
   impl->pad = pick(cfg.pad, -1);

@@ -23,6 +23,10 @@
 //    decode(ids) == the concatenation of the segment texts, for models whose normalizer is the
 //    identity (Llama, Mistral, and those `psy tokenizer train` writes). The loader always turns
 //    off SentencePiece's whitespace collapsing (remove_extra_whitespaces) so that text survives.
+//    tokenizer.json: byte-level models without a normalizer always give the text back (with NFC,
+//    Qwen's, the NFC form); Metaspace / "▁" models lose what Hugging Face loses too: a text that
+//    begins a chunk with a space (Metaspace "first" adds no prefix then, and decode drops one
+//    space) and a literal "▁" in the text (decoded as a space).
 //  * Text is encoded per segment, not as one string: token boundaries always fall on segment
 //    boundaries, which is what per-segment loss weights need. Encoding the whole rendered string
 //    at once (as apply_chat_template + tokenizer() would) can merge pieces across a boundary in

@@ -85,7 +85,7 @@ std::unique_ptr<BpeModel> parse_model(const nlohmann::json& j, const JsonSpot& a
       }
     }
   }
-  return std::make_unique<BpeModel>(std::move(vocab), merges, opt, at.file + ": key '" + at.key + "'");
+  return std::make_unique<BpeModel>(std::move(vocab), merges, opt, at.file, at.key);
 }
 
 }  // namespace
