@@ -30,9 +30,33 @@ std::string last_component(const std::string& path) {
   return dot == std::string::npos ? path : path.substr(dot + 1);
 }
 
+std::string shape_text(const torch::Tensor& t) {
+  std::string s = "[";
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+  return s + "]";
+}
+
 bool is_empty_or_null(const nlohmann::json& j, const std::string& key) {
   if (!j.contains(key) || j[key].is_null()) return true;
   return (j[key].is_object() || j[key].is_array()) && j[key].empty();
+}
+
+// A saved base weight (PEFT's save_embedding_layers) replaces the projection's, as PEFT's
+// loading does. It is almost always the base's own weight, so an equal one changes nothing; a
+// different one is copied in, except onto an NF4 base, which cannot take it exactly.
+void apply_saved_base_weight(ProjectionImpl& p, const torch::Tensor& saved, const std::string& file,
+                             const std::string& key) {
+  if (saved.sizes() != p.weight.sizes()) {
+    throw Error(file + ": tensor '" + key + "' has shape " + shape_text(saved) + ", the model's weight " +
+                shape_text(p.weight));
+  }
+  if (p.nf4) {
+    throw Error(file + ": tensor '" + key + "' replaces a base weight, which an NF4-quantised model cannot take; "
+                "load the model unquantised");
+  }
+  torch::NoGradGuard no_grad;
+  torch::Tensor converted = saved.to(p.weight.device(), p.weight.scalar_type());
+  if (!torch::equal(converted, p.weight)) p.weight.copy_(converted);
 }
 
 }  // namespace
@@ -95,6 +119,18 @@ int load_peft_adapter(DecoderImpl& decoder, const std::string& dir) {
         rest = rest.substr(0, rest.size() - s.size());
         break;
       }
+    }
+    const std::string base_suffix = ".base_layer.weight";
+    if (part.empty() && rest.size() > base_suffix.size() &&
+        rest.compare(rest.size() - base_suffix.size(), base_suffix.size(), base_suffix) == 0) {
+      // PEFT saves the base weight of a targeted lm_head/embedding (save_embedding_layers).
+      const std::string module = rest.substr(0, rest.size() - base_suffix.size());
+      if (!by_path.count(module)) {
+        throw Error(file + ": tensor '" + key + "' names '" + module + "', which is not a projection of this " +
+                    decoder.config().model_type + " decoder");
+      }
+      apply_saved_base_weight(*by_path.at(module), reader.tensor(key), file, key);
+      continue;
     }
     if (part.empty()) throw Error(file + ": tensor '" + key + "' is not a lora_A/lora_B weight");
     if (!by_path.count(rest)) {
