@@ -5,9 +5,11 @@
 
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/file_lock.h"
 #include "libpsy/evaluate/eval_run.h"
 #include "libpsy/recipe/recipe.h"
 #include "libpsy/runtime/runtime.h"
+#include "libpsy/train/run_folder_files.h"
 #include "libpsy/train/training_checkpoint.h"
 #include "trainers/commands.h"
 
@@ -104,6 +106,9 @@ int cmd_eval(const Args& args) {
     std::cerr << "psy eval: model " << recipe.model.path
               << (q.adapter_dir.empty() ? std::string(" (no adapter)") : " + adapter " + q.adapter_dir) << "\n";
 
+  FolderLock lock(q.out_dir, "psy eval");  // one writer per output folder
+  for (const auto& stale : clean_stale_files(q.out_dir))
+    if (!q.quiet) std::cerr << "psy eval: removed " << stale << " (left by a killed run)\n";
   const EvalOutcome o = run_evaluation(q);
   std::cout << "examples: " << o.examples << " (" << o.resumed << " resumed, " << o.generated << " generated)\n";
   std::cout << "cot parse rate: " << o.cot_parse_rate << "\n";

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -9,7 +10,8 @@
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"
-#include "libpsy/core/remove_tree.h"
+#include "libpsy/core/file_lock.h"
+#include "libpsy/core/json_file.h"
 #include "libpsy/data/load_sessions.h"
 #include "libpsy/dist/gradient_buckets.h"
 #include "libpsy/dist/training_hooks.h"
@@ -22,9 +24,11 @@
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/lora.h"
 #include "libpsy/recipe/recipe.h"
+#include "libpsy/recipe/resume_settings.h"
 #include "libpsy/runtime/runtime.h"
 #include "libpsy/text/tokenizer.h"
 #include "libpsy/train/file_hash.h"
+#include "libpsy/train/run_folder_files.h"
 #include "libpsy/train/training_checkpoint.h"
 #include "libpsy/train/training_loop.h"
 #include "trainers/commands.h"
@@ -94,6 +98,37 @@ std::string tokenizer_location(const Recipe& r) {
   throw Error(r.source_path + ": model.tokenizer (or model.path) must name a SentencePiece tokenizer");
 }
 
+// The run folder a checkpoint belongs to: RUN for RUN/checkpoints/step-N, else the folder itself.
+fs::path run_folder_of(const std::string& checkpoint) {
+  const fs::path p = fs::path(checkpoint).lexically_normal();
+  const fs::path parent = p.has_filename() ? p.parent_path() : p.parent_path().parent_path();
+  return parent.filename() == "checkpoints" ? parent.parent_path() : p;
+}
+
+// --resume must not change what the run trains: its recipe.yaml (as it started) against the recipe
+// now, and the data files' hashes in its manifest.json. Returns the allowed extensions.
+std::vector<std::string> check_resume_against_run(const Recipe& now, const std::string& checkpoint) {
+  const fs::path run = run_folder_of(checkpoint);
+  const fs::path before_path = run / "recipe.yaml";
+  if (!fs::exists(before_path)) return {};
+  const Recipe before = load_recipe(before_path.string());
+  const ResumeCheck check = check_resume_settings(before, now, before_path.string());
+  const fs::path manifest_path = run / "manifest.json";
+  if (fs::exists(manifest_path)) {
+    const nlohmann::json manifest = read_json_file(manifest_path.string());
+    if (manifest.contains("data_files") && manifest["data_files"].is_array()) {
+      for (const auto& f : manifest["data_files"]) {
+        const std::string path = f.value("path", "");
+        if (path.empty() || !fs::exists(path)) continue;
+        if (sha256_file(path) != f.value("sha256", ""))
+          throw Error("--resume: data file '" + path + "' changed since the run started (sha256 in " +
+                      manifest_path.string() + "): start a new run (--overwrite, or another output folder)");
+      }
+    }
+  }
+  return check.extensions;
+}
+
 }  // namespace
 
 int cmd_train(const Args& raw_args) {
@@ -138,16 +173,22 @@ int cmd_train(const Args& raw_args) {
     throw Error("model.quantization: " + expected_found("none, or nf4 with train.mode lora", recipe.model.quantization));
 
   const std::string run_dir = recipe.output;
+  std::optional<FolderLock> lock;  // one writer per run folder (ranks > 0 write nothing there)
+  if (denv.rank == 0) lock.emplace(run_dir, "psy train");
+  for (const auto& stale : clean_stale_files(run_dir))
+    if (!a.flag("quiet")) std::cerr << "psy train: removed " << stale << " (left by a killed run)\n";
   std::string resume_from;
   if (a.given("resume")) {
     std::string where = a.get("resume") == kAutoResume ? run_dir : a.get("resume");
     resume_from = find_latest_checkpoint(where);
     if (resume_from.empty()) throw Error("--resume: no checkpoint found in '" + where + "'");
-  } else if (!find_latest_checkpoint(run_dir + "/checkpoints").empty()) {
+    for (const auto& note : check_resume_against_run(recipe, resume_from))
+      if (!a.flag("quiet") && denv.rank == 0) std::cerr << "psy train: resuming with " << note << " (extends the run)\n";
+  } else if (holds_previous_run(run_dir)) {
     if (!a.flag("overwrite"))
-      throw Error("run folder '" + run_dir + "' already holds checkpoints: continue with --resume, or start again with --overwrite");
-    std::error_code ec;
-    remove_tree(run_dir + "/checkpoints", ec);
+      throw Error("run folder '" + run_dir + "' already holds a run (checkpoints, adapter/ or model/): continue with "
+                  "--resume, or start again with --overwrite (which removes all of its outputs)");
+    if (denv.rank == 0) clear_run_outputs(run_dir);
   }
 
   // Data: the seeded split, then samples for both sides.
@@ -185,6 +226,10 @@ int cmd_train(const Args& raw_args) {
                 " is smaller than the tokenizer's " + std::to_string(tokenizer.vocab_size()));
   int64_t trainable = 0, total = 0;
   for (auto& prm : decoder->parameters()) total += prm.numel();
+  if (!full && recipe.lora.r > decoder->config().hidden_size)  // a rank above the width only allocates
+    throw Error(recipe.source_path + ": field 'lora.r': " +
+                expected_found("at most the model's hidden_size " + std::to_string(decoder->config().hidden_size),
+                               std::to_string(recipe.lora.r)));
   if (!full) {
     LoraSpec spec;
     spec.r = recipe.lora.r;

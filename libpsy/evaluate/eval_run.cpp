@@ -83,6 +83,13 @@ ordered_json settings_fingerprint(const EvalRequest& q) {
   ordered_json j;
   j["model"] = r.model.path;
   j["adapter"] = q.adapter_dir;
+  // The adapter's contents, not only its path: a replaced adapter must not mix two models in one
+  // predictions.jsonl.
+  ordered_json adapter_sha = ordered_json::array();
+  if (!q.adapter_dir.empty())
+    for (const auto& f : file_hashes(q.adapter_dir, {"adapter_config.json", "adapter_model.safetensors"}, ""))
+      adapter_sha.push_back(f["sha256"]);
+  j["adapter_sha256"] = adapter_sha;
   j["tokenizer"] = recipe_tokenizer_location(r);
   j["dtype"] = r.model.dtype;
   j["chat_template"] = r.model.chat_template;
