@@ -67,6 +67,7 @@ int cmd_generate(const Args& args) {
   };
 
   std::vector<std::vector<int64_t>> prompts;
+  std::vector<std::pair<std::size_t, std::string>> id_prompt_lines;  // prompts given as ids, and their line
   auto from_messages = [&](std::vector<ChatMessage> messages) {
     if (!a.get("system").empty() && tmpl) messages.insert(messages.begin(), message(ChatRole::System, a.get("system")));
     prompts.push_back(generation_prompt_ids(tokenizer_for("a text prompt"), tmpl, messages));
@@ -89,13 +90,24 @@ int cmd_generate(const Args& args) {
         throw Error(where + ": not valid JSON (" + e.what() + ")");
       }
       if (j.contains("input_ids")) {
-        prompts.push_back(j["input_ids"].get<std::vector<int64_t>>());
+        const auto& ids = j["input_ids"];
+        if (!ids.is_array() || ids.empty())
+          throw Error(where + ": \"input_ids\" " + expected_found("a non-empty list of token ids", ids.dump()));
+        std::vector<int64_t> row;
+        for (const auto& x : ids) {
+          if (!x.is_number_integer()) throw Error(where + ": \"input_ids\" " + expected_found("integers", x.dump()));
+          row.push_back(x.get<int64_t>());
+        }
+        prompts.push_back(std::move(row));
+        id_prompt_lines.emplace_back(prompts.size() - 1, where);
       } else if (j.contains("prompt") && j["prompt"].is_string()) {
         from_messages({message(ChatRole::User, j["prompt"].get<std::string>())});
       } else if (j.contains("messages") && j["messages"].is_array()) {
         std::vector<ChatMessage> messages;
         for (const auto& m : j["messages"]) {
-          if (!m.contains("role") || !m.contains("content")) throw Error(where + ": each message needs role and content");
+          if (!m.is_object() || !m.contains("role") || !m.contains("content") || !m["role"].is_string() ||
+              !m["content"].is_string())
+            throw Error(where + ": each message needs a string role and a string content");
           messages.push_back(message(parse_role(m["role"].get<std::string>(), where), m["content"].get<std::string>()));
         }
         from_messages(messages);
@@ -105,7 +117,14 @@ int cmd_generate(const Args& args) {
     }
   }
 
+  if (prompts.empty()) throw Error(a.get("input") + ": no prompts (expected one JSON object per line)");
   Decoder decoder = load_decoder_from_args(a);
+  // Checked before the model runs: LibTorch's "index out of range in self" names no line.
+  for (const auto& [index, where] : id_prompt_lines)
+    for (const int64_t id : prompts[index])
+      if (id < 0 || id >= decoder->config().vocab_size)
+        throw Error(where + ": token id " + expected_found("from 0 to " + std::to_string(decoder->config().vocab_size - 1) +
+                                                             " (the model's vocab_size)", std::to_string(id)));
   GenerationOptions g = generation_options_from_args(a);
   g.eos_ids = tok ? stop_token_ids(decoder->config(), *tok, tmpl) : decoder->config().eos_token_ids;
   g.pad_id = tok && tok->pad_id() >= 0 ? tok->pad_id() : decoder->config().pad_token_id.value_or(0);

@@ -68,6 +68,20 @@ int cmd_logits(const Args& args) {
     }
   }
   Decoder decoder = load_decoder_from_args(a);
+  // Checked before the model runs: LibTorch's "index out of range in self" names no file or row.
+  const int64_t vocab = decoder->config().vocab_size;
+  for (std::size_t r = 0; r < ids.size(); ++r) {
+    for (std::size_t t = 0; t < width; ++t) {
+      if (ids[r][t] < 0 || ids[r][t] >= vocab)
+        throw Error(file + ": input_ids row " + std::to_string(r) + ", position " + std::to_string(t) + ": token id " +
+                    expected_found("from 0 to " + std::to_string(vocab - 1) + " (the model's vocab_size is " +
+                                       std::to_string(vocab) + ")",
+                                   std::to_string(ids[r][t])));
+      if (mask[r][t] != 0 && mask[r][t] != 1)
+        throw Error(file + ": attention_mask row " + std::to_string(r) + ", position " + std::to_string(t) + ": " +
+                    expected_found("0 or 1", std::to_string(mask[r][t])));
+    }
+  }
   torch::NoGradGuard no_grad;
   const auto rows = static_cast<int64_t>(ids.size());
   torch::Tensor id_t = torch::empty({rows, static_cast<int64_t>(width)}, torch::kInt64);

@@ -2,6 +2,7 @@
 
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/peft_adapter_io.h"
+#include "libpsy/nn/placement.h"
 
 namespace psy::cli {
 
@@ -14,7 +15,7 @@ ArgParser& add_decoder_options(ArgParser& p, const std::string& dtype_help) {
 Decoder load_decoder_from_args(const ParsedArgs& a) {
   DecoderOptions options;
   options.dtype = parse_model_dtype(a.get("dtype"));
-  options.device = torch::Device(a.get("device"));
+  options.device = parse_device(a.get("device"), "--device");
   Decoder decoder = load_decoder(a.get("model"), options);
   if (!a.get("adapter").empty()) load_peft_adapter(*decoder, a.get("adapter"));
   return decoder;
