@@ -8,9 +8,11 @@
 
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/json_file.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/io/hf_config.h"
 #include "libpsy/nn/load_decoder.h"
+#include "libpsy/nn/model_size.h"
 #include "libpsy/text/tokenizer.h"
 #include "trainers/commands.h"
 
@@ -36,7 +38,7 @@ int cmd_init_model(const Args& args) {
   if (!a.get("tokenizer").empty()) {
     Tokenizer tok = Tokenizer::load(a.get("tokenizer"));
     // Fill the vocabulary before validation (the config may leave vocab_size out).
-    auto j = nlohmann::json::parse(text);
+    auto j = parse_json_text(text, a.get("config"));
     j["vocab_size"] = tok.vocab_size();
     if (tok.bos_id() >= 0) j["bos_token_id"] = tok.bos_id();
     if (tok.eos_id() >= 0) j["eos_token_id"] = tok.eos_id();
@@ -50,6 +52,8 @@ int cmd_init_model(const Args& args) {
   config = parse_decoder_config(text, a.get("config"));
   DecoderOptions opt;
   opt.dtype = parse_model_dtype(config.torch_dtype);
+  // A 70B-shaped config must be refused here, not grow until the kernel kills the process.
+  check_decoder_fits_host(config, static_cast<int>(c10::elementSize(opt.dtype)), true, a.get("config"));
   torch::manual_seed(static_cast<uint64_t>(a.get_long("seed")));
   Decoder decoder(config, opt);
   decoder->init_random_weights();

@@ -4,6 +4,7 @@
 
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/error.h"
+#include "libpsy/nn/model_size.h"
 
 namespace psy {
 
@@ -57,6 +58,7 @@ void load_decoder_weights(DecoderImpl& decoder, const CheckpointReader& checkpoi
 
 Decoder load_decoder(const std::string& dir, const DecoderOptions& options) {
   DecoderConfig config = load_decoder_config(dir);
+  check_decoder_fits_host(config, static_cast<int>(c10::elementSize(options.dtype)), options.device.is_cpu(), dir);
   CheckpointReader checkpoint(dir);
   Decoder decoder(config, options);
   load_decoder_weights(*decoder, checkpoint);
