@@ -11,6 +11,7 @@
 #include "libpsy/core/json_file.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/io/safetensors.h"
+#include "libpsy/nn/adapter_rank_check.h"
 
 namespace psy {
 
@@ -102,6 +103,7 @@ int load_peft_adapter(DecoderImpl& decoder, const std::string& dir) {
   PeftAdapterConfig config = load_peft_adapter_config(dir);
   const std::string file = dir + "/adapter_model.safetensors";
   SafetensorsReader reader(file);
+  check_adapter_rank(reader, config.r, dir);  // issue 18: adapter_config.json's r must match the tensors
   std::map<std::string, Projection> by_path;
   for (auto& [path, p] : decoder.projections()) by_path.emplace(path, p);
   std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> found;
