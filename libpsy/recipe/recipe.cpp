@@ -201,7 +201,11 @@ void check_values(const Recipe& r, const std::string& file, const Origins& origi
   int_range("train.log_every", r.train.log_every, 1, kNoIntLimit);
   if (r.devices.use.empty()) bad("devices.use", "at least one device", "an empty list");
   for (const auto& d : r.devices.use) {
-    if (d != "cpu" && d.rfind("cpu:", 0) != 0 && d != "cuda" && d.rfind("cuda:", 0) != 0)
+    auto numbered = [&d](const std::string& kind) {
+      if (d.rfind(kind + ":", 0) != 0 || d.size() == kind.size() + 1 || d.size() > kind.size() + 4) return false;
+      return d.find_first_not_of("0123456789", kind.size() + 1) == std::string::npos;
+    };
+    if (d != "cpu" && d != "cuda" && !numbered("cpu") && !numbered("cuda"))
       bad("devices.use", "cpu, cuda or cuda:N", "'" + d + "'");
   }
   for (int layers : r.devices.split) int_range("devices.split", layers, 1, 1 << 20);

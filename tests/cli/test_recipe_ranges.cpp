@@ -108,3 +108,11 @@ TEST_CASE("combinations psy train refuses are refused by the recipe itself", "[r
   CHECK_THAT(recipe_error("train: {mode: full, precision: bf16}\n"), Catch::Contains("train.mode"));
   CHECK_THAT(recipe_error("train: {mode: full}\nmodel: {quantization: nf4}\n"), Catch::Contains("model.quantization"));
 }
+
+TEST_CASE("device names are checked where the recipe is validated", "[recipe][issue18]") {
+  CHECK(recipe_error("devices: {use: ['cuda:1']}\n") == "<accepted>");
+  for (const char* d : {"cuda:", "cuda:x", "cuda:99999", "gpu", "cuda:-1"}) {
+    INFO(d);
+    CHECK_THAT(recipe_error(std::string("devices: {use: ['") + d + "']}\n"), Catch::Contains("cpu, cuda or cuda:N"));
+  }
+}
