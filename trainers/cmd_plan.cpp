@@ -30,8 +30,8 @@ int cmd_plan(const Args& args) {
   p.positional("RECIPE", "YAML recipe file")
       .positional("OVERRIDES", "key.path=value assignments applied after the file", false, true)
       .option("devices", "COUNTxSIZE", "the devices to plan for, e.g. 2x24GB, 1x80GB, 4x24GiB", "2x24GB")
-      .option("shape", "NAME", "use a built-in model shape instead of <model.path>/config.json: mistral-7b, "
-                               "llama-2-7b, llama-2-13b", "")
+      .option("shape", "NAME", "use a built-in model shape instead of <model.path>/config.json: " +
+                                   dist::known_model_shape_names(), "")
       .option("cpu", "yes|no", "the devices are CPU memory (smaller runtime overhead)", "no")
       .option("attention", "auto|fused|eager",
               "attention kernel to plan for: fused (LibTorch >= 2.0) keeps no [heads, T, T] probabilities; "
@@ -52,7 +52,8 @@ int cmd_plan(const Args& args) {
   } else {
     const std::string config = r.model.path + "/config.json";
     if (!std::filesystem::exists(config))
-      throw Error("psy plan: model.path '" + r.model.path + "' has no config.json; give --shape mistral-7b (or llama-2-7b, llama-2-13b) to plan without the weights");
+      throw Error("psy plan: model.path '" + r.model.path + "' has no config.json; give --shape NAME (" +
+                  dist::known_model_shape_names() + ") to plan without the weights");
     in.model = load_decoder_config(config);
     source = config;
   }

@@ -22,8 +22,26 @@ int64_t q_dim(const DecoderConfig& m) { return m.num_attention_heads * m.head_di
 
 std::vector<Linear> layer_linears(const DecoderConfig& m) {
   const int64_t H = m.hidden_size, I = m.intermediate_size;
-  return {{"q_proj", H, q_dim(m)}, {"k_proj", H, kv_dim(m)},  {"v_proj", H, kv_dim(m)}, {"o_proj", q_dim(m), H},
-          {"gate_proj", H, I},     {"up_proj", H, I},         {"down_proj", I, H}};
+  std::vector<Linear> out = {{"q_proj", H, q_dim(m)}, {"k_proj", H, kv_dim(m)}, {"v_proj", H, kv_dim(m)},
+                             {"o_proj", q_dim(m), H}};
+  if (m.fused_gate_up) {
+    out.push_back({"gate_up_proj", H, 2 * I});  // GLM
+  } else {
+    out.push_back({"gate_proj", H, I});
+    out.push_back({"up_proj", H, I});
+  }
+  out.push_back({"down_proj", I, H});
+  return out;
+}
+
+// A layer's parameters outside the linears' weight matrices: RMSNorm weights (two, four with
+// GLM-4-0414's sandwich, plus Qwen3's per-head q/k norms) and biases.
+int64_t layer_small_count(const DecoderConfig& m) {
+  int64_t n = (m.sandwich_norms ? 4 : 2) * m.hidden_size + (m.qk_norm ? 2 * m.head_dim : 0);
+  if (m.qkv_bias) n += q_dim(m) + 2 * kv_dim(m);
+  if (m.o_bias) n += m.hidden_size;
+  if (m.mlp_bias) n += 2 * m.intermediate_size + m.hidden_size;
+  return n;
 }
 
 bool targeted(const std::vector<std::string>& targets, const std::string& name) {
@@ -33,7 +51,7 @@ bool targeted(const std::vector<std::string>& targets, const std::string& name) 
 }
 
 int64_t layer_weight_count(const DecoderConfig& m) {
-  int64_t n = 2 * m.hidden_size;  // two RMSNorm weights
+  int64_t n = layer_small_count(m);
   for (const auto& l : layer_linears(m)) n += l.in * l.out;
   return n;
 }
@@ -112,7 +130,7 @@ int64_t lora_parameter_count(const DecoderConfig& m, int r, const std::vector<st
 int64_t nf4_base_bytes(const DecoderConfig& m, int other_weight_bytes, bool double_quant) {
   int64_t linear = 0;
   for (const auto& l : layer_linears(m)) linear += nf4_bytes(l.in * l.out, double_quant);
-  const int64_t others = base_parameter_count(m) - m.num_hidden_layers * (layer_weight_count(m) - 2 * m.hidden_size);
+  const int64_t others = base_parameter_count(m) - m.num_hidden_layers * (layer_weight_count(m) - layer_small_count(m));
   return m.num_hidden_layers * linear + others * other_weight_bytes;
 }
 
@@ -289,12 +307,13 @@ DecoderConfig known_model_shape(const std::string& name) {
   c.bos_token_id = 1;
   c.eos_token_ids = {2};
   c.torch_dtype = "bfloat16";
-  if (name == "mistral-7b") {  // Mistral-7B-(Instruct-)v0.2
+  if (name == "mistral-7b" || name == "mistral-7b-v0.3") {  // Mistral-7B-(Instruct-)v0.2 / v0.3
     c.model_type = "mistral";
     c.intermediate_size = 14336;
     c.num_key_value_heads = 8;
     c.max_position_embeddings = 32768;
     c.rope_theta = 1e6;
+    if (name == "mistral-7b-v0.3") c.vocab_size = 32768;
     return c;
   }
   if (name == "llama-2-7b") return c;
@@ -306,7 +325,59 @@ DecoderConfig known_model_shape(const std::string& name) {
     c.num_key_value_heads = 40;
     return c;
   }
-  throw Error("--shape: " + expected_found("mistral-7b, llama-2-7b or llama-2-13b", "'" + name + "'"));
+  if (name == "llama-3.1-8b") {  // Llama-3.1-8B(-Instruct)
+    c.vocab_size = 128256;
+    c.intermediate_size = 14336;
+    c.num_key_value_heads = 8;
+    c.max_position_embeddings = 131072;
+    c.rope_theta = 500000.0;
+    c.rope_scaling = RopeScalingType::Llama3;
+    c.rope_scaling_factor = 8.0;
+    c.rope_low_freq_factor = 1.0;
+    c.rope_high_freq_factor = 4.0;
+    c.rope_original_max_position_embeddings = 8192;
+    c.bos_token_id = 128000;
+    c.eos_token_ids = {128001, 128008, 128009};
+    return c;
+  }
+  if (name == "qwen2.5-7b" || name == "qwen3-8b") {  // Qwen2.5-7B(-Instruct), Qwen3-8B
+    const bool q3 = name == "qwen3-8b";
+    c.model_type = q3 ? "qwen3" : "qwen2";
+    apply_family_traits(c);
+    c.vocab_size = q3 ? 151936 : 152064;
+    c.hidden_size = q3 ? 4096 : 3584;
+    c.intermediate_size = q3 ? 12288 : 18944;
+    c.num_hidden_layers = q3 ? 36 : 28;
+    c.num_attention_heads = q3 ? 32 : 28;
+    c.num_key_value_heads = q3 ? 8 : 4;
+    c.max_position_embeddings = q3 ? 40960 : 32768;
+    c.rope_theta = 1e6;
+    c.rms_norm_eps = 1e-6;
+    c.bos_token_id = 151643;
+    c.eos_token_ids = {151645};
+    return c;
+  }
+  if (name == "glm-4-9b") {  // GLM-4-9B-chat-hf (GlmForCausalLM)
+    c.model_type = "glm";
+    apply_family_traits(c);
+    c.vocab_size = 151552;
+    c.intermediate_size = 13696;
+    c.num_hidden_layers = 40;
+    c.num_key_value_heads = 2;
+    c.partial_rotary_factor = 0.5;
+    c.qkv_bias = true;
+    c.max_position_embeddings = 131072;
+    c.rms_norm_eps = 1.5625e-07;
+    c.bos_token_id.reset();
+    c.eos_token_ids = {151329, 151336, 151338};
+    c.pad_token_id = 151329;
+    return c;
+  }
+  throw Error("--shape: " + expected_found("one of " + known_model_shape_names(), "'" + name + "'"));
+}
+
+std::string known_model_shape_names() {
+  return "mistral-7b, mistral-7b-v0.3, llama-2-7b, llama-2-13b, llama-3.1-8b, qwen2.5-7b, qwen3-8b, glm-4-9b";
 }
 
 std::string format_bytes(int64_t bytes) {

@@ -76,9 +76,13 @@ std::vector<PlanRow> plan_memory(const MemoryPlanInput& in, int devices, int64_t
 // "2x24GB", "1x80GB", "4x24GiB", "24GB" -> count and bytes (GB = 1e9, GiB = 2^30).
 void parse_devices_spec(const std::string& spec, int* count, int64_t* bytes);
 
-// Built-in shapes for planning without the weights: "mistral-7b" (v0.2), "llama-2-7b",
-// "llama-2-13b". Throws psy::Error listing them for an unknown name.
+// Built-in shapes for planning without the weights (as the families' config.json give them):
+// "mistral-7b" (v0.2), "mistral-7b-v0.3", "llama-2-7b", "llama-2-13b", "llama-3.1-8b",
+// "qwen2.5-7b", "qwen3-8b", "glm-4-9b" (GLM-4-9B-chat-hf). Throws psy::Error listing them for
+// an unknown name.
 DecoderConfig known_model_shape(const std::string& name);
+// Those names, comma-separated, for help and error texts.
+std::string known_model_shape_names();
 
 // The table `psy plan` prints.
 std::string format_plan(const std::vector<PlanRow>& rows, int64_t device_bytes);

@@ -18,7 +18,7 @@ namespace psy {
 bool fused_attention_available() { return PSY_HAVE_SDPA != 0; }
 
 torch::Tensor rope_inverse_frequencies(const DecoderConfig& config, int64_t seq_len, torch::Device device) {
-  const int64_t d = config.head_dim;
+  const int64_t d = config.rotary_dim();
   double base = config.rope_theta;
   if (config.rope_scaling == RopeScalingType::Dynamic && seq_len > config.max_position_embeddings) {
     const double f = config.rope_scaling_factor;
@@ -28,8 +28,32 @@ torch::Tensor rope_inverse_frequencies(const DecoderConfig& config, int64_t seq_
   auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
   torch::Tensor exponents = torch::arange(0, d, 2, torch::TensorOptions().dtype(torch::kInt64).device(device))
                                 .to(torch::kFloat32) / static_cast<double>(d);
-  return torch::pow(torch::scalar_tensor(base, opts), exponents).reciprocal();
+  torch::Tensor inv_freq = torch::pow(torch::scalar_tensor(base, opts), exponents).reciprocal();
+  if (config.rope_scaling != RopeScalingType::Llama3) return inv_freq;
+  // Llama 3.1: long wavelengths slowed by `factor`, short ones kept, the band between blended
+  // (transformers' _compute_llama3_parameters, in the same fp32 operations).
+  const double factor = config.rope_scaling_factor;
+  const double low = config.rope_low_freq_factor, high = config.rope_high_freq_factor;
+  const double old_len = static_cast<double>(config.rope_original_max_position_embeddings);
+  const double low_freq_wavelen = old_len / low, high_freq_wavelen = old_len / high;
+  const double two_pi = 6.283185307179586;  // Python's 2 * math.pi
+  torch::Tensor wavelen = inv_freq.reciprocal() * two_pi;
+  torch::Tensor scaled = torch::where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq);
+  torch::Tensor smooth = (wavelen.reciprocal() * old_len - low) / (high - low);
+  torch::Tensor smoothed = (1 - smooth) * scaled / factor + smooth * scaled;
+  torch::Tensor medium = (wavelen < high_freq_wavelen).logical_not() & (wavelen > low_freq_wavelen).logical_not();
+  return torch::where(medium, smoothed, scaled);
 }
+
+namespace {
+
+// Additive fp32 mask from a boolean "may attend" tensor.
+torch::Tensor additive_mask(const torch::Tensor& allowed, torch::Device device) {
+  auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  return torch::where(allowed, torch::zeros({}, fopts), torch::full({}, std::numeric_limits<float>::lowest(), fopts));
+}
+
+}  // namespace
 
 AttentionContext make_attention_context(const DecoderConfig& config, const torch::Tensor& positions,
                                         const torch::Tensor& attention_mask, int64_t past, torch::Device device,
@@ -45,8 +69,11 @@ AttentionContext make_attention_context(const DecoderConfig& config, const torch
   torch::Tensor inv_freq = rope_inverse_frequencies(config, max_pos, device);
   torch::Tensor p = pos.to(torch::kFloat32);
   if (config.rope_scaling == RopeScalingType::Linear) p = p / config.rope_scaling_factor;
-  torch::Tensor angles = p.unsqueeze(-1) * inv_freq;  // [B, T, D/2]
-  torch::Tensor emb = torch::cat({angles, angles}, -1).unsqueeze(1);  // [B, 1, T, D]
+  torch::Tensor angles = p.unsqueeze(-1) * inv_freq;  // [B, T, rot/2]
+  // Rotate-half pairs dim i with i + rot/2 (angles repeated end to end); GLM pairs 2i with 2i + 1
+  // (each angle twice in a row).
+  torch::Tensor emb = (config.rope_interleaved ? angles.repeat_interleave(2, -1) : torch::cat({angles, angles}, -1))
+                          .unsqueeze(1);  // [B, 1, T, rot]
   ctx.cos = emb.cos();
   ctx.sin = emb.sin();
 
@@ -57,30 +84,46 @@ AttentionContext make_attention_context(const DecoderConfig& config, const torch
                                                    c10::str(attention_mask.sizes())));
   }
   const bool padded = attention_mask.defined() && !attention_mask.to(torch::kBool).all().item<bool>();
-  const bool window = config.sliding_window && s > *config.sliding_window;
-  if (!padded && !window && past == 0) return ctx;  // pure causal
+  bool window_layers = false;
+  for (int64_t i = 0; i < config.num_hidden_layers && !window_layers; ++i) window_layers = config.layer_uses_window(i);
+  const bool window = window_layers && s > *config.sliding_window;
+  const bool full_mask = padded || past > 0;  // otherwise pure causal, run without a mask
+  if (!full_mask && !window) return ctx;
   auto iopts = torch::TensorOptions().dtype(torch::kInt64).device(device);
   torch::Tensor q_idx = (torch::arange(t, iopts) + past).view({t, 1});
   torch::Tensor k_idx = torch::arange(s, iopts).view({1, s});
-  torch::Tensor allowed = k_idx <= q_idx;  // [T, S]
-  if (config.sliding_window) allowed = allowed & ((q_idx - k_idx) < *config.sliding_window);
-  allowed = allowed.view({1, 1, t, s});
+  torch::Tensor allowed = (k_idx <= q_idx).view({1, 1, t, s});  // [1, 1, T, S]
   if (attention_mask.defined()) {
     allowed = allowed & attention_mask.to(device).to(torch::kBool).view({batch, 1, 1, s});
   } else {
     allowed = allowed.expand({batch, 1, t, s});
   }
-  auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
-  ctx.mask = torch::where(allowed, torch::zeros({}, fopts),
-                          torch::full({}, std::numeric_limits<float>::lowest(), fopts));
+  if (full_mask) ctx.mask = additive_mask(allowed, device);
+  if (window) {
+    torch::Tensor in_window = ((q_idx - k_idx) < *config.sliding_window).view({1, 1, t, s});
+    ctx.window_mask = additive_mask(allowed & in_window, device);
+  }
   return ctx;
 }
 
-torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, bool interleaved) {
   torch::Tensor xf = x.to(torch::kFloat32);
-  const int64_t half = xf.size(-1) / 2;
-  torch::Tensor rotated = torch::cat({-xf.narrow(-1, half, half), xf.narrow(-1, 0, half)}, -1);
-  return (xf * cos + rotated * sin).to(x.scalar_type());
+  const int64_t rot = cos.size(-1);
+  const bool partial = rot < xf.size(-1);
+  torch::Tensor xr = partial ? xf.narrow(-1, 0, rot) : xf;
+  torch::Tensor rotated;
+  if (interleaved) {
+    using torch::indexing::Slice;
+    torch::Tensor even = xr.index({"...", Slice(0, torch::indexing::None, 2)});
+    torch::Tensor odd = xr.index({"...", Slice(1, torch::indexing::None, 2)});
+    rotated = torch::stack({-odd, even}, -1).flatten(-2);
+  } else {
+    const int64_t half = rot / 2;
+    rotated = torch::cat({-xr.narrow(-1, half, half), xr.narrow(-1, 0, half)}, -1);
+  }
+  torch::Tensor out = xr * cos + rotated * sin;
+  if (partial) out = torch::cat({out, xf.narrow(-1, rot, xf.size(-1) - rot)}, -1);
+  return out.to(x.scalar_type());
 }
 
 namespace {
@@ -143,28 +186,49 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
   return attend_plain(q, k, v, ctx);
 }
 
-AttentionImpl::AttentionImpl(const DecoderConfig& c, const torch::TensorOptions& options)
-    : heads(c.num_attention_heads), kv_heads(c.num_key_value_heads), head_dim(c.head_dim) {
-  q_proj = register_module("q_proj", Projection(c.hidden_size, heads * head_dim, options));
-  k_proj = register_module("k_proj", Projection(c.hidden_size, kv_heads * head_dim, options));
-  v_proj = register_module("v_proj", Projection(c.hidden_size, kv_heads * head_dim, options));
-  o_proj = register_module("o_proj", Projection(heads * head_dim, c.hidden_size, options));
+AttentionImpl::AttentionImpl(const DecoderConfig& c, const torch::TensorOptions& options, int64_t layer_index)
+    : heads(c.num_attention_heads),
+      kv_heads(c.num_key_value_heads),
+      head_dim(c.head_dim),
+      rope_interleaved(c.rope_interleaved),
+      windowed(c.layer_uses_window(layer_index)) {
+  q_proj = register_module("q_proj", Projection(c.hidden_size, heads * head_dim, options, c.qkv_bias));
+  k_proj = register_module("k_proj", Projection(c.hidden_size, kv_heads * head_dim, options, c.qkv_bias));
+  v_proj = register_module("v_proj", Projection(c.hidden_size, kv_heads * head_dim, options, c.qkv_bias));
+  o_proj = register_module("o_proj", Projection(heads * head_dim, c.hidden_size, options, c.o_bias));
+  if (c.qk_norm) {
+    q_norm = register_module("q_norm", RMSNorm(head_dim, c.rms_norm_eps, options));
+    k_norm = register_module("k_norm", RMSNorm(head_dim, c.rms_norm_eps, options));
+  }
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionContext& ctx, KVCache* cache,
                                      int64_t layer_index) {
   const int64_t b = x.size(0), t = x.size(1);
-  torch::Tensor q = q_proj->forward(x).view({b, t, heads, head_dim}).transpose(1, 2);
-  torch::Tensor k = k_proj->forward(x).view({b, t, kv_heads, head_dim}).transpose(1, 2);
+  torch::Tensor q = q_proj->forward(x).view({b, t, heads, head_dim});
+  torch::Tensor k = k_proj->forward(x).view({b, t, kv_heads, head_dim});
+  if (q_norm) {  // per head, before RoPE
+    q = q_norm->forward(q);
+    k = k_norm->forward(k);
+  }
+  q = q.transpose(1, 2);
+  k = k.transpose(1, 2);
   torch::Tensor v = v_proj->forward(x).view({b, t, kv_heads, head_dim}).transpose(1, 2);
-  q = apply_rope(q, ctx.cos, ctx.sin);
-  k = apply_rope(k, ctx.cos, ctx.sin);
+  q = apply_rope(q, ctx.cos, ctx.sin, rope_interleaved);
+  k = apply_rope(k, ctx.cos, ctx.sin, rope_interleaved);
   if (cache) {
     auto kv = cache->append(layer_index, k, v);
     k = kv.first;
     v = kv.second;
   }
-  torch::Tensor out = attend(q, k, v, ctx);  // [B, H, T, D]
+  torch::Tensor out;
+  if (windowed && ctx.window_mask.defined()) {
+    AttentionContext local = ctx;
+    local.mask = ctx.window_mask;
+    out = attend(q, k, v, local);  // [B, H, T, D]
+  } else {
+    out = attend(q, k, v, ctx);
+  }
   out = out.transpose(1, 2).reshape({b, t, heads * head_dim});
   return o_proj->forward(out);
 }

@@ -13,27 +13,45 @@ torch::ScalarType parse_model_dtype(const std::string& name) {
 }
 
 MLPImpl::MLPImpl(const DecoderConfig& c, const torch::TensorOptions& options) {
-  gate_proj = register_module("gate_proj", Projection(c.hidden_size, c.intermediate_size, options));
-  up_proj = register_module("up_proj", Projection(c.hidden_size, c.intermediate_size, options));
-  down_proj = register_module("down_proj", Projection(c.intermediate_size, c.hidden_size, options));
+  if (c.fused_gate_up) {
+    gate_up_proj =
+        register_module("gate_up_proj", Projection(c.hidden_size, 2 * c.intermediate_size, options, c.mlp_bias));
+  } else {
+    gate_proj = register_module("gate_proj", Projection(c.hidden_size, c.intermediate_size, options, c.mlp_bias));
+    up_proj = register_module("up_proj", Projection(c.hidden_size, c.intermediate_size, options, c.mlp_bias));
+  }
+  down_proj = register_module("down_proj", Projection(c.intermediate_size, c.hidden_size, options, c.mlp_bias));
 }
 
 torch::Tensor MLPImpl::forward(const torch::Tensor& x) {
+  if (gate_up_proj) {
+    auto halves = gate_up_proj->forward(x).chunk(2, -1);
+    return down_proj->forward(halves[1] * torch::silu(halves[0]));
+  }
   return down_proj->forward(torch::silu(gate_proj->forward(x)) * up_proj->forward(x));
 }
 
 DecoderLayerImpl::DecoderLayerImpl(const DecoderConfig& c, const torch::TensorOptions& options, int64_t index_)
     : index(index_) {
-  self_attn = register_module("self_attn", Attention(c, options));
+  self_attn = register_module("self_attn", Attention(c, options, index_));
   mlp = register_module("mlp", MLP(c, options));
   input_layernorm = register_module("input_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps, options));
   post_attention_layernorm =
       register_module("post_attention_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps, options));
+  if (c.sandwich_norms) {
+    post_self_attn_layernorm =
+        register_module("post_self_attn_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps, options));
+    post_mlp_layernorm = register_module("post_mlp_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps, options));
+  }
 }
 
 torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& h, const AttentionContext& ctx, KVCache* cache) {
-  torch::Tensor x = h + self_attn->forward(input_layernorm->forward(h), ctx, cache, index);
-  return x + mlp->forward(post_attention_layernorm->forward(x));
+  torch::Tensor a = self_attn->forward(input_layernorm->forward(h), ctx, cache, index);
+  if (post_self_attn_layernorm) a = post_self_attn_layernorm->forward(a);
+  torch::Tensor x = h + a;
+  torch::Tensor m = mlp->forward(post_attention_layernorm->forward(x));
+  if (post_mlp_layernorm) m = post_mlp_layernorm->forward(m);
+  return x + m;
 }
 
 DecoderBodyImpl::DecoderBodyImpl(const DecoderConfig& c, const torch::TensorOptions& options) {
@@ -74,7 +92,10 @@ torch::Tensor DecoderImpl::embed(const torch::Tensor& input_ids) {
 torch::Tensor DecoderImpl::final_norm(const torch::Tensor& h) { return model->norm->forward(h); }
 
 torch::Tensor DecoderImpl::logits(const torch::Tensor& normed) {
-  return lm_head->forward(normed).to(device(), torch::kFloat32);  // back on the input's device (layer split)
+  // A tied lm_head stays with the embeddings on the first device of a layer split.
+  const torch::Device head = lm_head->weight.device();
+  torch::Tensor x = normed.device() == head ? normed : normed.to(head);
+  return lm_head->forward(x).to(device(), torch::kFloat32);  // back on the input's device (layer split)
 }
 
 torch::Tensor DecoderImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,

@@ -1,9 +1,14 @@
-// The Llama/Mistral decoder as torch::nn modules whose parameter names equal the Hugging Face
-// checkpoint keys, so named_parameters() of a Decoder lists exactly
+// The decoder families of hf_config.h (Llama, Mistral, Qwen2, Qwen3, GLM, GLM-4-0414) as
+// torch::nn modules whose parameter names equal the Hugging Face checkpoint keys, so
+// named_parameters() of a Decoder lists exactly
 //   model.embed_tokens.weight
 //   model.layers.{i}.input_layernorm.weight, model.layers.{i}.post_attention_layernorm.weight
-//   model.layers.{i}.self_attn.{q,k,v,o}_proj.weight, model.layers.{i}.mlp.{gate,up,down}_proj.weight
-//   model.norm.weight, lm_head.weight   (+ <projection>.lora_A / .lora_B with adapters)
+//   model.layers.{i}.self_attn.{q,k,v,o}_proj.weight (+ .bias where the family has one)
+//   model.layers.{i}.self_attn.{q,k}_norm.weight                         (Qwen3)
+//   model.layers.{i}.mlp.{gate,up,down}_proj.weight, or mlp.{gate_up,down}_proj.weight (GLM)
+//   model.layers.{i}.post_self_attn_layernorm.weight, .post_mlp_layernorm.weight (GLM-4-0414)
+//   model.norm.weight, lm_head.weight (absent with tie_word_embeddings: lm_head shares embed_tokens)
+//   (+ <projection>.lora_A / .lora_B with adapters)
 // Base weights are frozen (requires_grad = false); only LoRA parameters train.
 //
 // Whole forward:   logits = decoder->forward(ids, attention_mask, &cache);       // fp32 [B,T,V]
@@ -40,8 +45,10 @@ torch::ScalarType parse_model_dtype(const std::string& name);
 class MLPImpl : public torch::nn::Module {
  public:
   MLPImpl(const DecoderConfig& config, const torch::TensorOptions& options);
-  torch::Tensor forward(const torch::Tensor& x);  // down(silu(gate(x)) * up(x))
+  // down(silu(gate(x)) * up(x)); GLM: gate and up are the two halves of gate_up(x), gate first.
+  torch::Tensor forward(const torch::Tensor& x);
   Projection gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  Projection gate_up_proj{nullptr};  // GLM only (then gate_proj / up_proj are null)
 };
 TORCH_MODULE(MLP);
 
@@ -51,6 +58,8 @@ class DecoderLayerImpl : public torch::nn::Module {
   // h [B, T, hidden] -> h [B, T, hidden]
   torch::Tensor forward(const torch::Tensor& h, const AttentionContext& ctx, KVCache* cache = nullptr);
   RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+  // GLM-4-0414's sandwich: normalise the attention and MLP outputs before each residual add.
+  RMSNorm post_self_attn_layernorm{nullptr}, post_mlp_layernorm{nullptr};
   Attention self_attn{nullptr};
   MLP mlp{nullptr};
   int64_t index;

@@ -174,7 +174,7 @@ void quantize_nf4(ProjectionImpl& p, bool double_quant) {
 Nf4ModelSummary quantize_decoder_nf4(DecoderImpl& decoder, bool double_quant, bool include_lm_head) {
   Nf4ModelSummary s;
   for (auto& [name, proj] : decoder.projections()) {
-    if (name == "lm_head" && !include_lm_head) continue;
+    if (name == "lm_head" && (!include_lm_head || decoder.config().tie_word_embeddings)) continue;  // tied: the embeddings
     if (name.rfind("model.layers.", 0) != 0 && name != "lm_head") continue;
     if (proj->nf4) continue;
     const int64_t n = proj->weight.numel();

@@ -150,7 +150,7 @@ torch::Device layer_device(const DecoderLayerImpl& layer) { return layer.input_l
 
 torch::Tensor follow_layer_device(const torch::Tensor& h, AttentionContext& ctx, const DecoderLayerImpl& layer) {
   const torch::Device device = layer_device(layer);
-  for (torch::Tensor* t : {&ctx.cos, &ctx.sin, &ctx.mask})
+  for (torch::Tensor* t : {&ctx.cos, &ctx.sin, &ctx.mask, &ctx.window_mask})
     if (t->defined() && t->device() != device) *t = t->to(device);
   return h.device() == device ? h : h.to(device);
 }

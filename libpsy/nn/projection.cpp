@@ -7,8 +7,10 @@
 
 namespace psy {
 
-ProjectionImpl::ProjectionImpl(int64_t in_features, int64_t out_features, const torch::TensorOptions& options) {
+ProjectionImpl::ProjectionImpl(int64_t in_features, int64_t out_features, const torch::TensorOptions& options,
+                               bool with_bias) {
   weight = register_parameter("weight", torch::empty({out_features, in_features}, options), /*requires_grad=*/false);
+  if (with_bias) bias = register_parameter("bias", torch::empty({out_features}, options), /*requires_grad=*/false);
 }
 
 ProjectionImpl::ProjectionImpl(const torch::Tensor& w) {
@@ -16,8 +18,11 @@ ProjectionImpl::ProjectionImpl(const torch::Tensor& w) {
 }
 
 torch::Tensor ProjectionImpl::base_forward(const torch::Tensor& x) {
-  if (nf4) return nf4_linear(x, *nf4);
-  return torch::nn::functional::linear(x, weight);
+  if (nf4) {
+    torch::Tensor y = nf4_linear(x, *nf4);
+    return bias.defined() ? y + bias.to(y.scalar_type()) : y;
+  }
+  return torch::nn::functional::linear(x, weight, bias);
 }
 
 torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {

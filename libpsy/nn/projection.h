@@ -1,9 +1,10 @@
-// Projection: every bias-free Linear of the decoder (q, k, v, o, gate, up, down, lm_head),
-// with an optional LoRA adapter. Parameter names follow Hugging Face / PEFT:
+// Projection: every Linear of the decoder (q, k, v, o, gate, up, down or GLM's fused gate_up,
+// lm_head), with an optional LoRA adapter. Parameter names follow Hugging Face / PEFT:
 //   weight  [out, in]  the frozen base weight (any dtype; requires_grad = false)
+//   bias    [out]      only where the family has one (Qwen2's q/k/v, GLM's attention_bias, ...)
 //   lora_A  [r, in]    fp32, trainable       (PEFT key: <module path>.lora_A.weight)
 //   lora_B  [out, r]   fp32, trainable       (PEFT key: <module path>.lora_B.weight)
-// forward(x) = x W^T + scaling * (dropout(x) A^T) B^T, the LoRA branch computed in the LoRA
+// forward(x) = x W^T (+ bias) + scaling * (dropout(x) A^T) B^T, the LoRA branch computed in the LoRA
 // dtype (fp32) and cast back to x's dtype; scaling = alpha / r (alpha / sqrt(r) with rsLoRA).
 // Dropout applies only in training mode (module->train()).
 // A quantised base weight (NF4, nf4.h) lives behind the same forward(): base_forward() is the
@@ -20,13 +21,14 @@ struct Nf4Weight;  // nf4.h
 
 class ProjectionImpl : public torch::nn::Module {
  public:
-  // An uninitialised (torch::empty) weight [out_features, in_features]; load or fill it.
-  ProjectionImpl(int64_t in_features, int64_t out_features, const torch::TensorOptions& options);
+  // An uninitialised (torch::empty) weight [out_features, in_features] (and bias [out_features]
+  // when `bias`); load or fill them.
+  ProjectionImpl(int64_t in_features, int64_t out_features, const torch::TensorOptions& options, bool bias = false);
   // Wraps an existing weight (e.g. the tied embedding) without copying.
   explicit ProjectionImpl(const torch::Tensor& weight);
 
   torch::Tensor forward(const torch::Tensor& x);
-  // x W^T only, ignoring LoRA.
+  // x W^T + bias, ignoring LoRA.
   torch::Tensor base_forward(const torch::Tensor& x);
 
   // Adds a fresh adapter with PEFT's default init: A ~ kaiming_uniform(a = sqrt(5)) (i.e.
@@ -47,6 +49,7 @@ class ProjectionImpl : public torch::nn::Module {
   int64_t lora_rank() const { return has_lora() ? lora_A.size(0) : 0; }
 
   torch::Tensor weight;
+  torch::Tensor bias;    // undefined without one (frozen like the weight; stays unquantised under NF4)
   torch::Tensor lora_A;  // undefined without an adapter
   torch::Tensor lora_B;
   double lora_scaling = 0.0;

@@ -43,6 +43,19 @@ TEST_CASE("memory plan: Mistral-7B shapes", "[plan]") {
   CHECK(rows[3].worst.weights < 4'300'000'000LL);
 }
 
+TEST_CASE("memory plan: the other families' shapes count the parameters transformers builds", "[plan]") {
+  // transformers 5.23 AutoModelForCausalLM.from_config on the meta device, counting parameters.
+  CHECK(base_parameter_count(known_model_shape("llama-3.1-8b")) == 8030261248LL);
+  CHECK(base_parameter_count(known_model_shape("qwen2.5-7b")) == 7615616512LL);   // q/k/v biases
+  CHECK(base_parameter_count(known_model_shape("qwen3-8b")) == 8190735360LL);     // q/k norms
+  CHECK(base_parameter_count(known_model_shape("glm-4-9b")) == 9399951360LL);     // fused gate_up, biases
+  CHECK(base_parameter_count(known_model_shape("mistral-7b-v0.3")) == 7248023552LL);
+  psy::DecoderConfig glm = known_model_shape("glm-4-9b");
+  CHECK(lora_parameter_count(glm, 8, {"gate_up_proj"}) == 40LL * 8 * (4096 + 2 * 13696));
+  CHECK(lora_parameter_count(glm, 8, {"gate_proj"}) == 0);
+  CHECK_THROWS_WITH(known_model_shape("phi-3"), Catch::Contains("glm-4-9b") && Catch::Contains("qwen2.5-7b"));
+}
+
 TEST_CASE("memory plan: the paper's setting against the peak measured on an H100", "[plan]") {
   // bench_train --device cuda --shape mistral-7b --dtype bf16 --lora paper --ckpt-only --batch 2
   // --seq 4096 on one H100 80GB with PyTorch 2.11's LibTorch, 2026-11-22 (bench/README.md): the CUDA
