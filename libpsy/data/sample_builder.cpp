@@ -217,15 +217,53 @@ class Builder {
   // The sample of make(0) when it fits `limit`, else of make(first) for the smallest `first` in
   // [1, k] that fits (the fewest early history items dropped); nullopt when none fits. `first`
   // receives the number dropped (0 when whole).
+  //
+  // `hint` (optional) carries the `first` of the previous turn of the same conversation: a later
+  // turn only adds history, so its boundary lies at or after the previous one and is found by
+  // galloping forward from there, rendering about max_seq_len tokens per try instead of the whole
+  // history. That keeps a 10,000-turn session linear instead of quadratic. Where history before
+  // the hint fits again, the full search from 0 decides, as without a hint.
   template <typename MakeMessages>
   std::optional<TokenizedSample> fitted_sample(size_t k, size_t limit, MakeMessages make, const std::string& session_id,
-                                               const std::string& turn_id, const std::string& task, size_t& first) {
+                                               const std::string& turn_id, const std::string& task, size_t& first,
+                                               size_t* hint = nullptr) {
     first = 0;
-    TokenizedSample t = tokenize(make(0), session_id, turn_id, task);  // most fit whole: encode once
-    if (t.size() <= limit) return t;
-    first = fit_first(k, limit, make);
-    if (first > k) return std::nullopt;
-    return tokenize(make(first), session_id, turn_id, task);
+    const size_t h = hint ? std::min(*hint, k) : 0;
+    std::optional<TokenizedSample> out;
+    if (h > 0 && count(make(h)) > limit) {
+      size_t lo = h, hi = h, step = 1;  // count(make(lo)) > limit
+      for (;;) {
+        hi = std::min(lo + step, k + 1);
+        if (hi > k || count(make(hi)) <= limit) break;
+        lo = hi;
+        step *= 2;
+      }
+      if (hi > k) {  // make(k) was tried (or lo == k): nothing fits
+        if (lo < k && count(make(k)) <= limit) hi = k;
+        else return std::nullopt;
+      }
+      while (hi - lo > 1) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (count(make(mid)) <= limit) hi = mid;
+        else lo = mid;
+      }
+      first = hi;
+      out = tokenize(make(first), session_id, turn_id, task);
+    } else if (h > 0 && count(make(h - 1)) > limit) {
+      first = h;  // make(h) fits, make(h - 1) does not: the boundary did not move
+      out = tokenize(make(first), session_id, turn_id, task);
+    } else {
+      TokenizedSample t = tokenize(make(0), session_id, turn_id, task);  // most fit whole: encode once
+      if (t.size() <= limit) {
+        out = std::move(t);
+      } else {
+        first = fit_first(k, limit, make);
+        if (first > k) return std::nullopt;
+        out = tokenize(make(first), session_id, turn_id, task);
+      }
+    }
+    if (hint) *hint = first;
+    return out;
   }
 
   float section_weight(const std::string& section) const {
@@ -298,6 +336,7 @@ class Builder {
       return it->second;
     };
     auto pairs = make_blocks(s).size() / 2;
+    std::map<SampleTask, size_t> hints;  // history dropped by the previous turn, per rendering
     for (size_t k = 0; k < pairs; ++k) {
       // The turn list is the same for every task; take it from any rendering.
       const Conversation& any = blocks_conv(o_.task == SampleTask::Mix ? SampleTask::Dialog : o_.task);
@@ -309,7 +348,8 @@ class Builder {
         if (!usable_target(c.assistant[k][p])) continue;
         auto make = [&](size_t first) { return turn_messages(c, first, k, p, false); };
         size_t first = 0;
-        std::optional<TokenizedSample> t = fitted_sample(k, limit, make, s.dialog_id, turn.id, task_name(task), first);
+        std::optional<TokenizedSample> t =
+            fitted_sample(k, limit, make, s.dialog_id, turn.id, task_name(task), first, &hints[task]);
         if (!t) {
           stats.dropped_too_long++;
           continue;
@@ -383,7 +423,7 @@ class Builder {
 
   // A label sample: transcript of turns [0, last] with the answer `labels` as target.
   void label_sample(const Session& s, SampleTask task, size_t last, const std::string& answer, std::string turn_id,
-                    SampleSet& set) {
+                    SampleSet& set, size_t* hint = nullptr) {
     std::vector<std::string> exclude;
     if (task == SampleTask::Psychotherapy) exclude = {"psychotherapy", "theme"};
     if (task == SampleTask::Topic) exclude = {"topic"};
@@ -404,7 +444,7 @@ class Builder {
     };
     const size_t limit = static_cast<size_t>(o_.max_seq_len);
     size_t first = 0;
-    std::optional<TokenizedSample> t = fitted_sample(last, limit, make, s.dialog_id, turn_id, task_name(task), first);
+    std::optional<TokenizedSample> t = fitted_sample(last, limit, make, s.dialog_id, turn_id, task_name(task), first, hint);
     if (!t) {
       stats.dropped_too_long++;
       return;
@@ -418,13 +458,14 @@ class Builder {
     if (o_.task != SampleTask::Mix || s.turns.empty()) return;
     for (SampleTask task : o_.mix_tasks) {
       if (task == SampleTask::Emotion || task == SampleTask::Strategy) {
+        size_t hint = 0;  // turns dropped by the previous label sample
         for (size_t i = 0; i < s.turns.size(); ++i) {
           const Turn& t = s.turns[i];
           const bool wanted = task == SampleTask::Emotion ? t.is_client() : t.is_therapist();
           const auto& labels = task == SampleTask::Emotion ? t.emotion_labels : t.strategies;
           std::string answer = join(labels, ", ");
           if (!wanted || answer.empty() || t.content.empty()) continue;
-          label_sample(s, task, i, answer, t.id, set);
+          label_sample(s, task, i, answer, t.id, set, &hint);
         }
       } else if (task == SampleTask::Psychotherapy || task == SampleTask::Topic) {
         const std::string& answer = task == SampleTask::Psychotherapy ? s.psychotherapy : s.topic;
@@ -443,6 +484,7 @@ class Builder {
     };
     const size_t pairs = make_blocks(s).size() / 2;
     SampleTask base = o_.task == SampleTask::Mix ? SampleTask::Dialog : o_.task;
+    std::map<SampleTask, size_t> hints;  // history dropped by the previous prompt, per rendering
     for (size_t k = 0; k < pairs; ++k) {
       for (size_t p = 0; p < conv(base).turn_index[k].size(); ++p) {
         const Turn& turn = s.turns[conv(base).turn_index[k][p]];
@@ -452,7 +494,8 @@ class Builder {
         const Conversation& c = conv(task);
         auto make = [&](size_t first) { return turn_messages(c, first, k, p, true); };
         size_t first = 0;
-        std::optional<TokenizedSample> t = fitted_sample(k, limit, make, s.dialog_id, turn.id, task_name(task), first);
+        std::optional<TokenizedSample> t =
+            fitted_sample(k, limit, make, s.dialog_id, turn.id, task_name(task), first, &hints[task]);
         if (!t) {
           stats.dropped_too_long++;
           continue;
