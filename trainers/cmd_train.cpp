@@ -175,8 +175,9 @@ int cmd_train(const Args& raw_args) {
   const std::string run_dir = recipe.output;
   std::optional<FolderLock> lock;  // one writer per run folder (ranks > 0 write nothing there)
   if (denv.rank == 0) lock.emplace(run_dir, "psy train");
-  for (const auto& stale : clean_stale_files(run_dir))
-    if (!a.flag("quiet")) std::cerr << "psy train: removed " << stale << " (left by a killed run)\n";
+  if (denv.rank == 0)  // only the lock holder may delete files in the folder
+    for (const auto& stale : clean_stale_files(run_dir))
+      if (!a.flag("quiet")) std::cerr << "psy train: removed " << stale << " (left by a killed run)\n";
   std::string resume_from;
   if (a.given("resume")) {
     std::string where = a.get("resume") == kAutoResume ? run_dir : a.get("resume");
