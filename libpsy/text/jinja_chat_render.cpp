@@ -378,15 +378,33 @@ std::vector<ChatSegment> render_chat_jinja(const JinjaChatTemplate& tmpl, const 
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
+  // Spaces that end template text right before a message field are encoded with the field: a
+  // tokenizer joins a space to the word after it ("[/INST] Tell" is "▁Tell", " Tell" one
+  // byte-level piece), so this keeps segment-wise ids equal to encoding the whole string.
+  std::vector<size_t> lead_space(items.size(), 0);
+  for (size_t i = 0; i + 1 < items.size(); ++i) {
+    Item& t = items[i];
+    const Item& f = items[i + 1];
+    if (t.is_field || !f.is_field || t.end != f.begin || f.begin >= std::min(f.end, stop)) continue;
+    size_t k = 0;
+    while (t.end - k > t.begin && out[t.end - k - 1] == ' ') ++k;
+    if (k == 0) continue;
+    // Only when no added token ends with those spaces.
+    if (splitter.first_token_end(out, t.end - k, t.end) != std::string::npos) continue;
+    t.end -= k;
+    lead_space[i + 1] = k;
+  }
 
   std::vector<ChatSegment> segs;
-  for (const Item& it : items) {
+  for (size_t n = 0; n < items.size(); ++n) {
+    const Item& it = items[n];
     const size_t b = it.begin, e = std::min(it.end, stop);
     if (b >= e) continue;
     if (it.is_field) {
       const Field& f = c.fields[it.field];
       const ChatMessage& msg = messages[f.message];
       const size_t shift = placed[it.field].lead;
+      size_t space = lead_space[n];  // template spaces joined to the first part
       for (size_t k = 0; k < f.parts.size(); ++k) {
         const MessagePart& part = msg.parts[f.parts[k]];
         size_t pb = std::max(f.part_spans[k].first, shift), pe = f.part_spans[k].second;
@@ -394,6 +412,8 @@ std::vector<ChatSegment> render_chat_jinja(const JinjaChatTemplate& tmpl, const 
         pe = pe < shift ? b : pe - shift + b;
         pe = std::min(pe, e);
         if (pb >= pe) continue;
+        pb -= space;
+        space = 0;
         segs.push_back({msg.role, part.section, out.substr(pb, pe - pb), -1, part.target});
       }
       continue;

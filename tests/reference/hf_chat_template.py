@@ -7,10 +7,11 @@ JOBS.json: {"conversations": [[{"role", "content", ["reasoning_content"]}, ...],
             "jobs": [{"name": str, "model_dir": str, "template_file": str or null}, ...]}
 Every conversation is rendered by every job, with add_generation_prompt False and then True.
 template_file (optional) replaces the folder's own template (passed as chat_template=..., so the
-folder still supplies bos_token, eos_token, ...).
+folder still supplies bos_token, eos_token, ...). "ids_stride": N also gives the ids of
+apply_chat_template(..., tokenize=True) for every Nth conversation (null for the others).
 
-OUT.json: {"transformers": version, "jobs": {name: {"texts": [[no_gen, gen], ...]}}}; a
-rendering that raises gives {"error": message} in place of its text.
+OUT.json: {"transformers": version, "jobs": {name: {"texts": [[no_gen, gen], ...], "ids": [[...], ...]}}};
+a rendering that raises gives {"error": message} in place of its text (and null ids).
 """
 import json
 import os
@@ -35,17 +36,26 @@ def main() -> None:
         if job.get("template_file"):
             with open(job["template_file"], encoding="utf-8") as f:
                 template = f.read()
-        texts = []
-        for conv in conversations:
-            pair = []
+        texts, ids = [], []
+        stride = job.get("ids_stride") or 0
+        for index, conv in enumerate(conversations):
+            pair, id_pair = [], []
             for agp in (False, True):
                 try:
                     pair.append(tok.apply_chat_template(conv, tokenize=False, add_generation_prompt=agp,
                                                         chat_template=template))
+                    if stride and index % stride == 0:
+                        id_pair.append(tok.apply_chat_template(conv, tokenize=True, add_generation_prompt=agp,
+                                                               chat_template=template, return_dict=False))
                 except Exception as e:  # the template's own raise_exception, etc.
                     pair.append({"error": f"{type(e).__name__}: {e}"})
+                if len(id_pair) < len(pair):
+                    id_pair.append(None)
             texts.append(pair)
+            ids.append(id_pair)
         out["jobs"][job["name"]] = {"texts": texts}
+        if stride:
+            out["jobs"][job["name"]]["ids"] = ids
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False)
 
