@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "libpsy/core/json_file.h"
+#include "libpsy/core/utf8.h"
 #include "tests/test_support.h"
 
 namespace psy::test {
@@ -69,6 +70,25 @@ const std::vector<std::string>& adversarial_texts() {
     std::string cjk;
     for (int i = 0; i < 120; ++i) cjk += "\xE5\xBF\x83\xE7\x90\x86";  // 心理
     t.push_back(cjk);
+    // A code-point sweep: every 13th code point of planes 0-1 and every code point of some blocks
+    // whose categories are new in Unicode 16.0 (tokenizers' regex tables) or easy to get wrong,
+    // each in the contexts the split regexes treat differently.
+    std::vector<char32_t> cps;
+    for (char32_t c = 1; c < 0x20000; c += 13)
+      if (c < 0xD800 || c > 0xDFFF) cps.push_back(c);
+    for (char32_t c : {0x0897, 0x1B4E, 0x1B4F, 0x1B7F, 0x1C89, 0x1C8A, 0xA7CB, 0xA7CC, 0xA7CD, 0xA7DA, 0xA7DB, 0xA7DC,
+                       0x10D40, 0x10D4A, 0x10D50, 0x10EC2, 0x11380, 0x116D0, 0x16100, 0x16D40, 0x1CC00, 0x1E5D0, 0x1F8B0,
+                       0x00AD, 0x0085, 0x180E, 0x200B, 0x2060, 0xFEFF, 0x3000, 0x1680, 0x2028})
+      cps.push_back(c);
+    for (size_t i = 0; i < cps.size(); i += 96) {
+      std::string s;
+      for (size_t k = i; k < cps.size() && k < i + 96; ++k) {
+        std::string c;
+        psy::append_utf8(c, cps[k]);
+        s += "x" + c + "y " + c + c + "7" + c + "'s " + c + "\t";
+      }
+      t.push_back(s);
+    }
     return t;
   }();
   return texts;
