@@ -3,6 +3,7 @@
 // English sample; the expected ids below are what that library gives). No reference stack needed.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "libpsy/text/split_regex.h"
 #include "libpsy/text/tokenizer.h"
 #include "tests/test_support.h"
+#include "tests/text/tiny_tokenizer.h"
 
 using psy::Tokenizer;
 using Ids = std::vector<int32_t>;
@@ -177,4 +179,44 @@ TEST_CASE("split regexes follow Oniguruma's leftmost-first backtracking", "[toke
   CHECK_THROWS_AS(psy::SplitRegex("(a)\\1"), psy::Error);
   CHECK_THROWS_AS(psy::SplitRegex("(ab)+"), psy::Error);
   CHECK_THROWS_AS(psy::SplitRegex("[a-"), psy::Error);
+}
+
+TEST_CASE("psy tokenize prints tokenizer(text)[\"input_ids\"] and pieces, or psy's safe ids", "[tokenizer_json][cli]") {
+  const std::string model = psy::test::shell_quote(fixture("bytelevel_tiny.json"));
+  auto r = psy::test::run_psy("tokenize --model " + model + " --text '<|im_start|>user\nhi<|im_end|>' --json");
+  REQUIRE(r.exit_code == 0);
+  const auto row = nlohmann::json::parse(r.out);
+  CHECK(row["ids"].get<Ids>() == Ids{0, 1, 87, 85, 284, 201, 74, 75, 2});
+  CHECK(row["pieces"][0] == "<|bos|>");
+  CHECK(row["pieces"][1] == "<|im_start|>");
+  r = psy::test::run_psy("tokenize --model " + model + " --text 'call <tool> now' --mode safe");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.rfind("69 362 223 400 299 303\n", 0) == 0);
+  psy::test::TempDir tmp;
+  psy::test::write_file(tmp.file("in.jsonl"), "{\"text\": \"a\"}\n\n{\"text\": \"b\"}\n");
+  r = psy::test::run_psy("tokenize --model " + model + " --input " + psy::test::shell_quote(tmp.file("in.jsonl")) + " --json");
+  REQUIRE(r.exit_code == 0);
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 2);
+  psy::test::write_file(tmp.file("bad.jsonl"), "{\"text\": \"a\"}\n{\"txt\": 1}\n");
+  r = psy::test::run_psy("tokenize --model " + model + " --input " + psy::test::shell_quote(tmp.file("bad.jsonl")));
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("bad.jsonl:2") != std::string::npos);
+  nlohmann::json broken = fixture_json("bytelevel_tiny.json");
+  broken["pre_tokenizer"]["pretokenizers"][0]["type"] = "Whitespace";
+  psy::test::write_file(tmp.file("tokenizer.json"), broken.dump());
+  r = psy::test::run_psy("tokenize --model " + psy::test::shell_quote(tmp.path()) + " --text x");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("pre_tokenizer.pretokenizers[0].type") != std::string::npos);
+}
+
+TEST_CASE("SentencePiece models: encode_like_hf splits special pieces out and adds BOS", "[tokenizer_json]") {
+  const Tokenizer& t = psy::test::tiny_tokenizer();
+  const int32_t im_start = t.special_id("<|im_start|>");
+  const Ids ids = t.encode_like_hf("<|im_start|>hello");
+  REQUIRE(ids.size() >= 3);
+  CHECK(ids[0] == t.bos_id());
+  CHECK(ids[1] == im_start);
+  Ids rest(ids.begin() + 2, ids.end());
+  CHECK(rest == t.encode("hello", true));
+  CHECK(t.encode_like_hf("hello", false) == t.encode("hello", true));
 }
