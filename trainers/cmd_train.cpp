@@ -23,6 +23,7 @@
 #include "libpsy/data/split.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/lora.h"
+#include "libpsy/nn/peft_adapter_io.h"
 #include "libpsy/recipe/recipe.h"
 #include "libpsy/recipe/resume_settings.h"
 #include "libpsy/runtime/runtime.h"
@@ -127,6 +128,30 @@ std::vector<std::string> check_resume_against_run(const Recipe& now, const std::
     }
   }
   return check.extensions;
+}
+
+// lora.init_adapter: the injected adapters take a PEFT adapter's values (e.g. the initial adapter
+// PEFT made, to train from exactly where TRL starts). Its r, alpha and rsLoRA must be the
+// recipe's, and it must cover exactly the projections the recipe's targets adapt.
+void start_from_adapter(DecoderImpl& decoder, const Recipe& recipe) {
+  const std::string& dir = recipe.lora.init_adapter;
+  const PeftAdapterConfig c = load_peft_adapter_config(dir);
+  auto differs = [&](const std::string& key, const std::string& theirs, const std::string& ours) {
+    throw Error(dir + "/adapter_config.json: '" + key + "' is " + theirs + ", the recipe's lora." + key + " is " + ours +
+                " (lora.init_adapter must match the recipe)");
+  };
+  if (c.r != recipe.lora.r) differs("r", std::to_string(c.r), std::to_string(recipe.lora.r));
+  if (c.lora_alpha != recipe.lora.alpha) differs("alpha", nlohmann::json(c.lora_alpha).dump(), nlohmann::json(recipe.lora.alpha).dump());
+  if (c.use_rslora != recipe.lora.rslora) differs("rslora", c.use_rslora ? "true" : "false", recipe.lora.rslora ? "true" : "false");
+  int injected = 0;
+  for (const auto& [path, p] : decoder.projections()) injected += p->has_lora() ? 1 : 0;
+  const int loaded = load_peft_adapter(decoder, dir);
+  int adapted = 0;
+  for (const auto& [path, p] : decoder.projections()) adapted += p->has_lora() ? 1 : 0;
+  if (loaded != injected || adapted != injected) {
+    throw Error(dir + ": adapts " + std::to_string(loaded) + " projections, the recipe's lora.targets " +
+                std::to_string(injected) + " (lora.init_adapter must cover exactly the recipe's targets)");
+  }
 }
 
 }  // namespace
@@ -239,6 +264,7 @@ int cmd_train(const Args& raw_args) {
     spec.rslora = recipe.lora.rslora;
     spec.targets = recipe.lora.targets;
     inject_lora(*decoder, spec, static_cast<uint64_t>(recipe.seed));
+    if (!recipe.lora.init_adapter.empty()) start_from_adapter(*decoder, recipe);
     trainable = count_parameters(lora_parameters(*decoder));
     std::vector<torch::Tensor> adapter;
     for (auto& named : lora_parameters(*decoder)) adapter.push_back(named.second);

@@ -24,6 +24,7 @@ struct LoraSection {
   double dropout = 0.05;
   std::vector<std::string> targets = {"q_proj", "k_proj", "v_proj", "o_proj"};  // or [all-linear]
   bool rslora = false;
+  std::string init_adapter;  // a PEFT adapter folder to start from; "" = a fresh init from the seed
 };
 
 struct DataSection {
@@ -62,6 +63,7 @@ struct TrainSection {
   std::string precision = "fp32";          // fp32 | bf16 | fp16 (autocast-style compute dtype)
   bool gradient_checkpointing = false;
   bool group_by_length = true;
+  bool shuffle = true;                     // false: the split's order, as psy data build --export writes it
   bool packing = false;
   long save_every = 0;                     // steps; 0 = only at the end
   int keep_last = 2;

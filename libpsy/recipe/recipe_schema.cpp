@@ -203,6 +203,8 @@ std::vector<FieldSpec> build_fields() {
   PSY_FIELD("lora.dropout", lora.dropout, "dropout on the LoRA input");
   PSY_FIELD("lora.targets", lora.targets, "module names to adapt, or [all-linear]");
   PSY_FIELD("lora.rslora", lora.rslora, "rank-stabilised scaling alpha / sqrt(r)");
+  PSY_FIELD("lora.init_adapter", lora.init_adapter,
+            "PEFT adapter folder to start from (its r, alpha and targets must match); \"\" = fresh init from the seed");
 
   PSY_FIELD("data.path", data.path, "Psy-Insight JSON or JSONL file(s)");
   PSY_FIELD("data.lang", data.lang, "language of markers, instructions and tokenisation for metrics", {"en", "zh"});
@@ -247,6 +249,7 @@ std::vector<FieldSpec> build_fields() {
   PSY_FIELD("train.precision", train.precision, "compute precision", {"fp32", "bf16", "fp16"});
   PSY_FIELD("train.gradient_checkpointing", train.gradient_checkpointing, "recompute each layer in backward");
   PSY_FIELD("train.group_by_length", train.group_by_length, "batch samples of similar length");
+  PSY_FIELD("train.shuffle", train.shuffle, "shuffle samples each epoch (seeded); false = the split's order, as exported");
   PSY_FIELD("train.packing", train.packing, "pack short samples into one sequence");
   PSY_FIELD("train.save_every", train.save_every, "checkpoint every N steps; 0 = at the end only");
   PSY_FIELD("train.keep_last", train.keep_last, "checkpoints kept");

@@ -15,12 +15,12 @@ uint64_t epoch_seed(uint64_t seed, long epoch) {
 }  // namespace
 
 std::vector<MicroBatch> plan_epoch(const std::vector<size_t>& lengths, size_t micro_batch, bool group_by_length,
-                                   uint64_t seed, long epoch) {
+                                   uint64_t seed, long epoch, bool shuffle) {
   if (micro_batch == 0) throw Error("train.micro_batch: " + expected_found("at least 1", "0"));
   std::vector<size_t> order(lengths.size());
   std::iota(order.begin(), order.end(), 0);
   Rng rng(epoch_seed(seed, epoch));
-  shuffle_in_place(order, rng);
+  if (shuffle) shuffle_in_place(order, rng);
   std::vector<MicroBatch> batches;
   if (!group_by_length) {
     for (size_t i = 0; i < order.size(); i += micro_batch)
@@ -34,7 +34,7 @@ std::vector<MicroBatch> plan_epoch(const std::vector<size_t>& lengths, size_t mi
     for (auto it = first; it < last; it += std::min<std::ptrdiff_t>(micro_batch, last - it))
       batches.emplace_back(it, it + std::min<std::ptrdiff_t>(micro_batch, last - it));
   }
-  shuffle_in_place(batches, rng);
+  if (shuffle) shuffle_in_place(batches, rng);
   size_t longest = 0;
   for (size_t b = 0; b < batches.size(); ++b) {
     if (lengths[batches[b][0]] > lengths[batches[longest][0]]) longest = b;

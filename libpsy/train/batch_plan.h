@@ -15,8 +15,10 @@ namespace psy {
 
 using MicroBatch = std::vector<size_t>;  // indices into the sample list
 
+// shuffle = false keeps the samples' own order (no random draw at all; with grouping, only the
+// length sort and the longest-first move reorder them).
 std::vector<MicroBatch> plan_epoch(const std::vector<size_t>& lengths, size_t micro_batch, bool group_by_length,
-                                   uint64_t seed, long epoch);
+                                   uint64_t seed, long epoch, bool shuffle = true);
 
 // Packing: greedy first-fit of the (seeded, shuffled) samples into bins of at most
 // `max_len` tokens. Each bin is a list of sample indices to concatenate. A sample longer

@@ -224,7 +224,7 @@ TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, cons
     if (it == plans.end()) {
       plans.clear();  // only the current epoch is needed
       it = plans.emplace(epoch, plan_epoch(lengths, static_cast<size_t>(tr.micro_batch), tr.group_by_length,
-                                           setup.seed, epoch)).first;
+                                           setup.seed, epoch, tr.shuffle)).first;
     }
     return it->second.at(static_cast<size_t>(pos));
   };
