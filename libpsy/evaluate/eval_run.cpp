@@ -1,6 +1,8 @@
 #include "libpsy/evaluate/eval_run.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -235,7 +237,10 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
         records.push_back(make_record(held.examples[i], tokenizer, ids, markers));
         append << to_json(records.back()).dump() << "\n";
         append.flush();
-        if (!append) throw Error(out.predictions_path + ": write failed (disk full?)", kExitFailure);
+        if (!append)  // errno from the failed write: ENOSPC, EFBIG (ulimit -f), EIO...
+          throw Error(out.predictions_path + ": write failed (" + std::strerror(errno) +
+                          "); run again to continue from the last complete line",
+                      kExitFailure);
         ++out.generated;
       }
       progress.update(records.size());

@@ -174,3 +174,20 @@ TEST_CASE("under a file-size limit psy exits 1 with one line and no temporary fi
   CHECK_THAT(err, Catch::Contains("File too large"));
   CHECK(psy::test::temporary_files_under(out).empty());
 }
+
+TEST_CASE("psy eval under a file-size limit: exit 1, one line with the OS error, resumable", "[cli][run][issue18]") {
+  psy::test::TempDir tmp;
+  const std::string out = tmp.file("eval");
+  const std::string cmd = "ulimit -f 2; '" + std::string(PSY_EXE) + "' " +
+                          tiny_run_args("eval", out, "--base --quiet --score-threads 1") + " >/dev/null 2>" + tmp.file("err");
+  const int status = std::system(("sh -c " + psy::test::shell_quote(cmd)).c_str());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  const std::string err = psy::test::read_file(tmp.file("err"));
+  CHECK(line_count(err) == 1);
+  CHECK_THAT(err, Catch::Contains("predictions.jsonl: write failed (File too large)"));
+  CHECK(psy::test::temporary_files_under(out).empty());
+  auto again = run_psy(tiny_run_args("eval", out, "--base --quiet --score-threads 1"));  // no limit now
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+}
