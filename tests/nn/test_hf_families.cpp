@@ -138,20 +138,26 @@ TEST_CASE("GLM-4-0414 (sandwich norms) equals transformers", "[live]") { check_f
 TEST_CASE("SmolLM2-135M-Instruct equals transformers", "[live]") { check_family("smollm2-135m-instruct"); }
 
 TEST_CASE("LoRA tensor names and shapes equal what PEFT writes for the family", "[live]") {
-  for (const std::string name : {"tiny-glm", "tiny-qwen2", "tiny-llama3"}) {
-    INFO(name);
+  std::vector<std::pair<std::string, std::vector<std::string>>> cases;
+  std::string args = "4";
+  for (const std::string name : {"tiny-glm", "tiny-qwen2", "tiny-qwen3", "tiny-llama3"}) {
     const std::string model = psy::test::reference_path("models/" + name);
     if (model.empty()) return;
-    const bool glm = name == "tiny-glm";
     const std::vector<std::string> targets = {"q_proj", "k_proj", "v_proj", "o_proj",
-                                              glm ? "gate_up_proj" : "gate_proj", "down_proj"};
-    std::string args = psy::test::shell_quote(model) + " 4";
-    for (const auto& t : targets) args += " " + t;
-    auto r = psy::test::run_reference_python("tests/reference/peft_lora_names.py", args);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
+                                              name == "tiny-glm" ? "gate_up_proj" : "gate_proj", "down_proj"};
+    std::string list;
+    for (const auto& t : targets) list += (list.empty() ? "" : ",") + t;
+    args += " " + psy::test::shell_quote(model + "=" + list);
+    cases.emplace_back(model, targets);
+  }
+  auto r = psy::test::run_reference_python("tests/reference/peft_lora_names.py", args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto models = nlohmann::json::parse(r.out).at("models");
+  for (const auto& [model, targets] : cases) {
+    INFO(model);
     std::map<std::string, std::vector<int64_t>> peft;
-    const auto tensors = nlohmann::json::parse(r.out).at("tensors");
+    const auto& tensors = models.at(model);
     for (auto it = tensors.begin(); it != tensors.end(); ++it) peft[it.key()] = it.value().get<std::vector<int64_t>>();
     psy::Decoder decoder = psy::load_decoder(model);
     psy::LoraSpec spec;
@@ -161,6 +167,7 @@ TEST_CASE("LoRA tensor names and shapes equal what PEFT writes for the family", 
     psy::inject_lora(*decoder, spec, 1);
     std::map<std::string, std::vector<int64_t>> ours;
     for (const auto& [key, tensor] : psy::lora_parameters(*decoder)) ours[key] = tensor.sizes().vec();
+    CHECK(ours.size() == peft.size());
     CHECK(ours == peft);
   }
 }

@@ -1,10 +1,11 @@
 """The tensor names and shapes PEFT writes in adapter_model.safetensors for a LoRA on a model
 folder (the live reference for psy's adapter writer). Offline; run with .reference/venv/bin/python.
 
-    peft_lora_names.py MODEL_DIR R TARGET [TARGET ...]
+    peft_lora_names.py R MODEL_DIR=TARGET,TARGET,... [MODEL_DIR=TARGET,... ...]
 
-stdout: one JSON object {"peft": version, "tensors": {name: [shape...]}} from PEFT's own
-get_peft_model_state_dict on get_peft_model(model, LoraConfig(r=R, target_modules=TARGETS)).
+stdout: one JSON object {"peft": version, "models": {MODEL_DIR: {name: [shape...]}}} from PEFT's
+own get_peft_model_state_dict on get_peft_model(model, LoraConfig(r=R, target_modules=TARGETS)),
+every model in one process.
 """
 import json
 import os
@@ -23,11 +24,15 @@ transformers.logging.set_verbosity_error()
 
 
 def main():
-    model_dir, r, targets = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    lora = get_peft_model(model, LoraConfig(r=r, lora_alpha=2 * r, target_modules=targets, task_type="CAUSAL_LM"))
-    state = get_peft_model_state_dict(lora)
-    json.dump({"peft": peft.__version__, "tensors": {k: list(v.shape) for k, v in state.items()}}, sys.stdout)
+    r = int(sys.argv[1])
+    models = {}
+    for arg in sys.argv[2:]:
+        model_dir, targets = arg.rsplit("=", 1)
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+        config = LoraConfig(r=r, lora_alpha=2 * r, target_modules=targets.split(","), task_type="CAUSAL_LM")
+        state = get_peft_model_state_dict(get_peft_model(model, config))
+        models[model_dir] = {k: list(v.shape) for k, v in state.items()}
+    json.dump({"peft": peft.__version__, "models": models}, sys.stdout)
 
 
 if __name__ == "__main__":
