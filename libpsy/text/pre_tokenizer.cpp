@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "libpsy/core/error.h"
+#include "libpsy/core/utf8.h"
+#include "libpsy/text/unicode_props.h"
 
 namespace psy {
 
@@ -95,10 +97,23 @@ std::vector<std::pair<size_t, size_t>> literal_matches(std::string_view text, co
   return out;
 }
 
+// Each numeric character (Rust's char::is_numeric), as tokenizers' Digits.
 std::vector<std::pair<size_t, size_t>> digit_matches(std::string_view text) {
   std::vector<std::pair<size_t, size_t>> out;
-  for (size_t i = 0; i < text.size(); ++i)
-    if (text[i] >= '0' && text[i] <= '9') out.emplace_back(i, i + 1);
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    if (b0 < 0x80) {
+      if (b0 >= '0' && b0 <= '9') out.emplace_back(i, i + 1);
+      ++i;
+      continue;
+    }
+    size_t len = (b0 & 0xE0) == 0xC0 ? 2 : (b0 & 0xF0) == 0xE0 ? 3 : (b0 & 0xF8) == 0xF0 ? 4 : 1;
+    if (i + len > text.size()) len = 1;
+    const auto cps = decode_utf8(text.substr(i, len));
+    if (cps.size() == 1 && unicode::is_rust_numeric(cps[0])) out.emplace_back(i, i + len);
+    i += len;
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "libpsy/core/error.h"
+#include "libpsy/core/utf8.h"
 
 namespace psy::unicode {
 
@@ -133,6 +134,112 @@ constexpr CategoryOverride kUnicode16[] = {
     {0x2EBF0, 0x2EE5D, U_OTHER_LETTER}
 };
 
+// Code points whose compatibility (and, for U+11938, canonical) decomposition is newer than the
+// normalization tables of Hugging Face tokenizers (its unicode-normalization-alignments crate):
+// tokenizers' NFD / NFKC / NFKD leave them unchanged, ICU 72 decomposes them. Found by normalizing
+// every code point with tokenizers 0.23.3 and with ICU. Sorted ranges.
+struct Range {
+  char32_t lo, hi;
+};
+constexpr Range kNotDecomposedByTokenizers[] = {
+    {0x32FF, 0x32FF},
+    {0xA7F2, 0xA7F4},
+    {0xAB69, 0xAB69},
+    {0x10781, 0x10785},
+    {0x10787, 0x107B0},
+    {0x107B2, 0x107BA},
+    {0x11938, 0x11938},
+    {0x1E030, 0x1E06D},
+    {0x1F16C, 0x1F16C},
+    {0x1FBF0, 0x1FBF9}
+};
+
+// Lower-case mappings of Unicode 16/17 that Rust's str::to_lowercase (tokenizers' Lowercase) has
+// and ICU 72 does not (all one code point to one code point). Found like the table above.
+struct LowerCase {
+  char32_t upper, lower;
+};
+constexpr LowerCase kNewerLowercase[] = {
+    {0x1C89, 0x1C8A},
+    {0xA7CB, 0x0264},
+    {0xA7CC, 0xA7CD},
+    {0xA7CE, 0xA7CF},
+    {0xA7D2, 0xA7D3},
+    {0xA7D4, 0xA7D5},
+    {0xA7DA, 0xA7DB},
+    {0xA7DC, 0x019B},
+    {0x10D50, 0x10D70},
+    {0x10D51, 0x10D71},
+    {0x10D52, 0x10D72},
+    {0x10D53, 0x10D73},
+    {0x10D54, 0x10D74},
+    {0x10D55, 0x10D75},
+    {0x10D56, 0x10D76},
+    {0x10D57, 0x10D77},
+    {0x10D58, 0x10D78},
+    {0x10D59, 0x10D79},
+    {0x10D5A, 0x10D7A},
+    {0x10D5B, 0x10D7B},
+    {0x10D5C, 0x10D7C},
+    {0x10D5D, 0x10D7D},
+    {0x10D5E, 0x10D7E},
+    {0x10D5F, 0x10D7F},
+    {0x10D60, 0x10D80},
+    {0x10D61, 0x10D81},
+    {0x10D62, 0x10D82},
+    {0x10D63, 0x10D83},
+    {0x10D64, 0x10D84},
+    {0x10D65, 0x10D85},
+    {0x16EA0, 0x16EBB},
+    {0x16EA1, 0x16EBC},
+    {0x16EA2, 0x16EBD},
+    {0x16EA3, 0x16EBE},
+    {0x16EA4, 0x16EBF},
+    {0x16EA5, 0x16EC0},
+    {0x16EA6, 0x16EC1},
+    {0x16EA7, 0x16EC2},
+    {0x16EA8, 0x16EC3},
+    {0x16EA9, 0x16EC4},
+    {0x16EAA, 0x16EC5},
+    {0x16EAB, 0x16EC6},
+    {0x16EAC, 0x16EC7},
+    {0x16EAD, 0x16EC8},
+    {0x16EAE, 0x16EC9},
+    {0x16EAF, 0x16ECA},
+    {0x16EB0, 0x16ECB},
+    {0x16EB1, 0x16ECC},
+    {0x16EB2, 0x16ECD},
+    {0x16EB3, 0x16ECE},
+    {0x16EB4, 0x16ECF},
+    {0x16EB5, 0x16ED0},
+    {0x16EB6, 0x16ED1},
+    {0x16EB7, 0x16ED2},
+    {0x16EB8, 0x16ED3}
+};
+
+bool not_decomposed(char32_t cp) {
+  for (const Range& r : kNotDecomposedByTokenizers)
+    if (cp >= r.lo && cp <= r.hi) return true;
+  return false;
+}
+
+std::string normalize_icu(std::string_view text, const UNormalizer2* norm) {
+  if (text.empty()) return std::string();
+  UErrorCode status = U_ZERO_ERROR;
+  const auto src = to_utf16(text);
+  std::vector<UChar> dst(src.size() * 3 + 16);
+  int32_t n = unorm2_normalize(norm, src.data(), static_cast<int32_t>(src.size()), dst.data(),
+                               static_cast<int32_t>(dst.size()), &status);
+  if (status == U_BUFFER_OVERFLOW_ERROR) {
+    dst.resize(static_cast<size_t>(n));
+    status = U_ZERO_ERROR;
+    n = unorm2_normalize(norm, src.data(), static_cast<int32_t>(src.size()), dst.data(),
+                         static_cast<int32_t>(dst.size()), &status);
+  }
+  if (U_FAILURE(status)) throw Error(std::string("Unicode normalisation failed: ") + u_errorName(status), kExitFailure);
+  return to_utf8(dst.data(), n);
+}
+
 }  // namespace
 
 uint32_t category_mask(char32_t cp) {
@@ -181,6 +288,12 @@ uint32_t property_mask(std::string_view name) {
   return 0;
 }
 
+bool is_rust_numeric(char32_t cp) {
+  // Rust's tables (tokenizers 0.23's build) are at Unicode 17.0, which adds these numbers.
+  if ((cp >= 0x11DE0 && cp <= 0x11DE9) || (cp >= 0x16FF4 && cp <= 0x16FF6)) return true;
+  return (category_mask(cp) & U_GC_N_MASK) != 0;
+}
+
 bool is_white_space(char32_t cp) { return u_isUWhiteSpace(static_cast<UChar32>(cp)) != 0; }
 
 char32_t fold_case(char32_t cp) {
@@ -205,18 +318,22 @@ std::string normalize(std::string_view text, NormalForm form) {
     case NormalForm::NFKD: norm = unorm2_getNFKDInstance(&status); break;
   }
   if (U_FAILURE(status) || !norm) throw Error(std::string("ICU normalizer unavailable: ") + u_errorName(status), kExitFailure);
-  const auto src = to_utf16(text);
-  std::vector<UChar> dst(src.size() * 3 + 16);
-  int32_t n = unorm2_normalize(norm, src.data(), static_cast<int32_t>(src.size()), dst.data(),
-                               static_cast<int32_t>(dst.size()), &status);
-  if (status == U_BUFFER_OVERFLOW_ERROR) {
-    dst.resize(static_cast<size_t>(n));
-    status = U_ZERO_ERROR;
-    n = unorm2_normalize(norm, src.data(), static_cast<int32_t>(src.size()), dst.data(),
-                         static_cast<int32_t>(dst.size()), &status);
+  // Code points tokenizers does not decompose stay as they are: normalize the text between them.
+  const auto cps = decode_utf8(text);
+  bool any = false;
+  for (char32_t cp : cps) any = any || not_decomposed(cp);
+  if (!any) return normalize_icu(text, norm);
+  std::string out, run;
+  for (char32_t cp : cps) {
+    if (!not_decomposed(cp)) {
+      append_utf8(run, cp);
+      continue;
+    }
+    out += normalize_icu(run, norm);
+    run.clear();
+    append_utf8(out, cp);
   }
-  if (U_FAILURE(status)) throw Error(std::string("Unicode normalisation failed: ") + u_errorName(status), kExitFailure);
-  return to_utf8(dst.data(), n);
+  return out + normalize_icu(run, norm);
 }
 
 std::string to_lower(std::string_view text) {
@@ -231,7 +348,20 @@ std::string to_lower(std::string_view text) {
     n = u_strToLower(dst.data(), static_cast<int32_t>(dst.size()), src.data(), static_cast<int32_t>(src.size()), "", &status);
   }
   if (U_FAILURE(status)) throw Error(std::string("lower-casing failed: ") + u_errorName(status), kExitFailure);
-  return to_utf8(dst.data(), n);
+  std::string lowered = to_utf8(dst.data(), n);
+  bool ascii = true;
+  for (char ch : lowered) ascii = ascii && static_cast<unsigned char>(ch) < 0x80;
+  if (ascii) return lowered;
+  std::string out;
+  for (char32_t cp : decode_utf8(lowered)) {
+    for (const LowerCase& l : kNewerLowercase)
+      if (l.upper == cp) {
+        cp = l.lower;
+        break;
+      }
+    append_utf8(out, cp);
+  }
+  return out;
 }
 
 }  // namespace psy::unicode

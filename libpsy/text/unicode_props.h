@@ -30,6 +30,10 @@ uint32_t property_mask(std::string_view name);
 // U+202F, U+205F, U+3000.
 bool is_white_space(char32_t cp);
 
+// Rust's char::is_numeric (categories Nd, Nl, No; tokenizers' Digits pre-tokenizer), whose
+// tables are at Unicode 17.0 in tokenizers 0.23: category_mask's N plus 13 newer digits.
+bool is_rust_numeric(char32_t cp);
+
 // Simple case folding (what a case-insensitive regex compares).
 char32_t fold_case(char32_t cp);
 
