@@ -23,6 +23,8 @@ vocab_size (the logits tests fold token ids into range). What each family checks
   glm      GLM-4-9B-chat-hf (GlmForCausalLM): partial_rotary_factor 0.5 with interleaved pairs,
            fused gate_up_proj, q/k/v biases
   glm4     GLM-4-0414 (Glm4ForCausalLM): as glm plus post_self_attn/post_mlp layernorms
+  qwen2-window, mistral-window   sliding window 16 (Qwen2: layers 1-2 only, use_sliding_window +
+           max_window_layers 1; Mistral: every layer), shorter than the test prompts
 """
 import hashlib
 import json
@@ -60,6 +62,13 @@ FAMILIES = {
         use_sliding_window=False, eos_token_id=7), "qwen3"),
     "mistral": ("MistralConfig", dict(
         SMALL, vocab_size=32768, head_dim=16, rms_norm_eps=1e-5, rope_theta=1000000.0, sliding_window=None,
+        tie_word_embeddings=False, bos_token_id=1, eos_token_id=2), "mistral-v0.3"),
+    # Sliding windows that bite on the test prompts (transformers' masks: key > query - window).
+    "qwen2-window": ("Qwen2Config", dict(
+        SMALL, vocab_size=8192, rms_norm_eps=1e-6, tie_word_embeddings=False, rope_theta=1000000.0,
+        use_sliding_window=True, sliding_window=16, max_window_layers=1, eos_token_id=7), "qwen2.5"),
+    "mistral-window": ("MistralConfig", dict(
+        SMALL, vocab_size=32768, head_dim=16, rms_norm_eps=1e-5, rope_theta=1000000.0, sliding_window=16,
         tie_word_embeddings=False, bos_token_id=1, eos_token_id=2), "mistral-v0.3"),
     "glm": ("GlmConfig", dict(
         SMALL, vocab_size=8192, head_dim=16, rms_norm_eps=1.5625e-07, partial_rotary_factor=0.5,

@@ -29,8 +29,9 @@ bool file_exists(const std::string& path) {
   return true;
 }
 
-const char* const kModels[] = {"tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-mistral",
-                                "tiny-glm",    "tiny-glm4",  "smollm2-135m-instruct"};
+const char* const kModels[] = {"tiny-llama3", "tiny-qwen2",         "tiny-qwen3",          "tiny-mistral",
+                                "tiny-glm",    "tiny-glm4",          "tiny-qwen2-window",   "tiny-mistral-window",
+                                "smollm2-135m-instruct"};
 
 // transformers' answers for every model present, from one Python process (made on first use).
 struct Reference {
@@ -135,6 +136,10 @@ TEST_CASE("Qwen3 (q/k norms, decoupled head_dim) equals transformers", "[live]")
 TEST_CASE("Mistral v0.3 equals transformers", "[live]") { check_family("tiny-mistral"); }
 TEST_CASE("GLM (partial interleaved RoPE, fused gate_up) equals transformers", "[live]") { check_family("tiny-glm"); }
 TEST_CASE("GLM-4-0414 (sandwich norms) equals transformers", "[live]") { check_family("tiny-glm4"); }
+TEST_CASE("sliding windows (Qwen2 per layer, Mistral on all) equal transformers' masks", "[live]") {
+  check_family("tiny-qwen2-window");
+  check_family("tiny-mistral-window");
+}
 TEST_CASE("SmolLM2-135M-Instruct equals transformers", "[live]") { check_family("smollm2-135m-instruct"); }
 
 TEST_CASE("LoRA tensor names and shapes equal what PEFT writes for the family", "[live]") {
