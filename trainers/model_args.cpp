@@ -1,5 +1,8 @@
 #include "trainers/model_args.h"
 
+#include <cmath>
+
+#include "libpsy/core/error.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/peft_adapter_io.h"
 #include "libpsy/nn/placement.h"
@@ -30,7 +33,30 @@ ArgParser& add_sampling_options(ArgParser& p, const SamplingDefaults& d) {
       .option("seed", "N", "sampling seed", "0");
 }
 
+namespace {
+
+// The sampling options' ranges, as the recipe's eval section has them (NaN fails every test).
+void check_sampling_args(const ParsedArgs& a) {
+  auto bad = [](const std::string& option, const std::string& expected, const std::string& found) {
+    throw Error("--" + option + ": " + expected_found(expected, found));
+  };
+  const long max_new = a.get_long("max-new-tokens");
+  if (max_new < 0 || max_new > (1L << 22)) bad("max-new-tokens", "0 to 4194304", std::to_string(max_new));
+  const double temperature = a.get_double("temperature");
+  if (!(temperature >= 0 && std::isfinite(temperature)))
+    bad("temperature", "a finite number >= 0 (0 = greedy)", a.get("temperature"));
+  if (a.get_long("top-k") < 0) bad("top-k", "0 (all) or more", a.get("top-k"));
+  const double top_p = a.get_double("top-p");
+  if (!(top_p > 0 && top_p <= 1)) bad("top-p", "a number in (0, 1]", a.get("top-p"));
+  const double penalty = a.get_double("repetition-penalty");
+  if (!(penalty > 0 && std::isfinite(penalty))) bad("repetition-penalty", "a finite number > 0 (1 = off)", a.get("repetition-penalty"));
+  if (a.get_long("seed") < 0) bad("seed", "an integer >= 0", a.get("seed"));
+}
+
+}  // namespace
+
 GenerationOptions generation_options_from_args(const ParsedArgs& a) {
+  check_sampling_args(a);
   GenerationOptions g;
   g.max_new_tokens = a.get_long("max-new-tokens");
   g.sampling.temperature = a.get_double("temperature");

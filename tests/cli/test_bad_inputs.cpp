@@ -141,6 +141,13 @@ std::vector<Case> cases() {
        "generate --model {M} --input {T}/p.jsonl --out {T}/g.jsonl", 2, "p.jsonl:1"},
       {"generate: message without a string role", {{"p.jsonl", "{\"messages\": [{\"role\": 3, \"content\": \"hi\"}]}\n"}},
        "generate --model {M} --input {T}/p.jsonl --out {T}/g.jsonl --chat-template mistral", 2, "p.jsonl:1"},
+      {"generate: NaN temperature", {}, "generate --model {M} --prompt hi --temperature nan --out {T}/g.jsonl", 2,
+       "--temperature"},
+      {"generate: top-p beyond 1", {}, "generate --model {M} --prompt hi --top-p 7 --out {T}/g.jsonl", 2, "--top-p"},
+      {"generate: endless max-new-tokens", {}, "generate --model {M} --prompt hi --max-new-tokens 99999999999 --out {T}/g.jsonl",
+       2, "--max-new-tokens"},
+      {"generate: negative repetition penalty", {},
+       "generate --model {M} --prompt hi --repetition-penalty -1 --out {T}/g.jsonl", 2, "--repetition-penalty"},
       // Tokenizer files.
       {"tokenizer: not a SentencePiece model", {{"tok/tokenizer.model", "not a protobuf"}, {"p.jsonl", "{\"prompt\": \"hi\"}\n"}},
        "generate --model {M} --tokenizer {T}/tok --input {T}/p.jsonl --out {T}/g.jsonl", 2, "tokenizer.model"},
