@@ -79,6 +79,8 @@ int cmd_eval(const Args& args) {
   Recipe recipe = recipe_path.empty() ? parse_recipe("{}", "<defaults>", overrides) : load_recipe(recipe_path, overrides);
   if (!a.get("model").empty()) recipe.model.path = a.get("model");
   if (!a.get("data").empty()) recipe.data.path = {a.get("data")};
+  if (a.given("threads") && (a.get_long("threads") < 0 || a.get_long("threads") > 4096))
+    throw Error("psy eval: --threads " + expected_found("0 (all cores) to 4096", a.get("threads")));
   set_threads(a.given("threads") ? static_cast<int>(a.get_long("threads")) : recipe.threads);
 
   EvalRequest q;

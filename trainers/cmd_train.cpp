@@ -176,6 +176,8 @@ int cmd_train(const Args& raw_args) {
   const dist::DistEnv denv = dist::read_dist_env();  // a single process unless started as a rank
 
   Recipe recipe = load_recipe(a.get("RECIPE"), a.list("OVERRIDES"));
+  if (a.given("threads") && (a.get_long("threads") < 0 || a.get_long("threads") > 4096))
+    throw Error("psy train: --threads " + expected_found("0 (all cores) to 4096", a.get("threads")));
   const int threads = set_threads(a.given("threads") ? static_cast<int>(a.get_long("threads")) : recipe.threads);
   const bool layer_split = recipe.devices.parallel == "layers";
   if ((recipe.devices.use.size() > 1 && !layer_split && recipe.devices.parallel != "data") ||

@@ -89,6 +89,8 @@ std::vector<Case> cases() {
        "train " + psy::test::source_dir() + "/tests/fixtures/cli/train_recipe.yaml model.path={M} data.path=[" +
            psy::test::sample_data() + "] output={T}/run lora.r=64 --quiet",
        2, "at most the model's hidden_size 32"},
+      {"train: negative --threads", {}, "train {Q} --threads -3", 2, "--threads"},
+      {"eval: negative --threads", {}, "eval {Q} --threads -3 --out {T}/eval", 2, "--threads"},
       // Datasets.
       {"dataset: 1e999", {{"d.json", "[\n" + session_json("a", ", \"x\": 1e999") + "\n]"}}, "data stats {T}/d.json", 2,
        "d.json:2:"},
