@@ -21,7 +21,7 @@ done_with() { [ -f "$1/.psy-stamp" ] && [ "$(cat "$1/.psy-stamp")" = "$2" ]; }
 mark() { echo "$2" > "$1/.psy-stamp"; }
 
 # 1. The virtual environment with the pinned packages.
-want="$(stamp_of "$steps/requirements.txt" "$steps/requirements-data.txt")"
+want="$(stamp_of "$steps/requirements.txt" "$steps/requirements-data.txt" "$steps/downloads.txt")"
 if done_with "$venv" "$want"; then
   echo "setup-reference: venv up to date ($venv)"
 else
@@ -30,6 +30,8 @@ else
   "$py" -m pip install -q --upgrade pip
   "$py" -m pip install -q -r "$steps/requirements.txt"
   "$py" -m pip install -q --no-deps -r "$steps/requirements-data.txt"
+  "$py" -m pip uninstall -q -y mistral-common 2>/dev/null || true   # an earlier set-up installed it
+  "$py" -m pip download -q --no-deps -d "$ref/downloads" -r "$steps/downloads.txt"
   mark "$venv" "$want"
 fi
 

@@ -41,7 +41,7 @@ int cmd_generate(const Args& args) {
               "\"user\", \"content\": TEXT}, ...]} or {\"input_ids\": [ids]}. Output: one JSON line per input with\n"
               "index, text, new_ids and finish_reason (eos, stop_string, length), on stdout or --out.");
   p.option("model", "DIR", "Hugging Face model folder")
-      .option("tokenizer", "PATH", "tokenizer.model or its folder (default: the model folder)", "")
+      .option("tokenizer", "PATH", "tokenizer.json, tokenizer.model or their folder (default: the model folder)", "")
       .option("prompt", "TEXT", "one prompt (or use --input)", "")
       .option("input", "FILE", "JSON Lines of prompts (see above)", "")
       .option("out", "FILE", "write JSON Lines here instead of stdout", "")
@@ -60,9 +60,10 @@ int cmd_generate(const Args& args) {
   // The tokenizer is needed for text prompts and for decoding; inputs given as ids work without one.
   const std::string tok_path = a.get("tokenizer").empty() ? a.get("model") : a.get("tokenizer");
   std::optional<Tokenizer> tok;
-  if (!a.get("tokenizer").empty() || path_exists(tok_path + "/tokenizer.model")) tok = Tokenizer::load(tok_path);
+  if (!a.get("tokenizer").empty() || path_exists(tok_path + "/tokenizer.json") || path_exists(tok_path + "/tokenizer.model"))
+    tok = Tokenizer::load(tok_path);
   auto tokenizer_for = [&](const std::string& what) -> const Tokenizer& {
-    if (!tok) throw Error("psy generate: " + what + " needs a tokenizer: " + tok_path + "/tokenizer.model is absent (give --tokenizer)");
+    if (!tok) throw Error("psy generate: " + what + " needs a tokenizer: " + tok_path + " has neither tokenizer.json nor tokenizer.model (give --tokenizer)");
     return *tok;
   };
 

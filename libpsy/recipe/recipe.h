@@ -11,10 +11,10 @@
 namespace psy {
 
 struct ModelSection {
-  std::string path;                       // Hugging Face folder (config.json, *.safetensors, tokenizer.model)
+  std::string path;                       // Hugging Face folder (config.json, *.safetensors, tokenizer.json or .model)
   std::string dtype = "fp32";             // fp32 | bf16 | fp16
   std::string chat_template = "mistral";  // auto (the folder's own Jinja template) | mistral | llama2 | chatml | plain
-  std::string tokenizer;                  // tokenizer.model path; "" = <path>/tokenizer.model
+  std::string tokenizer;                  // tokenizer.json / tokenizer.model or their folder; "" = the model folder
   std::string quantization = "none";      // none | nf4
 };
 

@@ -195,7 +195,7 @@ std::vector<FieldSpec> build_fields() {
             "chat format: auto = the model folder's own Jinja template (chat_template.jinja or "
             "tokenizer_config.json), else a built-in",
             {"auto", "mistral", "llama2", "chatml", "plain"});
-  PSY_FIELD("model.tokenizer", model.tokenizer, "SentencePiece model; empty = <model.path>/tokenizer.model");
+  PSY_FIELD("model.tokenizer", model.tokenizer, "tokenizer file or folder (tokenizer.json or tokenizer.model); empty = the model folder");
   PSY_FIELD("model.quantization", model.quantization, "quantisation of the frozen base", {"none", "nf4"});
 
   PSY_FIELD("lora.r", lora.r, "LoRA rank");

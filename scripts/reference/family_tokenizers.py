@@ -8,7 +8,7 @@ chat template) for the families psy supports, from the real files Python package
                 TikTokenConverter with Qwen2's split regex, NFC normaliser and special tokens;
                 the chat templates are the originals TRL ships (trl/chat_templates/qwen2_5.jinja,
                 qwen3.jinja).
-  mistral-v0.3  mistral-common's SentencePiece v3 model (Mistral-7B-Instruct-v0.3's vocabulary of
+  mistral-v0.3  mistral-common's SentencePiece v3 model (read from its wheel, not installed) (Mistral-7B-Instruct-v0.3's vocabulary of
                 32,768, control tokens [INST] ... included), made into the byte-fallback BPE +
                 Metaspace tokenizer.json by transformers' own converter. No package carries
                 v0.3's Jinja template: ours follows its documented format (written below).
@@ -138,9 +138,14 @@ def mistral():
     """transformers converts a folder holding only tokenizer.model to its tokenizer.json form."""
     import tempfile
     from transformers import AutoTokenizer
-    model = package_dir("mistral_common") / "data" / "mistral_instruct_tokenizer_240323.model.v3"
+    import zipfile
+    wheels = sorted(Path(out_root).parent.parent.joinpath("downloads").glob("mistral_common-*.whl"))
+    if not wheels:
+        sys.exit("tokenizers: the mistral-common wheel is missing from .reference/downloads")
     with tempfile.TemporaryDirectory() as tmp:
-        shutil.copy(model, Path(tmp) / "tokenizer.model")
+        with zipfile.ZipFile(wheels[-1]) as wheel:
+            data = wheel.read("mistral_common/data/mistral_instruct_tokenizer_240323.model.v3")
+        (Path(tmp) / "tokenizer.model").write_bytes(data)
         (Path(tmp) / "tokenizer_config.json").write_text(json.dumps({
             "tokenizer_class": "LlamaTokenizer", "legacy": False, "add_bos_token": True,
             "add_eos_token": False, "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}))
