@@ -267,6 +267,11 @@ int cmd_train(const Args& raw_args) {
     spec.targets = recipe.lora.targets;
     inject_lora(*decoder, spec, static_cast<uint64_t>(recipe.seed));
     if (!recipe.lora.init_adapter.empty()) start_from_adapter(*decoder, recipe);
+    bool lm_head_adapted = false;
+    for (const auto& [path, p] : decoder->projections()) lm_head_adapted |= path == "lm_head" && p->has_lora();
+    if (lm_head_adapted && !a.flag("quiet") && denv.rank == 0)
+      std::cerr << "psy train: note: lora.targets includes lm_head; vLLM does not serve LoRA on lm_head: "
+                   "serve this run merged (psy merge) or train without lm_head\n";
     trainable = count_parameters(lora_parameters(*decoder));
     std::vector<torch::Tensor> adapter;
     for (auto& named : lora_parameters(*decoder)) adapter.push_back(named.second);
