@@ -47,6 +47,10 @@ n=$(wc -l < "$out/samples.jsonl")
 # Stay inside the first epoch: at an epoch's end transformers makes a shorter accumulation step.
 max_steps=$(( n / (mb * ga) ))
 [ "$steps" -gt "$max_steps" ] && steps=$max_steps
+if [ "$steps" -lt 1 ]; then
+  echo "trl_parity: only $n training samples fit data.max_seq_len $max_len (a step takes $((mb * ga))): raise --max-seq-len" >&2
+  exit 2
+fi
 case "$plw" in 0|1) ;; *) echo "trl_parity: --plw is 0 (TRL's completion-only loss) or 1 (its full-sequence loss)" >&2; exit 2 ;; esac
 warmup=$(python3 -c "import math; print(math.ceil($warmup_ratio * $steps))")
 "$py" "$root/bench/baselines/trl_parity.py" init "$model" "$out/init_adapter" "$r" "$alpha" "$targets" "$seed" 2>/dev/null
