@@ -13,41 +13,43 @@ namespace psy::test {
 
 std::string source_dir() { return PSY_SOURCE_DIR; }
 
-std::string shared_dir() {
-  const char* env = std::getenv("PSY_SHARED");
-  std::string dir = env && *env ? env : PSY_DEFAULT_SHARED_DIR;
+namespace {
+
+bool exists(const std::string& path) {
   struct stat st {};
-  return ::stat(dir.c_str(), &st) == 0 ? dir : "";
+  return ::stat(path.c_str(), &st) == 0;
 }
+
+// `dir`/`relative` when it exists; otherwise "" and one SKIPPED line naming it and how to get it.
+std::string path_or_skip(const std::string& dir, const std::string& relative, const std::string& shown_dir,
+                         const std::string& how) {
+  std::string path = dir + "/" + relative;
+  if (dir.empty() || !exists(path)) {
+    std::cerr << "SKIPPED: " << shown_dir << "/" << relative << " is absent (" << how << ")\n";
+    return "";
+  }
+  return path;
+}
+
+// The folder env `variable` names, else `fallback`; "" when it does not exist.
+std::string existing_dir(const char* variable, const std::string& fallback) {
+  const char* env = std::getenv(variable);
+  std::string dir = env && *env ? env : fallback;
+  return exists(dir) ? dir : "";
+}
+
+}  // namespace
+
+std::string shared_dir() { return existing_dir("PSY_SHARED", PSY_DEFAULT_SHARED_DIR); }
 
 std::string shared_path(const std::string& relative) {
-  std::string dir = shared_dir();
-  std::string path = dir + "/" + relative;
-  struct stat st {};
-  if (dir.empty() || ::stat(path.c_str(), &st) != 0) {
-    std::cerr << "SKIPPED: ../shared/" << relative << " is absent (set PSY_SHARED to the shared folder)\n";
-    return "";
-  }
-  return path;
+  return path_or_skip(shared_dir(), relative, "../shared", "set PSY_SHARED to the shared folder");
 }
 
-std::string reference_dir() {
-  const char* env = std::getenv("PSY_REFERENCE");
-  std::string dir = env && *env ? env : std::string(PSY_SOURCE_DIR) + "/.reference";
-  struct stat st {};
-  return ::stat(dir.c_str(), &st) == 0 ? dir : "";
-}
+std::string reference_dir() { return existing_dir("PSY_REFERENCE", std::string(PSY_SOURCE_DIR) + "/.reference"); }
 
 std::string reference_path(const std::string& relative) {
-  std::string dir = reference_dir();
-  std::string path = dir + "/" + relative;
-  struct stat st {};
-  if (dir.empty() || ::stat(path.c_str(), &st) != 0) {
-    std::cerr << "SKIPPED: .reference/" << relative
-              << " is absent (run scripts/setup-reference.sh, or set PSY_REFERENCE)\n";
-    return "";
-  }
-  return path;
+  return path_or_skip(reference_dir(), relative, ".reference", "run scripts/setup-reference.sh, or set PSY_REFERENCE");
 }
 
 std::string reference_python() { return reference_path("venv/bin/python"); }

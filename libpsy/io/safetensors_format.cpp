@@ -135,11 +135,8 @@ SafetensorsTensorInfo parse_entry(const std::string& name, const nlohmann::json&
   const uint64_t itemsize = safetensors_itemsize(info.dtype);
   if (count > UINT64_MAX / itemsize) fail(file, name, "the shape's byte size overflows");
   if (count * itemsize != info.end - info.begin) {
-    std::string shape = "[";
-    for (std::size_t i = 0; i < info.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(info.shape[i]);
-    shape += "]";
     fail(file, name,
-         "shape " + shape + " x " + std::to_string(itemsize) + " bytes (" + safetensors_dtype_name(info.dtype) +
+         "shape " + shape_text(info.shape) + " x " + std::to_string(itemsize) + " bytes (" + safetensors_dtype_name(info.dtype) +
              ") = " + std::to_string(count * itemsize) + " bytes, but data_offsets span " +
              std::to_string(info.end - info.begin) + " bytes");
   }
@@ -180,6 +177,12 @@ const SafetensorsTensorInfo* SafetensorsHeader::find(const std::string& name) co
     if (t.name == name) return &t;
   }
   return nullptr;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
 }
 
 SafetensorsHeader parse_safetensors_header(const uint8_t* bytes, std::size_t size, const std::string& file) {

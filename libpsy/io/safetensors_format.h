@@ -29,6 +29,8 @@ enum class SafetensorsDType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL }
 SafetensorsDType safetensors_dtype_from_name(const std::string& name);
 const char* safetensors_dtype_name(SafetensorsDType dtype);
 std::size_t safetensors_itemsize(SafetensorsDType dtype);
+// A shape as error messages write it: "[2, 3]" ("[]" for a scalar).
+std::string shape_text(const std::vector<int64_t>& shape);
 
 struct SafetensorsTensorInfo {
   std::string name;

@@ -31,12 +31,6 @@ std::string last_component(const std::string& path) {
   return dot == std::string::npos ? path : path.substr(dot + 1);
 }
 
-std::string shape_text(const torch::Tensor& t) {
-  std::string s = "[";
-  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
-  return s + "]";
-}
-
 bool is_empty_or_null(const nlohmann::json& j, const std::string& key) {
   if (!j.contains(key) || j[key].is_null()) return true;
   return (j[key].is_object() || j[key].is_array()) && j[key].empty();
@@ -48,8 +42,8 @@ bool is_empty_or_null(const nlohmann::json& j, const std::string& key) {
 void apply_saved_base_weight(ProjectionImpl& p, const torch::Tensor& saved, const std::string& file,
                              const std::string& key) {
   if (saved.sizes() != p.weight.sizes()) {
-    throw Error(file + ": tensor '" + key + "' has shape " + shape_text(saved) + ", the model's weight " +
-                shape_text(p.weight));
+    throw Error(file + ": tensor '" + key + "' has shape " + shape_text(saved.sizes().vec()) + ", the model's weight " +
+                shape_text(p.weight.sizes().vec()));
   }
   if (p.nf4) {
     throw Error(file + ": tensor '" + key + "' replaces a base weight, which an NF4-quantised model cannot take; "

@@ -6,17 +6,11 @@
 #include "libpsy/core/error.h"
 #include "libpsy/core/json_file.h"
 #include "libpsy/core/text_file.h"
+#include "libpsy/text/special_tokens_config.h"
 
 namespace psy {
 
 namespace {
-
-// A token named in a HF config: "..." or {"content": "..."}; "" when absent or null.
-std::string config_token(const nlohmann::json& j) {
-  if (j.is_string()) return j.get<std::string>();
-  if (j.is_object() && j.contains("content") && j["content"].is_string()) return j["content"].get<std::string>();
-  return "";
-}
 
 const char* const kSpecialKeys[] = {"bos_token", "eos_token", "unk_token", "sep_token",
                                     "pad_token", "cls_token", "mask_token"};
@@ -25,7 +19,7 @@ void read_special(const nlohmann::json& j, std::vector<std::pair<std::string, st
   if (!j.is_object()) return;
   for (const char* key : kSpecialKeys) {
     if (!j.contains(key)) continue;
-    std::string v = config_token(j[key]);
+    std::string v = config_token_text(j[key]);
     auto it = std::find_if(out.begin(), out.end(), [&](const auto& kv) { return kv.first == key; });
     if (v.empty()) {
       if (j[key].is_null() && it != out.end()) out.erase(it);
@@ -121,10 +115,10 @@ std::optional<JinjaChatTemplate> JinjaChatTemplate::find(const std::string& mode
   if (path_exists(tok_json)) {
     nlohmann::json tj = read_json_file(tok_json);
     if (tj.is_object() && tj.contains("added_tokens") && tj["added_tokens"].is_array())
-      for (const auto& a : tj["added_tokens"]) add_unique(added, config_token(a));
+      for (const auto& a : tj["added_tokens"]) add_unique(added, config_token_text(a));
   }
   if (config.is_object() && config.contains("added_tokens_decoder") && config["added_tokens_decoder"].is_object())
-    for (const auto& kv : config["added_tokens_decoder"].items()) add_unique(added, config_token(kv.value()));
+    for (const auto& kv : config["added_tokens_decoder"].items()) add_unique(added, config_token_text(kv.value()));
   for (const auto& kv : special) add_unique(added, kv.second);
   return from_source(source, name, std::move(special), std::move(added));
 }

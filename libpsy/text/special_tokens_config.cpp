@@ -8,14 +8,13 @@
 
 namespace psy {
 
-namespace {
-
-// A token named in a HF config: "..." or {"content": "..."}; "" when absent or null.
-std::string token_text(const nlohmann::json& j) {
+std::string config_token_text(const nlohmann::json& j) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_object() && j.contains("content") && j["content"].is_string()) return j["content"].get<std::string>();
   return "";
 }
+
+namespace {
 
 void read_config_file(const std::string& path, ConfigTokens& out) {
   if (!path_exists(path)) return;
@@ -23,7 +22,7 @@ void read_config_file(const std::string& path, ConfigTokens& out) {
   if (!j.is_object()) throw Error(path + ": " + expected_found("a JSON object", j.type_name()));
   auto take = [&](const char* key, std::string& slot) {
     if (!j.contains(key)) return;
-    std::string t = token_text(j[key]);
+    std::string t = config_token_text(j[key]);
     if (!t.empty()) {
       slot = t;
       out.special.insert(t);
@@ -39,13 +38,13 @@ void read_config_file(const std::string& path, ConfigTokens& out) {
   take("pad_token", out.pad);
   if (j.contains("additional_special_tokens") && j["additional_special_tokens"].is_array()) {
     for (const auto& t : j["additional_special_tokens"]) {
-      std::string s = token_text(t);
+      std::string s = config_token_text(t);
       if (!s.empty()) out.special.insert(s);
     }
   }
   if (j.contains("added_tokens_decoder") && j["added_tokens_decoder"].is_object()) {
     for (auto it = j["added_tokens_decoder"].begin(); it != j["added_tokens_decoder"].end(); ++it) {
-      std::string content = token_text(it.value());
+      std::string content = config_token_text(it.value());
       if (content.empty()) continue;
       try {
         out.added[content] = static_cast<int32_t>(std::stol(it.key()));

@@ -8,6 +8,8 @@
 #include <set>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace psy {
 
 struct ConfigTokens {
@@ -18,6 +20,9 @@ struct ConfigTokens {
   bool add_bos_token = true;               // tokenizer_config.json's add_bos_token (Llama's default)
   bool add_eos_token = false;
 };
+
+// A token as a Hugging Face config names it: "..." or {"content": "..."}; "" when absent or null.
+std::string config_token_text(const nlohmann::json& j);
 
 // Reads special_tokens_map.json, then tokenizer_config.json, then added_tokens.json from `dir`
 // (each optional). Throws psy::Error naming the file on malformed content.
