@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,18 @@ TEST_CASE("psy --version names psy, LibTorch, CUDA, BLAS and threads", "[cli]") 
   CHECK_THAT(r.out, Catch::Contains("CUDA"));
   CHECK_THAT(r.out, Catch::Contains("BLAS"));
   CHECK_THAT(r.out, Catch::Contains("threads"));
+}
+
+TEST_CASE("psy runs with OpenMP's passive wait policy unless the user chose one", "[cli]") {
+  // Spinning OpenMP threads starve OpenBLAS's on a small machine (runtime/openmp_wait_policy.h).
+  psy::test::TempDir tmp;
+  auto version_with = [&](const std::string& env) {
+    const std::string cmd = "env " + env + " '" + PSY_EXE + "' --version >'" + tmp.file("out") + "'";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    return psy::test::read_file(tmp.file("out"));
+  };
+  CHECK_THAT(version_with("-u OMP_WAIT_POLICY"), Catch::Contains("OpenMP wait policy PASSIVE"));
+  CHECK_THAT(version_with("OMP_WAIT_POLICY=active"), Catch::Contains("OpenMP wait policy active"));
 }
 
 TEST_CASE("unknown subcommands and options exit 2 with one line naming the valid ones", "[cli]") {
