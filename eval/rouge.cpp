@@ -97,4 +97,119 @@ RougeScore rouge_l_ids(const std::vector<uint32_t>& reference, const std::vector
   return from_lcs(lcs_length_ids(reference, prediction), reference.size(), prediction.size());
 }
 
+namespace {
+
+double fmeasure(double p, double r) { return p + r > 0 ? 2 * p * r / (p + r) : 0.0; }
+
+// The n-grams of `tokens` as sorted keys (n <= 4 ids packed; longer n-grams compared as vectors).
+std::vector<std::vector<uint32_t>> sorted_ngrams(const std::vector<uint32_t>& tokens, int n) {
+  std::vector<std::vector<uint32_t>> out;
+  const auto un = static_cast<size_t>(n);
+  if (tokens.size() >= un) {
+    out.reserve(tokens.size() - un + 1);
+    for (size_t i = 0; i + un <= tokens.size(); ++i) out.emplace_back(tokens.begin() + static_cast<long>(i),
+                                                                     tokens.begin() + static_cast<long>(i + un));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// rouge_score's _lcs_table + _backtrack_norec: the reference indices of one LCS, ascending.
+void lcs_indices(const std::vector<uint32_t>& ref, const std::vector<uint32_t>& can, std::vector<size_t>& out) {
+  const size_t rows = ref.size(), cols = can.size();
+  std::vector<uint32_t> t((rows + 1) * (cols + 1), 0);
+  auto at = [&](size_t i, size_t j) -> uint32_t& { return t[i * (cols + 1) + j]; };
+  for (size_t i = 1; i <= rows; ++i)
+    for (size_t j = 1; j <= cols; ++j)
+      at(i, j) = ref[i - 1] == can[j - 1] ? at(i - 1, j - 1) + 1 : std::max(at(i - 1, j), at(i, j - 1));
+  size_t i = rows, j = cols;
+  const size_t first = out.size();
+  while (i > 0 && j > 0) {
+    if (ref[i - 1] == can[j - 1]) {
+      out.push_back(i - 1);
+      --i;
+      --j;
+    } else if (at(i, j - 1) > at(i - 1, j)) {
+      --j;
+    } else {
+      --i;
+    }
+  }
+  std::reverse(out.begin() + static_cast<long>(first), out.end());
+}
+
+}  // namespace
+
+RougeScore rouge_n_ids(const std::vector<uint32_t>& reference, const std::vector<uint32_t>& prediction, int n) {
+  const auto r = sorted_ngrams(reference, n), p = sorted_ngrams(prediction, n);
+  // Clipped overlap of two sorted multisets: a merge.
+  size_t overlap = 0;
+  for (size_t i = 0, j = 0; i < r.size() && j < p.size();) {
+    if (r[i] < p[j]) {
+      ++i;
+    } else if (p[j] < r[i]) {
+      ++j;
+    } else {
+      ++overlap;
+      ++i;
+      ++j;
+    }
+  }
+  RougeScore s;
+  s.precision = static_cast<double>(overlap) / static_cast<double>(std::max<size_t>(p.size(), 1));
+  s.recall = static_cast<double>(overlap) / static_cast<double>(std::max<size_t>(r.size(), 1));
+  s.fmeasure = fmeasure(s.precision, s.recall);
+  return s;
+}
+
+RougeScore rouge_lsum_ids(const std::vector<std::vector<uint32_t>>& ref_sents,
+                          const std::vector<std::vector<uint32_t>>& can_sents) {
+  if (ref_sents.empty() || can_sents.empty()) return {};
+  size_t m = 0, n = 0;
+  for (const auto& s : ref_sents) m += s.size();
+  for (const auto& s : can_sents) n += s.size();
+  if (m == 0 || n == 0) return {};
+  if (ref_sents.size() == 1 && can_sents.size() == 1) return rouge_l_ids(ref_sents[0], can_sents[0]);
+  std::unordered_map<uint32_t, int64_t> count_r, count_c;
+  for (const auto& s : ref_sents)
+    for (uint32_t t : s) ++count_r[t];
+  for (const auto& s : can_sents)
+    for (uint32_t t : s) ++count_c[t];
+  size_t hits = 0;
+  std::vector<size_t> indices;
+  for (const auto& r : ref_sents) {
+    indices.clear();
+    for (const auto& c : can_sents) lcs_indices(r, c, indices);
+    std::sort(indices.begin(), indices.end());
+    indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
+    for (size_t i : indices) {
+      const uint32_t t = r[i];
+      auto& cc = count_c[t];
+      auto& cr = count_r[t];
+      if (cc > 0 && cr > 0) {
+        ++hits;
+        --cc;
+        --cr;
+      }
+    }
+  }
+  RougeScore s;
+  s.recall = static_cast<double>(hits) / static_cast<double>(m);
+  s.precision = static_cast<double>(hits) / static_cast<double>(n);
+  s.fmeasure = fmeasure(s.precision, s.recall);
+  return s;
+}
+
+std::vector<std::string_view> rouge_lsum_sentences(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    if (nl > pos) out.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return out;
+}
+
 }  // namespace psy::eval

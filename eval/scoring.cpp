@@ -32,14 +32,16 @@ std::string to_string(Protocol p) { return p == Protocol::psy_insight ? "psy-ins
 
 const std::vector<std::string>& known_metrics() {
   static const std::vector<std::string> names = {
-      "bleu1",       "bleu2",       "bleu3",       "bleu4",       "meteor",    "rougeL",    "rougeL_p",
-      "rougeL_r",    "bertscore_p", "bertscore_r", "bertscore_f", "corpus_bleu1", "corpus_bleu2",
-      "corpus_bleu3", "corpus_bleu4", "distinct1", "distinct2", "distinct3", "ead"};
+      "bleu1",        "bleu2",        "bleu3",        "bleu4",       "meteor",      "rouge1",      "rouge1_p",
+      "rouge1_r",     "rouge2",       "rouge2_p",     "rouge2_r",    "rougeL",      "rougeL_p",    "rougeL_r",
+      "rougeLsum",    "rougeLsum_p",  "rougeLsum_r",  "bertscore_p", "bertscore_r", "bertscore_f", "corpus_bleu1",
+      "corpus_bleu2", "corpus_bleu3", "corpus_bleu4", "sacrebleu",   "distinct1",   "distinct2",   "distinct3",
+      "ead"};
   return names;
 }
 
 bool is_per_example_metric(const std::string& name) {
-  return name.rfind("bleu", 0) == 0 || name == "meteor" || name.rfind("rougeL", 0) == 0 ||
+  return name.rfind("bleu", 0) == 0 || name == "meteor" || name.rfind("rouge", 0) == 0 ||
          name.rfind("bertscore_", 0) == 0;
 }
 
@@ -72,6 +74,13 @@ std::vector<std::string> parse_metric_list(const std::string& csv) {
 namespace {
 
 int order_of(const std::string& name) { return name.back() - '0'; }
+
+// rouge1, rouge2, rougeL, rougeLsum (without the _p / _r suffix).
+std::string rouge_kind(const std::string& name) { return name.substr(0, name.find('_')); }
+char rouge_part(const std::string& name) {
+  const size_t u = name.find('_');
+  return u == std::string::npos ? 'f' : name[u + 1];
+}
 
 bool uses(const std::vector<std::string>& metrics, const std::string& prefix) {
   for (const auto& m : metrics)
@@ -117,6 +126,8 @@ struct PairContext {
   std::unique_ptr<DistinctCounter> distinct;  // this thread's pairs; merged by finish()
   std::vector<std::string_view> views, hyp_views;
   std::vector<uint32_t> hyp_ids, ref_ids, hyp_meteor_ids, ref_meteor_ids, hyp_rouge_ids, ref_rouge_ids;
+  std::vector<uint32_t> hyp_sacre_ids, ref_sacre_ids;
+  std::vector<std::vector<uint32_t>> hyp_sents, ref_sents;
   std::string rouge_storage;
 
   void start_pair() {
@@ -144,7 +155,11 @@ struct Scorer::State {
   int bleu_order = 0;  // highest order any BLEU metric needs
   std::vector<std::vector<double>> bleu_weights;  // [n]: bleu_weights(n), n = 1..4
   bool want_meteor = false, want_rouge = false, want_corpus_bleu = false, want_distinct = false;
+  bool want_rouge_n[3] = {false, false, false}, want_rouge_l = false, want_rouge_lsum = false;
+  bool want_sacrebleu = false;
+  SacreBleuOptions sacre;
   BleuCounts corpus_counts;
+  SacreBleuStats sacre_counts;
   std::unique_ptr<DistinctCounter> distinct;
   size_t n = 0, empty_hyp = 0, empty_ref = 0;
   bool finished = false;
@@ -185,7 +200,15 @@ Scorer::Scorer(ScoringOptions options, ScoringResources resources) : s_(std::mak
       s.want_corpus_bleu = true;
     }
     if (m == "meteor") s.want_meteor = true;
-    if (m.rfind("rougeL", 0) == 0) s.want_rouge = true;
+    if (m.rfind("rouge", 0) == 0) {
+      s.want_rouge = true;
+      const std::string kind = rouge_kind(m);
+      if (kind == "rouge1") s.want_rouge_n[1] = true;
+      if (kind == "rouge2") s.want_rouge_n[2] = true;
+      if (kind == "rougeL") s.want_rouge_l = true;
+      if (kind == "rougeLsum") s.want_rouge_lsum = true;
+    }
+    if (m == "sacrebleu") s.want_sacrebleu = true;
     if (m.rfind("distinct", 0) == 0 || m == "ead") s.want_distinct = true;
   }
   if (s.want_distinct) {
@@ -198,6 +221,17 @@ Scorer::Scorer(ScoringOptions options, ScoringResources resources) : s_(std::mak
       s.distinct = std::make_unique<DistinctCounter>(max_n, false);
     }
   }
+  if (s.o.rouge_stem && (s.o.protocol == Protocol::psy_insight || s.o.lang != "en"))
+    throw Error("the ROUGE stemmer applies to the standard protocol in English (the paper's code has none; "
+                "rouge_score's stemmer is English)");
+  if (s.o.zh_rouge_tokens != "jieba" && s.o.zh_rouge_tokens != "char")
+    throw Error("Chinese ROUGE tokens " + expected_found("jieba or char", "'" + s.o.zh_rouge_tokens + "'"));
+  if (s.o.zh_rouge_tokens == "char" && s.o.protocol == Protocol::psy_insight)
+    throw Error("character ROUGE tokens are for the standard protocol (psy-insight uses jieba tokens for Chinese)");
+  s.sacre.tokenizer = parse_sacrebleu_tokenizer(
+      s.o.sacrebleu_tokenize.empty() ? (s.o.lang == "zh" ? "zh" : "13a") : s.o.sacrebleu_tokenize);
+  s.sacre.smooth = s.o.sacrebleu_smooth;
+  s.sacre.smooth_value = s.o.sacrebleu_smooth_value;
   s.corpus_counts.max_order = std::max(1, s.bleu_order);
   s.bleu_weights.resize(kMaxBleuOrder + 1);
   for (int n = 1; n <= kMaxBleuOrder; ++n) s.bleu_weights[static_cast<size_t>(n)] = bleu_weights(n);
@@ -245,6 +279,7 @@ void Scorer::State::flush_external() {
 struct PairOutcome {
   std::vector<double> values;  // per column; NaN for external metrics
   BleuCounts counts;
+  SacreBleuStats sacre;
   bool empty_hyp = false, empty_ref = false;
 };
 
@@ -262,7 +297,7 @@ PairOutcome compute_pair(const Scorer::State& s, PairContext& ctx, const std::st
   std::vector<uint32_t>& hyp_ids = ctx.hyp_ids;      // BLEU (and standard METEOR / Distinct)
   std::vector<uint32_t>& ref_ids = ctx.ref_ids;
   const bool jieba_side = s.o.protocol == Protocol::psy_insight || s.o.lang == "zh";
-  const bool need_main = s.bleu_order > 0 || s.want_meteor || s.want_rouge || s.want_distinct;
+  const bool need_main = s.bleu_order > 0 || s.want_meteor || s.want_distinct || (s.want_rouge && s.o.lang == "zh");
   hyp_ids.clear();
   ref_ids.clear();
   if (need_main) {
@@ -270,7 +305,9 @@ PairOutcome compute_pair(const Scorer::State& s, PairContext& ctx, const std::st
       auto hj = s.res.jieba->cut(hyp);
       auto rj = s.res.jieba->cut(ref);
       if (s.o.protocol == Protocol::psy_insight) {
-        if (s.want_distinct) hyp_main = tokenize_13a(join_space(hj));
+        // The paper's code runs the module on the raw hypothesis; for Chinese we keep the jieba-joined
+        // text (our reconstruction: the paper reports no Chinese Distinct).
+        if (s.want_distinct) hyp_main = tokenize_13a(s.o.lang == "zh" ? std::string_view(join_space(hj)) : std::string_view(hyp));
         if (s.want_meteor) {  // METEOR's tokens keep the spaces
           ctx.intern(hj, ctx.hyp_meteor_ids);
           ctx.intern(rj, ctx.ref_meteor_ids);
@@ -306,24 +343,70 @@ PairOutcome compute_pair(const Scorer::State& s, PairContext& ctx, const std::st
     out.values[static_cast<size_t>(s.column_of("meteor"))] = v;
   }
   if (s.want_rouge) {
-    RougeScore r;
-    if (jieba_side) {
-      r = rouge_l_ids(ref_ids, hyp_ids);
-    } else if (s.o.rouge_stem) {
-      r = rouge_l(rouge_tokenize_stemmed(ref), rouge_tokenize_stemmed(hyp));
+    // The tokens of one text as ROUGE sees them, as ids of ctx.vocab.
+    const bool chars = s.o.lang == "zh" && s.o.zh_rouge_tokens == "char";
+    auto rouge_ids = [&](std::string_view text, std::vector<uint32_t>& ids) {
+      if (s.o.lang == "zh") {
+        if (chars) {
+          ctx.intern(split_chars(text), ids);
+        } else {
+          ctx.intern(JiebaSegmenter::without_space(s.res.jieba->cut(std::string(text))), ids);
+        }
+      } else if (s.o.rouge_stem) {
+        ctx.intern(rouge_tokenize_stemmed(text), ids);
+      } else {
+        rouge_tokenize_views(text, ctx.rouge_storage, ctx.views);
+        ctx.intern(ctx.views, ids);
+      }
+    };
+    const std::vector<uint32_t>* rr = &ctx.ref_rouge_ids;
+    const std::vector<uint32_t>* hr = &ctx.hyp_rouge_ids;
+    if (s.o.lang == "zh" && !chars) {  // the jieba tokens BLEU already has
+      rr = &ref_ids;
+      hr = &hyp_ids;
     } else {
-      rouge_tokenize_views(ref, ctx.rouge_storage, ctx.views);
-      ctx.intern(ctx.views, ctx.ref_rouge_ids);
-      rouge_tokenize_views(hyp, ctx.rouge_storage, ctx.views);
-      ctx.intern(ctx.views, ctx.hyp_rouge_ids);
-      r = rouge_l_ids(ctx.ref_rouge_ids, ctx.hyp_rouge_ids);
+      rouge_ids(ref, ctx.ref_rouge_ids);
+      rouge_ids(hyp, ctx.hyp_rouge_ids);
+    }
+    RougeScore by_kind[4];  // rouge1, rouge2, rougeL, rougeLsum
+    if (s.want_rouge_n[1]) by_kind[0] = rouge_n_ids(*rr, *hr, 1);
+    if (s.want_rouge_n[2]) by_kind[1] = rouge_n_ids(*rr, *hr, 2);
+    if (s.want_rouge_l || s.want_rouge_lsum) by_kind[2] = rouge_l_ids(*rr, *hr);
+    if (s.want_rouge_lsum) {
+      // rouge_score splits on "\n"; a text without one is one sentence, and then Lsum = L.
+      if (hyp.find('\n') == std::string::npos && ref.find('\n') == std::string::npos) {
+        by_kind[3] = by_kind[2];
+      } else {
+        auto sentences = [&](const std::string& text, std::vector<std::vector<uint32_t>>& out) {
+          const auto parts = rouge_lsum_sentences(text);
+          out.resize(parts.size());
+          for (size_t i = 0; i < parts.size(); ++i) rouge_ids(parts[i], out[i]);
+        };
+        sentences(ref, ctx.ref_sents);
+        sentences(hyp, ctx.hyp_sents);
+        by_kind[3] = rouge_lsum_ids(ctx.ref_sents, ctx.hyp_sents);
+      }
     }
     for (size_t c = 0; c < s.per_example_names.size(); ++c) {
       const auto& name = s.per_example_names[c];
-      if (name == "rougeL") out.values[c] = r.fmeasure;
-      if (name == "rougeL_p") out.values[c] = r.precision;
-      if (name == "rougeL_r") out.values[c] = r.recall;
+      if (name.rfind("rouge", 0) != 0) continue;
+      const std::string kind = rouge_kind(name);
+      const RougeScore& r = by_kind[kind == "rouge1" ? 0 : kind == "rouge2" ? 1 : kind == "rougeL" ? 2 : 3];
+      const char part = rouge_part(name);
+      out.values[c] = part == 'p' ? r.precision : part == 'r' ? r.recall : r.fmeasure;
     }
+  }
+  if (s.want_sacrebleu) {
+    ctx.intern(sacrebleu_tokenize(hyp, s.sacre.tokenizer), ctx.hyp_sacre_ids);
+    ctx.intern(sacrebleu_tokenize(ref, s.sacre.tokenizer), ctx.ref_sacre_ids);
+    const BleuCounts c = bleu_counts_ids(ctx.ref_sacre_ids, ctx.hyp_sacre_ids, SacreBleuStats::kOrder);
+    const auto len = static_cast<int64_t>(ctx.hyp_sacre_ids.size());
+    for (size_t n = 0; n < SacreBleuStats::kOrder; ++n) {
+      out.sacre.correct[n] = c.numerator[n];
+      out.sacre.total[n] = std::max<int64_t>(0, len - static_cast<int64_t>(n));
+    }
+    out.sacre.sys_len = len;
+    out.sacre.ref_len = static_cast<int64_t>(ctx.ref_sacre_ids.size());
   }
   // Last, when nothing can throw any more (a pair counts in full or not at all).
   if (s.want_distinct) {
@@ -344,6 +427,7 @@ void Scorer::State::commit(PairOutcome&& p, const std::string& hyp, const std::s
   if (p.empty_ref) ++empty_ref;
   for (size_t c = 0; c < columns.size(); ++c) columns[c].push_back(p.values[c]);
   if (want_corpus_bleu) corpus_counts += p.counts;
+  if (want_sacrebleu) sacre_counts += p.sacre;
   if (external) {
     if (pending_hyps.empty()) pending_first = index;
     pending_hyps.push_back(hyp);
@@ -406,8 +490,8 @@ std::string Scorer::signature(const std::string& m) const {
   const bool psy = o.protocol == Protocol::psy_insight;
   const bool jieba_side = psy || o.lang == "zh";
   std::string jieba = s_->res.jieba ? s_->res.jieba->version() : std::string("0.42.1");
-  std::string tail = "|protocol:" + to_string(o.protocol);
-  if (!psy) tail += "|lang:" + o.lang;
+  // The protocol's tokens depend on the language under both protocols.
+  const std::string tail = "|protocol:" + to_string(o.protocol) + "|lang:" + o.lang;
   std::string sig = m;
   auto with_jieba = [&](bool used) { return used ? "|jieba:" + jieba : std::string(); };
   if (m.rfind("bleu", 0) == 0 || m.rfind("corpus_bleu", 0) == 0) {
@@ -418,20 +502,31 @@ std::string Scorer::signature(const std::string& m) const {
            "|args:" + (psy ? "swapped" : "ref-hyp") +
            "|alpha:0.9|beta:3|gamma:0.5|stem:porter-nltk3.8|wordnet:3.0|impl:nltk3.8|agg:mean" + tail +
            with_jieba(jieba_side);
-  } else if (m.rfind("rougeL", 0) == 0) {
-    const std::string score = m == "rougeL" ? "f" : m == "rougeL_p" ? "p" : "r";
-    sig += std::string("|tok:") + (jieba_side ? "jieba_ws" : o.rouge_stem ? "rouge_default+porter" : "rouge_default") +
-           "|score:" + score + "|impl:rouge_score0.1.2|agg:mean" + tail + with_jieba(jieba_side);
+  } else if (m.rfind("rouge", 0) == 0) {
+    const char part = rouge_part(m);
+    const bool zh = o.lang == "zh";
+    std::string tok = zh ? (o.zh_rouge_tokens == "char" ? "char" : "jieba_ws")
+                         : (o.rouge_stem ? "rouge_default+porter" : "rouge_default");
+    if (psy && !zh) tok += "(raw)";
+    sig += "|tok:" + tok;
+    if (rouge_kind(m) == "rougeLsum") sig += "|sents:newline";
+    sig += std::string("|score:") + part + "|impl:rouge_score0.1.2|agg:mean" + tail +
+           with_jieba(zh && o.zh_rouge_tokens != "char");
+    if (psy && zh) sig += "|zh:reconstruction(main.py:0)";
+  } else if (m == "sacrebleu") {
+    return m + "|" + sacrebleu_signature(s_->sacre) + "|impl:psy" + tail + "|psy:" + psy_version();
   } else if (m.rfind("distinct", 0) == 0 || m == "ead") {
     if (psy) {
-      sig += "|tok:13a(jieba_joined)|pad:left<s>|impl:lsy641";
+      sig += o.lang == "zh" ? "|tok:13a(jieba_joined)" : "|tok:13a(raw)";
+      sig += "|pad:left<s>|impl:lsy641";
       if (m == "ead") sig += "|V:" + std::to_string(o.vocab_size);
       sig += m == "ead" ? "|div:none" : "|div:n_pairs";
     } else {
       sig += std::string("|tok:") + (jieba_side ? "jieba_ws" : "ws") + "|pad:none";
       if (m == "ead") sig += "|V:" + std::to_string(o.vocab_size);
     }
-    sig += "|agg:corpus" + tail + with_jieba(jieba_side);
+    sig += "|agg:corpus" + tail + with_jieba(o.lang == "zh");
+    if (psy && o.lang == "zh") sig += "|zh:reconstruction";
   } else if (m.rfind("bertscore_", 0) == 0) {
     if (s_->external && s_->external->signatures.count(m)) return s_->external->signatures.at(m);
     sig += "|agg:mean" + tail;
@@ -493,7 +588,20 @@ ScoringResult Scorer::finish() {
       }
     } else {
       v.aggregate = "corpus";
-      if (m.rfind("corpus_bleu", 0) == 0) {
+      if (m == "sacrebleu") {
+        if (s.n == 0) {
+          v.note = "no pairs";
+        } else {
+          v.value = sacrebleu_score(s.sacre_counts, s.sacre);
+          v.note = "0..100 as sacrebleu reports it";
+          v.counts["sys_len"] = s.sacre_counts.sys_len;
+          v.counts["ref_len"] = s.sacre_counts.ref_len;
+          for (size_t k = 0; k < SacreBleuStats::kOrder; ++k) {
+            v.counts["correct" + std::to_string(k + 1)] = s.sacre_counts.correct[k];
+            v.counts["total" + std::to_string(k + 1)] = s.sacre_counts.total[k];
+          }
+        }
+      } else if (m.rfind("corpus_bleu", 0) == 0) {
         if (s.n == 0) {
           v.note = "no pairs";
         } else {

@@ -2,22 +2,27 @@
 // entry point `psy score` and the evaluation runner (`psy eval`) use.
 //
 // Protocols (eval/README.md explains every difference):
-//  * psy-insight — the Psy-Insight paper's `auto-eval`, for both languages:
+//  * psy-insight — the Psy-Insight paper's `auto-eval/main.py`, read line for line for English:
 //      tokens  jieba.cut (space tokens kept) and jieba_ws (" ".join(jieba.cut(t)).split());
 //      bleuN   mean of NLTK sentence_bleu([ref_jieba_ws], hyp_jieba_ws, (1/N,)*N, method1);
 //      meteor  mean of NLTK meteor_score([hyp_jieba], ref_jieba) — arguments swapped, as the paper;
-//      rougeL  mean of rouge_score ROUGE-L F on jieba_ws tokens;
-//      distinctN  lsy641/distinct's Distinct-N on " ".join(jieba.cut(hyp)) (13a, left padding),
-//              divided by the number of pairs, as the paper reported it; ead: the module's EAD.
+//      rouge*  en: rouge_score on the raw strings (its default tokenizer, no stemmer), as HF
+//              `evaluate`'s rouge does; zh: rouge_score on jieba_ws tokens (our reconstruction:
+//              main.py's default tokenizer drops CJK, so main.py itself gives 0 on Chinese);
+//      distinctN  lsy641/distinct's Distinct-N (13a, left padding) on the raw hypotheses (en) or on
+//              " ".join(jieba.cut(hyp)) (zh, our reconstruction), divided by the number of pairs,
+//              as the paper reported it; ead: the module's EAD.
 //  * standard — the corrected forms: tokens per language (en: Python whitespace split, and
-//      rouge_score's default tokenizer for ROUGE-L; zh: jieba_ws); meteor_score([ref], hyp);
-//      plain corpus Distinct-N (no padding), not divided; EAD with the vocabulary size.
+//      rouge_score's default tokenizer (± its Porter stemmer) for ROUGE; zh: jieba_ws, or characters
+//      for ROUGE); meteor_score([ref], hyp); plain corpus Distinct-N (no padding), not divided; EAD
+//      with the vocabulary size.
+//  Both: `sacrebleu` = sacrebleu 2.x corpus BLEU on the raw strings (13a or zh tokenizer).
 //
 // Memory stays flat in the number of pairs: per pair only the metric values are kept (and, for
 // Distinct, the set of distinct n-grams); tokens are dropped after each pair.
 //
 // Speed: each worker thread has its own context, kept across batches: a Vocabulary that turns
-// every token into an id once for BLEU, METEOR and ROUGE-L, METEOR's memo of lower-case forms,
+// every token into an id once for BLEU, METEOR and ROUGE, METEOR's memo of lower-case forms,
 // Porter stems and synonym sets (MeteorScorer), and its own Distinct counter (merged by finish()).
 // Nothing mutable is shared between threads but the WordNet's synonym cache (thread-safe).
 #pragma once
@@ -32,6 +37,7 @@
 #include "eval/bleu.h"
 #include "eval/bootstrap.h"
 #include "eval/distinct.h"
+#include "eval/sacrebleu.h"
 
 namespace psy::eval {
 
@@ -44,8 +50,9 @@ std::string to_string(Protocol p);
 
 // Every metric name `psy score --metrics` accepts, in a stable order:
 //   per example (corpus value = mean, with a bootstrap CI):
-//     bleu1 bleu2 bleu3 bleu4 meteor rougeL rougeL_p rougeL_r, and the hooks bertscore_p/r/f
-//   corpus level: corpus_bleu1..4 distinct1 distinct2 distinct3 ead
+//     bleu1 bleu2 bleu3 bleu4 meteor, rouge1 rouge2 rougeL rougeLsum (F; _p and _r for precision
+//     and recall), and the hooks bertscore_p/r/f
+//   corpus level: corpus_bleu1..4 (NLTK corpus_bleu) sacrebleu (0..100) distinct1 distinct2 distinct3 ead
 const std::vector<std::string>& known_metrics();
 bool is_per_example_metric(const std::string& name);
 // Splits "bleu1,bleu3,meteor" and checks every name; throws psy::Error naming the valid ones.
@@ -70,6 +77,10 @@ struct ScoringOptions {
   BleuSmoothing smoothing = BleuSmoothing::method1;
   long vocab_size = 32000;                     // EAD's V (Mistral's vocabulary, as in the paper)
   bool rouge_stem = false;                     // standard/en: rouge_score use_stemmer
+  std::string zh_rouge_tokens = "jieba";       // standard/zh ROUGE tokens: jieba | char
+  std::string sacrebleu_tokenize;              // "13a" | "zh"; "" = sacrebleu's choice for lang (zh: zh)
+  SacreSmooth sacrebleu_smooth = SacreSmooth::exp;
+  std::optional<double> sacrebleu_smooth_value;  // floor 0.1, add-k 1 when not given
   int bootstrap_resamples = 1000;              // 0: no confidence intervals
   uint64_t seed = 66;
   std::string jieba_dir;                       // "" = JiebaSegmenter::default_dir()

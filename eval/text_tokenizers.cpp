@@ -220,7 +220,11 @@ Tokens tokenize_13a(std::string_view text) {
     replace_all(line, "&lt;", "<");
     replace_all(line, "&gt;", ">");
   }
-  line = " " + line + " ";
+  return tokenize_sacrebleu_regexp(" " + line + " ");
+}
+
+Tokens tokenize_sacrebleu_regexp(std::string_view text) {
+  const std::string line(text);
   // Each rule is a Python re.sub of a two-character (or one-character) pattern, applied in turn;
   // working on bytes gives the same result as on code points because only ASCII is matched
   // explicitly and only spaces are inserted.

@@ -45,4 +45,8 @@ Tokens rouge_tokenize_stemmed(std::string_view text);
 // sacrebleu's Tokenizer13a as the lsy641/distinct module calls it (returns the token list).
 Tokens tokenize_13a(std::string_view text);
 
+// sacrebleu's TokenizerRegexp (the second half of 13a and of zh): spaces around ASCII punctuation
+// except ' , - . (and around . and , next to a non-digit, and - after a digit), then split.
+Tokens tokenize_sacrebleu_regexp(std::string_view text);
+
 }  // namespace psy::eval

@@ -1,6 +1,7 @@
-// psy score: lexical metrics (BLEU, METEOR, ROUGE-L, Distinct, EAD) of predictions against
+// psy score: lexical metrics (BLEU, sacreBLEU, METEOR, ROUGE-1/2/L/Lsum, Distinct, EAD) of predictions against
 // references, under the Psy-Insight paper's protocol or the corrected standard one, with a
 // signature per metric, bootstrap confidence intervals, and a paired bootstrap test (--compare).
+#include <cmath>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -40,15 +41,19 @@ Defined behaviour for problem input (exit code 2 unless said otherwise):
     (BLEU, METEOR, ROUGE-L 0; no n-grams for Distinct), counted ("empty_hyp", "empty_ref") and
     reported on stderr; Distinct with no n-gram at all is undefined: value null with a note.
 Protocols (eval/README.md):
-  psy-insight  the paper's auto-eval: jieba tokens for both languages, BLEU = mean of NLTK
-               sentence_bleu (method1) on jieba tokens without spaces, METEOR with hypothesis and
-               reference swapped on jieba tokens (spaces kept), ROUGE-L F on jieba tokens,
-               Distinct-n = lsy641/distinct on the jieba-joined text divided by the number of pairs.
+  psy-insight  the paper's auto-eval/main.py: BLEU = mean of NLTK sentence_bleu (method1) on jieba
+               tokens without spaces, METEOR with hypothesis and reference swapped on jieba tokens
+               (spaces kept); English: ROUGE F of rouge_score on the raw strings (default tokenizer,
+               no stemmer), Distinct-n = lsy641/distinct on the raw hypotheses (13a) divided by the
+               number of pairs. Chinese (our reconstruction; main.py gives ROUGE 0 there): ROUGE on
+               jieba tokens, Distinct on the jieba-joined hypotheses.
   standard     METEOR the right way round, Distinct not divided (plain corpus Distinct-n), tokens per
-               language: en = whitespace split (rouge_score's own tokenizer for ROUGE-L), zh = jieba.
-Metrics: bleu1..bleu4 meteor rougeL rougeL_p rougeL_r (per pair, corpus value = mean with a 95%
-  bootstrap CI), corpus_bleu1..4 distinct1..3 ead (corpus level), bertscore_p/r/f (when BERTScore is
-  built in; otherwise reported as unavailable).
+               language: en = whitespace split (rouge_score's own tokenizer for ROUGE, --rouge-stem
+               for its stemmer), zh = jieba (--rouge-tokens char: characters for ROUGE).
+Metrics: bleu1..bleu4 meteor rouge1 rouge2 rougeL rougeLsum (F; add _p or _r for precision or recall)
+  (per pair, corpus value = mean with a 95% bootstrap CI), corpus_bleu1..4 (NLTK) sacrebleu (sacrebleu
+  2.x corpus BLEU, 0..100, --sacrebleu-tokenize/--sacrebleu-smooth) distinct1..3 ead (corpus level),
+  bertscore_p/r/f (with --bertscore-model).
 Output: a table on stdout; --out writes metrics.json (value, ci95, signature, aggregate, counts).
 --compare A B scores two prediction files on the same ids and runs a paired bootstrap test per
   per-pair metric (p = share of resamples where the leading system is not ahead).
@@ -280,7 +285,7 @@ std::string signature_of(const eval::ScoringResult& r, const std::string& name) 
 }  // namespace
 
 int cmd_score(const Args& args) {
-  ArgParser p("psy score", "Score predictions against references with BLEU, METEOR, ROUGE-L, Distinct and EAD.");
+  ArgParser p("psy score", "Score predictions against references with BLEU, sacreBLEU, METEOR, ROUGE, Distinct, EAD and BERTScore.");
   p.option("pred", "FILE.jsonl", "predictions (with \"ref\" fields unless --ref is given)")
       .option("ref", "FILE.jsonl", "references, paired with the predictions by \"id\"")
       .option("metrics", "LIST", "comma-separated metrics", "bleu1,bleu3,meteor,rougeL,distinct2")
@@ -294,7 +299,11 @@ int cmd_score(const Args& args) {
       .option("smoothing", "M", "sentence BLEU smoothing: none, method1 ... method4", "method1")
       .option("vocab-size", "V", "vocabulary size for EAD (Mistral's: 32000)", "32000")
       .option("threads", "N", "threads scoring pairs in parallel (results do not depend on it)", "2")
-      .flag("rouge-stem", "standard/en: ROUGE-L with rouge_score's Porter stemmer")
+      .flag("rouge-stem", "standard/en: ROUGE with rouge_score's Porter stemmer")
+      .option("rouge-tokens", "jieba|char", "standard/zh: ROUGE on jieba tokens or on characters", "jieba")
+      .option("sacrebleu-tokenize", "T", "sacrebleu tokenizer: 13a or zh; auto = zh for --lang zh, else 13a", "auto")
+      .option("sacrebleu-smooth", "M", "sacrebleu smoothing: exp, floor, add-k or none", "exp")
+      .option("sacrebleu-smooth-value", "X", "value for floor (default 0.1) and add-k (default 1); auto = the default", "auto")
       .option("jieba-dir", "DIR", "jieba data (dict.txt, finalseg/prob_*.py); default $PSY_JIEBA_DIR or "
                                   "/usr/lib/python3/dist-packages/jieba")
       .option("wordnet-dir", "DIR", "WordNet 3.0 files; default $PSY_WORDNET_DIR or /usr/share/wordnet")
@@ -327,6 +336,33 @@ int cmd_score(const Args& args) {
   opts.bootstrap_resamples = static_cast<int>(resamples);
   opts.vocab_size = vocab;
   opts.rouge_stem = a.flag("rouge-stem");
+  opts.zh_rouge_tokens = a.get("rouge-tokens");
+  if (opts.zh_rouge_tokens != "jieba" && opts.zh_rouge_tokens != "char")
+    throw Error("psy score: --rouge-tokens " + expected_found("jieba or char", "'" + opts.zh_rouge_tokens + "'"));
+  if (opts.rouge_stem && (opts.lang != "en" || opts.protocol != eval::Protocol::standard))
+    throw Error("psy score: --rouge-stem is for --protocol standard --lang en (the paper's code has no stemmer)");
+  if (opts.zh_rouge_tokens == "char" && (opts.lang != "zh" || opts.protocol != eval::Protocol::standard))
+    throw Error("psy score: --rouge-tokens char is for --protocol standard --lang zh");
+  if (a.get("sacrebleu-tokenize") != "auto") {
+    eval::parse_sacrebleu_tokenizer(a.get("sacrebleu-tokenize"));  // checks the name
+    opts.sacrebleu_tokenize = a.get("sacrebleu-tokenize");
+  }
+  opts.sacrebleu_smooth = eval::parse_sacrebleu_smooth(a.get("sacrebleu-smooth"));
+  if (a.get("sacrebleu-smooth-value") != "auto") {
+    const std::string text = a.get("sacrebleu-smooth-value");
+    double v = 0;
+    size_t used = 0;
+    try {
+      v = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != text.size() || !(v >= 0) || !std::isfinite(v))
+      throw Error("psy score: --sacrebleu-smooth-value " + expected_found("a non-negative number or auto", "'" + text + "'"));
+    if (opts.sacrebleu_smooth != eval::SacreSmooth::floor && opts.sacrebleu_smooth != eval::SacreSmooth::add_k)
+      throw Error("psy score: --sacrebleu-smooth-value is for --sacrebleu-smooth floor or add-k");
+    opts.sacrebleu_smooth_value = v;
+  }
   opts.jieba_dir = a.get("jieba-dir");
   opts.wordnet_dir = a.get("wordnet-dir");
 
