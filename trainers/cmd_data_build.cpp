@@ -15,6 +15,7 @@
 #include "libpsy/data/sample_export.h"
 #include "libpsy/data/split.h"
 #include "libpsy/recipe/recipe.h"
+#include "libpsy/retrieval/recipe_retrieval.h"
 #include "libpsy/text/tokenizer.h"
 #include "trainers/commands.h"
 
@@ -28,6 +29,8 @@ struct RecipeData {
   Tokenizer tokenizer;
   std::vector<Session> sessions;  // the chosen side of the split
   size_t total_sessions = 0;
+  std::vector<std::string> split_of;  // train | test, per entry of `sessions`
+  std::vector<Session> train;         // the training split (the rag tasks' index)
 };
 
 std::string tokenizer_path(const Recipe& r) {
@@ -49,14 +52,34 @@ RecipeData load_recipe_data(const std::string& path, const std::vector<std::stri
     std::cerr << "psy: skipped " << loaded.skipped.size() << " unusable session(s); first: "
               << loaded.skipped.front().reason << "\n";
   RecipeData d{std::move(recipe), std::move(options), std::move(tokenizer), {}, loaded.sessions.size()};
+  const SessionSplit split = split_sessions(loaded.sessions.size(), d.recipe.data.test_fraction,
+                                           static_cast<uint64_t>(d.recipe.seed));
+  for (size_t i : split.train) d.train.push_back(loaded.sessions[i]);
   if (side == "all") {
+    d.split_of.assign(loaded.sessions.size(), "train");
+    for (size_t i : split.test) d.split_of[i] = "test";
     d.sessions = std::move(loaded.sessions);
   } else {
-    std::vector<Session> train, test;
-    split_sessions(loaded.sessions, d.recipe.data.test_fraction, static_cast<uint64_t>(d.recipe.seed), train, test);
-    d.sessions = side == "train" ? std::move(train) : std::move(test);
+    for (size_t i : side == "train" ? split.train : split.test) d.sessions.push_back(loaded.sessions[i]);
+    d.split_of.assign(d.sessions.size(), side);
   }
   return d;
+}
+
+// The samples of d.sessions with options `o`; rag tasks retrieve from the training split's index
+// (cached in the run folder). Each sample carries its split.
+SampleSet build_recipe_samples(const RecipeData& d, const SampleOptions& o) {
+  SampleSet set;
+  if (is_retrieval_task(o.task)) {
+    RecipeRetriever retriever(d.recipe, d.train);
+    if (retriever.index().from_cache) std::cerr << "psy: retrieval index loaded from the run folder\n";
+    const RetrievedCases cases = retriever.cases_for(d.sessions);
+    set = build_samples(d.sessions, o, d.tokenizer, &cases);
+  } else {
+    set = build_samples(d.sessions, o, d.tokenizer);
+  }
+  for (auto& s : set.samples) s.split = d.split_of.at(s.session_index);
+  return set;
 }
 
 std::string stats_text(const SampleStats& s) {
@@ -92,7 +115,7 @@ int data_build(const Args& args) {
   if (show < 0) throw Error("--show: " + expected_found("a count >= 0", std::to_string(show)));
   const ExportFormat format = parse_export_format(a.get("format"));
   RecipeData d = load_recipe_data(a.get("RECIPE"), a.list("OVERRIDES"), a.get("split"));
-  SampleSet set = build_samples(d.sessions, d.options, d.tokenizer);
+  SampleSet set = build_recipe_samples(d, d.options);
 
   const bool color = !a.flag("no-color") && isatty(fileno(stdout));
   for (long i = 0; i < show && i < static_cast<long>(set.samples.size()); ++i)
@@ -127,7 +150,11 @@ int data_tokens(const Args& args) {
   for (SampleUnit unit : {SampleUnit::Turn, SampleUnit::Session}) {
     SampleOptions o = d.options;
     o.unit = unit;
-    SampleStats s = build_samples(d.sessions, o, d.tokenizer).stats;
+    if (is_retrieval_task(o.task) && unit == SampleUnit::Session) {
+      std::cout << fmt::format("{:<8} (task {} retrieves per turn: no session unit)\n", unit_name(unit), task_name(o.task));
+      continue;
+    }
+    SampleStats s = build_recipe_samples(d, o).stats;
     std::cout << fmt::format("{:<8} {:>8} {:>12} {:>12} {:>12} {:>8} {:>10} {:>8}\n", unit_name(unit), s.samples,
                              s.tokens, s.weighted_tokens, s.target_tokens, s.max_tokens, s.truncated,
                              s.dropped_too_long + s.dropped_missing);

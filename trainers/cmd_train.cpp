@@ -25,6 +25,7 @@
 #include "libpsy/nn/lora.h"
 #include "libpsy/nn/peft_adapter_io.h"
 #include "libpsy/recipe/recipe.h"
+#include "libpsy/retrieval/recipe_retrieval.h"
 #include "libpsy/recipe/resume_settings.h"
 #include "libpsy/runtime/runtime.h"
 #include "libpsy/text/tokenizer.h"
@@ -229,8 +230,12 @@ int cmd_train(const Args& raw_args) {
   std::vector<Session> train_sessions, test_sessions;
   split_sessions(loaded.sessions, recipe.data.test_fraction, static_cast<uint64_t>(recipe.seed), train_sessions,
                  test_sessions);
-  SampleSet train_set = build_samples(train_sessions, options, tokenizer);
-  SampleSet test_set = build_samples(test_sessions, options, tokenizer);
+  std::optional<RecipeRetriever> retriever;  // rag tasks: the training split's index, cached in the run folder
+  if (is_retrieval_task(options.task)) retriever.emplace(recipe, train_sessions);
+  const RetrievedCases train_cases = retriever ? retriever->cases_for(train_sessions) : RetrievedCases{};
+  const RetrievedCases test_cases = retriever ? retriever->cases_for(test_sessions) : RetrievedCases{};
+  SampleSet train_set = build_samples(train_sessions, options, tokenizer, retriever ? &train_cases : nullptr);
+  SampleSet test_set = build_samples(test_sessions, options, tokenizer, retriever ? &test_cases : nullptr);
   TrainingData data;
   data.train = to_sequences(train_set.samples, &data.train_labels);
   data.eval = to_sequences(test_set.samples, nullptr);

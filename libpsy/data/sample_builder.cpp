@@ -77,10 +77,11 @@ struct Conversation {
 
 class Builder {
  public:
-  Builder(const SampleOptions& o, const Tokenizer& tok)
-      : o_(o), f_(sample_format(o)), tok_(tok), enc_(tok) {}
+  Builder(const SampleOptions& o, const Tokenizer& tok, const RetrievedCases* rc = nullptr)
+      : o_(o), f_(sample_format(o)), tok_(tok), enc_(tok), rc_(rc) {}
 
   SampleStats stats;
+  size_t session_index = 0;  // of the session being built, in the caller's list
 
   SampleTask dialog_task_for(const Session& s, const std::string& turn_id) const {
     if (o_.task != SampleTask::Mix) return o_.task;
@@ -167,7 +168,8 @@ class Builder {
       if (!text.empty()) user.push_back({text, "client", false});
       c.user.push_back(std::move(user));
       std::vector<TurnRender> turns;
-      for (size_t p = 0; p < ab.turns.size(); ++p) turns.push_back(render_turn(s, ub.turns, ab.turns[p], p == 0, task));
+      for (size_t p = 0; p < ab.turns.size(); ++p)
+        turns.push_back(render_turn(s, ub.turns, ab.turns[p], p == 0, rendering_task(task)));
       c.assistant.push_back(std::move(turns));
       c.turn_index.push_back(ab.turns);
     }
@@ -176,9 +178,12 @@ class Builder {
 
   // Messages: system, pairs [first, k) in full, user k, and turns [0, p] of assistant k (turn p
   // a target when target_p; open when `open`, in which case turn p itself is left out).
-  std::vector<ChatMessage> turn_messages(const Conversation& c, size_t first, size_t k, size_t p, bool open) const {
+  // `extra_system` (rag tasks: the retrieved cases) follows the system parts.
+  std::vector<ChatMessage> turn_messages(const Conversation& c, size_t first, size_t k, size_t p, bool open,
+                                         const std::vector<MessagePart>* extra_system = nullptr) const {
     std::vector<ChatMessage> m;
     m.push_back({ChatRole::System, c.system, false});
+    if (extra_system) m.back().parts.insert(m.back().parts.end(), extra_system->begin(), extra_system->end());
     for (size_t i = first; i < k; ++i) {
       m.push_back({ChatRole::User, c.user[i], false});
       ChatMessage a{ChatRole::Assistant, {}, false};
@@ -278,6 +283,7 @@ class Builder {
     s.session_id = std::move(session_id);
     s.turn_id = std::move(turn_id);
     s.task = std::move(task);
+    s.session_index = session_index;
     std::vector<TokenRange> ranges;
     enc_.encode(segs, s.input_ids, ranges);
     s.loss_weights.assign(s.input_ids.size(), o_.prompt_loss_weight);
@@ -346,16 +352,18 @@ class Builder {
         if (!is_dialog_task(task)) continue;
         const Conversation& c = blocks_conv(task);
         if (!usable_target(c.assistant[k][p])) continue;
-        auto make = [&](size_t first) { return turn_messages(c, first, k, p, false); };
         size_t first = 0;
         std::optional<TokenizedSample> t =
-            fitted_sample(k, limit, make, s.dialog_id, turn.id, task_name(task), first, &hints[task]);
+            is_retrieval_task(task)
+                ? rag_fitted_sample(c, k, p, false, s, any.turn_index[k][p], limit, task, first, &hints[task])
+                : fitted_sample(k, limit, [&](size_t f) { return turn_messages(c, f, k, p, false); }, s.dialog_id,
+                                turn.id, task_name(task), first, &hints[task]);
         if (!t) {
           stats.dropped_too_long++;
           continue;
         }
         t->dropped_history = static_cast<int>(2 * first);
-        t->truncated = first > 0;
+        t->truncated = t->truncated || first > 0;
         add(set, std::move(*t));
       }
     }
@@ -492,10 +500,12 @@ class Builder {
         SampleTask task = dialog_task_for(s, turn.id);
         if (!is_dialog_task(task)) task = SampleTask::Dialog;  // mix without dialog tasks
         const Conversation& c = conv(task);
-        auto make = [&](size_t first) { return turn_messages(c, first, k, p, true); };
         size_t first = 0;
         std::optional<TokenizedSample> t =
-            fitted_sample(k, limit, make, s.dialog_id, turn.id, task_name(task), first, &hints[task]);
+            is_retrieval_task(task)
+                ? rag_fitted_sample(c, k, p, true, s, conv(base).turn_index[k][p], limit, task, first, &hints[task])
+                : fitted_sample(k, limit, [&](size_t f) { return turn_messages(c, f, k, p, true); }, s.dialog_id,
+                                turn.id, task_name(task), first, &hints[task]);
         if (!t) {
           stats.dropped_too_long++;
           continue;
@@ -508,9 +518,79 @@ class Builder {
         e.segments = std::move(t->segments);
         e.gold = c.assistant[k][p].gold;
         e.dropped_history = static_cast<int>(2 * first);
+        e.retrieved = std::move(t->retrieved);
         out.push_back(std::move(e));
       }
     }
+  }
+
+  // The retrieved cases of turn `turn_index` of the current session as system parts (a header,
+  // then one part per case, best first), cut to the token budget; `ids` gets their dialog ids.
+  std::vector<MessagePart> case_parts(size_t turn_index, SampleTask task, std::vector<std::string>& ids) {
+    std::vector<MessagePart> parts;
+    ids.clear();
+    const auto& per_session = rc_->ranked[session_index];
+    if (turn_index >= per_session.size()) return parts;
+    const bool explanations = task == SampleTask::RagDialogExplanation;
+    const size_t budget = o_.retrieval.max_tokens;
+    size_t used = 0;
+    for (uint32_t ci : per_session[turn_index]) {
+      if (parts.size() >= o_.retrieval.k + 1) break;
+      const Session& c = rc_->corpus->at(ci);
+      const size_t number = parts.empty() ? 1 : parts.size();
+      std::string text = retrieved_case_text(c, number, o_.retrieval, f_, explanations);
+      size_t n = tok_.encode(text, false).size();
+      if (used + n > budget) {
+        const size_t room = budget - used;
+        if (room < 8) break;  // too little for a useful case
+        text = prefix_within(text, room);
+        n = room;
+      }
+      if (parts.empty()) parts.push_back({retrieved_cases_header(o_.lang), "retrieved", false});
+      parts.push_back({text, "retrieved", false});
+      ids.push_back(c.dialog_id);
+      used += n;
+      if (used >= budget) break;
+    }
+    return parts;
+  }
+
+  // The longest prefix of `text` (whole code points) of at most `tokens` tokens.
+  std::string prefix_within(const std::string& text, size_t tokens) const {
+    std::vector<size_t> cuts;  // code point boundaries
+    for (size_t i = 0; i <= text.size(); ++i)
+      if (i == text.size() || (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) cuts.push_back(i);
+    size_t lo = 0, hi = cuts.size() - 1;  // cuts[lo] fits
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo + 1) / 2;
+      if (tok_.encode(std::string_view(text).substr(0, cuts[mid]), false).size() <= tokens) lo = mid;
+      else hi = mid - 1;
+    }
+    return text.substr(0, cuts[lo]);
+  }
+
+  // A rag turn: every retrieved case when the sample fits, else fewer (the lowest ranked dropped
+  // first), and only without any case does history go (fitted_sample).
+  std::optional<TokenizedSample> rag_fitted_sample(const Conversation& c, size_t k, size_t p, bool open,
+                                                   const Session& s, size_t turn_index, size_t limit, SampleTask task,
+                                                   size_t& first, size_t* hint) {
+    std::vector<std::string> ids;
+    std::vector<MessagePart> parts = case_parts(turn_index, task, ids);
+    const std::string& turn_id = s.turns[turn_index].id;
+    first = 0;
+    for (size_t n = ids.size(); n > 0; --n) {
+      std::vector<MessagePart> kept(parts.begin(), parts.begin() + static_cast<std::ptrdiff_t>(n + 1));
+      TokenizedSample t = tokenize(turn_messages(c, 0, k, p, open, &kept), s.dialog_id, turn_id, task_name(task));
+      if (t.size() <= limit) {
+        t.retrieved.assign(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n));
+        t.truncated = n < ids.size();
+        return t;
+      }
+    }
+    auto make = [&](size_t f) { return turn_messages(c, f, k, p, open); };
+    std::optional<TokenizedSample> t = fitted_sample(k, limit, make, s.dialog_id, turn_id, task_name(task), first, hint);
+    if (t) t->truncated = !ids.empty() || first > 0;
+    return t;
   }
 
   void reset_cache() { enc_.clear_cache(); }
@@ -520,29 +600,46 @@ class Builder {
   CotFormat f_;
   const Tokenizer& tok_;
   SegmentEncoder enc_;
+  const RetrievedCases* rc_ = nullptr;
 };
+
+// Rag tasks need cases for exactly these sessions.
+void check_retrieved(const std::vector<Session>& sessions, const SampleOptions& o, const RetrievedCases* rc) {
+  if (!is_retrieval_task(o.task)) return;
+  if (!rc || !rc->corpus)
+    throw Error(std::string("data.task ") + task_name(o.task) +
+                ": no retrieved cases were given (set data.retrieval_encoder; psy data build, train and eval retrieve "
+                "from the training split's index)");
+  if (rc->ranked.size() != sessions.size())
+    throw Error("retrieved cases: " + expected_found(std::to_string(sessions.size()) + " sessions",
+                                                     std::to_string(rc->ranked.size())));
+}
 
 }  // namespace
 
 CotFormat sample_format(const SampleOptions& o) {
   CotFormat f = default_cot_format(o.lang);
+  add_retrieval_instructions(f);
   apply_format_overrides(f, o.markers);
   if (!o.instruction.empty() && o.task != SampleTask::Mix) f.instructions[task_name(o.task)] = o.instruction;
   return f;
 }
 
-SampleSet build_samples(const std::vector<Session>& sessions, const SampleOptions& options, const Tokenizer& tokenizer) {
+SampleSet build_samples(const std::vector<Session>& sessions, const SampleOptions& options, const Tokenizer& tokenizer,
+                        const RetrievedCases* retrieved) {
   validate_sample_options(options);
+  check_retrieved(sessions, options, retrieved);
   if (!is_dialog_task(options.task) && options.task != SampleTask::Mix)
     throw Error(std::string("data.task: '") + task_name(options.task) +
                 "' is a label task; use it inside task mix (data.mix_tasks)");
   SampleSet set;
-  Builder b(options, tokenizer);
+  Builder b(options, tokenizer, retrieved);
   for (const auto& s : sessions) {
     if (options.unit == SampleUnit::Turn) b.turn_samples(s, set);
     else b.session_samples(s, set);
     b.label_samples(s, set);
     b.reset_cache();  // texts rarely repeat across sessions; keep memory flat
+    ++b.session_index;
   }
   b.stats.sessions = sessions.size();
   set.stats = b.stats;
@@ -550,16 +647,19 @@ SampleSet build_samples(const std::vector<Session>& sessions, const SampleOption
 }
 
 std::vector<EvalPrompt> build_eval_prompts(const std::vector<Session>& sessions, const SampleOptions& options,
-                                           const Tokenizer& tokenizer, int max_prompt_tokens, SampleStats* stats) {
+                                           const Tokenizer& tokenizer, int max_prompt_tokens, SampleStats* stats,
+                                           const RetrievedCases* retrieved) {
   validate_sample_options(options);
+  check_retrieved(sessions, options, retrieved);
   if (!is_dialog_task(options.task) && options.task != SampleTask::Mix)
     throw Error(std::string("data.task: '") + task_name(options.task) + "' is a label task; evaluation needs a dialog task");
   const size_t limit = static_cast<size_t>(max_prompt_tokens > 0 ? max_prompt_tokens : options.max_seq_len);
   std::vector<EvalPrompt> out;
-  Builder b(options, tokenizer);
+  Builder b(options, tokenizer, retrieved);
   for (const auto& s : sessions) {
     b.eval_prompts(s, limit, out);
     b.reset_cache();
+    ++b.session_index;
   }
   if (stats) {
     b.stats.sessions = sessions.size();

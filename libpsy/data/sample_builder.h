@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "libpsy/data/cot_format.h"
+#include "libpsy/data/retrieval_prompt.h"
 #include "libpsy/data/sample_options.h"
 #include "libpsy/data/session.h"
 #include "libpsy/data/tokenized_sample.h"
@@ -61,8 +62,13 @@ struct SampleSet {
 
 // Builds every sample of `sessions` (already split; pass the train sessions). Deterministic for
 // the same inputs, options and tokenizer. Throws psy::Error for invalid options.
+//
+// Rag tasks (rag_dialog, rag_dialog_explanation) need `retrieved`: the cases retrieved for every
+// turn of `sessions` (same order; libpsy/retrieval makes them). The cases' text is cut to
+// options.retrieval.max_tokens; a sample longer than max_seq_len drops retrieved cases (lowest
+// ranked first) before any history. Throws psy::Error when a rag task has no (or mismatched) cases.
 SampleSet build_samples(const std::vector<Session>& sessions, const SampleOptions& options,
-                        const Tokenizer& tokenizer);
+                        const Tokenizer& tokenizer, const RetrievedCases* retrieved = nullptr);
 
 // The gold chain of thought of a therapist turn (what the sample's target holds).
 struct CotSections {
@@ -77,6 +83,7 @@ struct EvalPrompt {
   std::vector<SampleSegment> segments;  // all prompt (target = false)
   CotSections gold;
   int dropped_history = 0;
+  std::vector<std::string> retrieved;   // rag tasks: dialog ids of the cases in the prompt
 };
 
 // One prompt per therapist turn with non-empty content of `sessions` (pass the test split),
@@ -86,7 +93,7 @@ struct EvalPrompt {
 // does not fit is left out and counted in stats->dropped_too_long.
 std::vector<EvalPrompt> build_eval_prompts(const std::vector<Session>& sessions, const SampleOptions& options,
                                            const Tokenizer& tokenizer, int max_prompt_tokens = 0,
-                                           SampleStats* stats = nullptr);
+                                           SampleStats* stats = nullptr, const RetrievedCases* retrieved = nullptr);
 
 // The format (markers, instructions) the options use; parse generated text with
 // parse_cot(text, sample_format(options).markers).

@@ -64,6 +64,8 @@ std::string sample_to_json(const TokenizedSample& s, ExportFormat format) {
     j["session_id"] = s.session_id;
     j["turn_id"] = turn_id_json(s);
     j["task"] = s.task;
+    if (!s.split.empty()) j["split"] = s.split;
+    if (s.task.rfind("rag_", 0) == 0) j["retrieved"] = s.retrieved;
   }
   if (format == ExportFormat::Psy) {
     ojson segs = ojson::array();
@@ -97,6 +99,11 @@ std::string show_sample(const TokenizedSample& s, bool color) {
   out << "== " << s.session_id << (s.turn_id.empty() ? "" : " turn " + s.turn_id) << "  task " << s.task << "  "
       << s.size() << " tokens, " << s.weighted_tokens() << " weighted"
       << (s.truncated ? ", truncated (" + std::to_string(s.dropped_history) + " history dropped)" : "") << "\n";
+  if (s.task.rfind("rag_", 0) == 0) {
+    out << "retrieved cases (best first):";
+    for (const auto& id : s.retrieved) out << " " << id;
+    out << (s.retrieved.empty() ? " none (dropped to fit, or none available)\n" : "\n");
+  }
   const char* on = color ? "\x1b[1;32m" : "[[";
   const char* off = color ? "\x1b[0m" : "]]";
   bool in_target = false;

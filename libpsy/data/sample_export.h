@@ -10,7 +10,9 @@
 namespace psy {
 
 enum class ExportFormat {
-  Psy,       // {session_id, turn_id, task, segments: [{role, section, text, weight, target}], input_ids, loss_weights}
+  // {session_id, turn_id, task, [split], [retrieved], segments: [{role, section, text, weight, target}], input_ids,
+  //  loss_weights}; split when the sample's side is known, retrieved (dialog ids, best first) for rag tasks
+  Psy,
   Messages,  // {session_id, turn_id, task, messages: [{role, content}]}
   OpenAI,    // {messages: [{role, content[, weight]}]}: assistant messages weigh 1 when trained on, else 0
 };

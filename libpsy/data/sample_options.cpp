@@ -3,6 +3,7 @@
 #include "libpsy/core/error.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/data/cot_format.h"
+#include "libpsy/data/retrieval_prompt.h"
 #include "libpsy/recipe/recipe.h"
 
 namespace psy {
@@ -17,6 +18,8 @@ const char* task_name(SampleTask t) {
     case SampleTask::Strategy: return "strategy";
     case SampleTask::Psychotherapy: return "psychotherapy";
     case SampleTask::Topic: return "topic";
+    case SampleTask::RagDialog: return "rag_dialog";
+    case SampleTask::RagDialogExplanation: return "rag_dialog_explanation";
   }
   return "dialog";
 }
@@ -24,16 +27,19 @@ const char* task_name(SampleTask t) {
 SampleTask parse_task(const std::string& name, const std::string& key) {
   for (SampleTask t : {SampleTask::Dialog, SampleTask::ReasoningDialog, SampleTask::ObservationReasoningDialog,
                        SampleTask::Mix, SampleTask::Emotion, SampleTask::Strategy, SampleTask::Psychotherapy,
-                       SampleTask::Topic})
+                       SampleTask::Topic, SampleTask::RagDialog, SampleTask::RagDialogExplanation})
     if (name == task_name(t)) return t;
   throw Error(key + ": unknown task '" + name +
               "' (valid: dialog, reasoning_dialog, observation_reasoning_dialog, mix, emotion, strategy, "
-              "psychotherapy, topic)");
+              "psychotherapy, topic, rag_dialog, rag_dialog_explanation)");
 }
 
 bool is_dialog_task(SampleTask t) {
-  return t == SampleTask::Dialog || t == SampleTask::ReasoningDialog || t == SampleTask::ObservationReasoningDialog;
+  return t == SampleTask::Dialog || t == SampleTask::ReasoningDialog || t == SampleTask::ObservationReasoningDialog ||
+         is_retrieval_task(t);
 }
+
+bool is_retrieval_task(SampleTask t) { return t == SampleTask::RagDialog || t == SampleTask::RagDialogExplanation; }
 
 const char* unit_name(SampleUnit u) { return u == SampleUnit::Turn ? "turn" : "session"; }
 
@@ -63,11 +69,15 @@ void validate_sample_options(const SampleOptions& o) {
   }
   if (o.task == SampleTask::Mix) {
     if (o.mix_tasks.empty()) throw Error("data.mix_tasks: empty; task mix needs at least one task");
-    for (SampleTask t : o.mix_tasks)
+    for (SampleTask t : o.mix_tasks) {
       if (t == SampleTask::Mix) throw Error("data.mix_tasks: 'mix' cannot be mixed into itself");
+      if (is_retrieval_task(t))
+        throw Error(std::string("data.mix_tasks: '") + task_name(t) + "' cannot be mixed (use it as data.task)");
+    }
     if (!o.instruction.empty())
       throw Error("data.instruction: cannot be used with task mix (each mixed task keeps its own instruction)");
   }
+  if (is_retrieval_task(o.task)) validate_retrieval_options(o);
 }
 
 std::string chat_template_folder(const Recipe& r) {
@@ -110,6 +120,7 @@ SampleOptions sample_options_from_recipe(const Recipe& r) {
   o.mix_tasks.clear();
   for (const auto& t : d.mix_tasks) o.mix_tasks.push_back(parse_task(t, "data.mix_tasks"));
   o.seed = static_cast<uint64_t>(r.seed);
+  retrieval_options_from_recipe(r, o.retrieval);
   validate_sample_options(o);
   return o;
 }

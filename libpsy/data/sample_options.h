@@ -22,11 +22,14 @@ enum class SampleTask {
   Strategy,
   Psychotherapy,
   Topic,
+  RagDialog,                   // retrieved similar cases in the prompt, then the response (the paper's Task 4)
+  RagDialogExplanation,        // retrieved cases with their turn-level explanations; reasoning, then the response
 };
 const char* task_name(SampleTask task);
 // Throws psy::Error naming `key` and the valid names.
 SampleTask parse_task(const std::string& name, const std::string& key = "data.task");
-bool is_dialog_task(SampleTask task);  // Dialog, ReasoningDialog, ObservationReasoningDialog
+bool is_dialog_task(SampleTask task);  // Dialog, ReasoningDialog, ObservationReasoningDialog, the two rag tasks
+bool is_retrieval_task(SampleTask task);  // RagDialog, RagDialogExplanation
 
 enum class SampleUnit {
   Turn,     // one sample per therapist turn, with its history (the paper's definition)
@@ -41,6 +44,16 @@ enum class MissingPolicy {
   DropSample,   // drop the sample (turn unit) or stop training on that turn (session unit)
 };
 const char* missing_policy_name(MissingPolicy p);
+
+// Retrieval for the rag tasks (recipe keys data.retrieval_*; see libpsy/data/retrieval_prompt.h).
+struct RetrievalOptions {
+  size_t k = 3;                                                     // cases per prompt
+  std::vector<std::string> fields = {"topic", "guide", "summary"};  // what each case shows
+  std::vector<std::string> index_fields = {"background", "summary"};  // what a training session is indexed by
+  size_t query_turns = 4;     // recent turns (before the target) in the query, after the background
+  size_t max_tokens = 1024;   // token budget of the retrieved text in one prompt
+  std::string encoder;        // sentence encoder folder (sentence-transformers layout)
+};
 
 struct SampleOptions {
   std::string lang = "en";
@@ -58,6 +71,7 @@ struct SampleOptions {
                                        SampleTask::ObservationReasoningDialog, SampleTask::Emotion,
                                        SampleTask::Strategy, SampleTask::Psychotherapy, SampleTask::Topic};
   uint64_t seed = 66;
+  RetrievalOptions retrieval;
 };
 
 // From recipe.data (+ model.chat_template, seed). Throws psy::Error naming the recipe key of any

@@ -34,6 +34,9 @@ struct TokenizedSample {
   std::vector<SampleSegment> segments;
   int dropped_history = 0;            // history messages (turn unit) or transcript lines removed to fit
   bool truncated = false;             // dropped_history > 0, or a session split into windows
+  size_t session_index = 0;           // position of its session in the list the builder was given
+  std::string split;                  // train | test when the caller knows it ("" = not said)
+  std::vector<std::string> retrieved; // rag tasks: dialog ids of the cases in the prompt, best first
 
   size_t size() const { return input_ids.size(); }
   size_t weighted_tokens() const;     // tokens with weight > 0 (j >= 1)

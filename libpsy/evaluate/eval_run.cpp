@@ -21,6 +21,7 @@
 #include "libpsy/generate/generator.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/peft_adapter_io.h"
+#include "libpsy/retrieval/recipe_retrieval.h"
 #include "libpsy/text/tokenizer.h"
 #include "libpsy/train/file_hash.h"
 
@@ -148,7 +149,10 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
   const Tokenizer tokenizer = Tokenizer::load(recipe_tokenizer_location(recipe));
   GenerationOptions gen = generation_options(recipe, tokenizer);
   const PredictionScoring scoring = prediction_scoring_from_recipe(recipe, tokenizer.vocab_size(), q.score_threads);
-  const HeldOutSet held = held_out_examples(recipe, tokenizer, eval_prompt_budget(recipe));
+  const HeldOutSet held = held_out_examples(recipe, tokenizer, eval_prompt_budget(recipe),  // rag: training index
+                                            [&recipe](const std::vector<Session>& train, const std::vector<Session>& q) {
+                                              return retrieve_for_recipe(recipe, train, q);
+                                            });
   const CotMarkers markers = sample_format(sample_options_from_recipe(recipe)).markers;
 
   EvalOutcome out;

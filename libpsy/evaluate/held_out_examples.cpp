@@ -14,7 +14,8 @@ int eval_prompt_budget(const Recipe& recipe) {
   return budget * 4 < recipe.data.max_seq_len ? recipe.data.max_seq_len : budget;
 }
 
-HeldOutSet held_out_examples(const Recipe& recipe, const Tokenizer& tokenizer, int max_prompt_tokens) {
+HeldOutSet held_out_examples(const Recipe& recipe, const Tokenizer& tokenizer, int max_prompt_tokens,
+                             const CaseRetrieval& retrieval) {
   if (recipe.data.path.empty()) throw Error(recipe.source_path + ": data.path must name at least one Psy-Insight file");
   if (recipe.eval.max_samples < 0)
     throw Error("eval.max_samples: " + expected_found("0 (all) or more", std::to_string(recipe.eval.max_samples)));
@@ -29,7 +30,13 @@ HeldOutSet held_out_examples(const Recipe& recipe, const Tokenizer& tokenizer, i
   out.test_sessions = test.size();
   for (const auto& s : test) out.test_dialog_ids.push_back(s.dialog_id);
   SampleStats stats;
-  auto prompts = build_eval_prompts(test, options, tokenizer, max_prompt_tokens, &stats);
+  RetrievedCases cases;
+  if (is_retrieval_task(options.task)) {
+    if (!retrieval) throw Error("data.task " + recipe.data.task + ": held-out prompts need retrieval (no retriever given)");
+    cases = retrieval(train, test);
+  }
+  auto prompts = build_eval_prompts(test, options, tokenizer, max_prompt_tokens, &stats,
+                                    is_retrieval_task(options.task) ? &cases : nullptr);
   out.dropped_too_long = stats.dropped_too_long;
   out.available = prompts.size();
   const size_t limit = recipe.eval.max_samples > 0 ? static_cast<size_t>(recipe.eval.max_samples) : prompts.size();

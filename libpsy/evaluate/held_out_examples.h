@@ -2,6 +2,7 @@
 // same split_sessions call training makes), one prompt per therapist turn (build_eval_prompts:
 // the same rendering and tokens as training), limited to eval.max_samples. No LibTorch.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,14 @@ struct HeldOutSet {
   size_t available = 0;                      // prompts before eval.max_samples
 };
 
+// Retrieval for the rag tasks: the cases of `queries` from an index over `train` (the training
+// split); psy eval passes retrieve_for_recipe (libpsy/retrieval/recipe_retrieval.h).
+using CaseRetrieval = std::function<RetrievedCases(const std::vector<Session>& train, const std::vector<Session>& queries)>;
+
 // Prompts are limited to max_prompt_tokens (0 = data.max_seq_len); see build_eval_prompts.
-HeldOutSet held_out_examples(const Recipe& recipe, const Tokenizer& tokenizer, int max_prompt_tokens = 0);
+// Rag tasks need `retrieval` (held-out prompts retrieve from the training split only).
+HeldOutSet held_out_examples(const Recipe& recipe, const Tokenizer& tokenizer, int max_prompt_tokens = 0,
+                             const CaseRetrieval& retrieval = {});
 
 // The prompt budget evaluation uses: data.max_seq_len - eval.max_new_tokens, so prompt plus
 // generation stay within the length training saw; data.max_seq_len when that would be < 1/4 of it.

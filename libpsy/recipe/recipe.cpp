@@ -174,6 +174,9 @@ void check_values(const Recipe& r, const std::string& file, const Origins& origi
   in_range("lora.dropout", r.lora.dropout, 0, 1, false, true);
   in_range("data.test_fraction", r.data.test_fraction, 0, 1, false, true);
   int_range("data.max_seq_len", r.data.max_seq_len, 16, 1 << 22);
+  int_range("data.retrieval_k", r.data.retrieval_k, 1, 1 << 20);
+  int_range("data.retrieval_query_turns", r.data.retrieval_query_turns, 0, 1 << 20);
+  int_range("data.retrieval_max_tokens", r.data.retrieval_max_tokens, 0, 1 << 22);
   in_range("data.prompt_loss_weight", r.data.prompt_loss_weight, 0, 1, false, false);
   for (const auto& [k, v] : r.data.section_weights) {
     if (k != "observation" && k != "reasoning" && k != "response")

@@ -44,6 +44,13 @@ struct DataSection {
                                         "strategy", "psychotherapy", "topic"};
   std::string on_error = "stop";            // stop | skip (unusable sessions)
   std::string reasoning_slot = "content";   // content | think (observation + reasoning in reasoning_content)
+  // Retrieval for task rag_dialog / rag_dialog_explanation (libpsy/data/retrieval_prompt.h).
+  std::string retrieval_encoder;            // sentence encoder folder (e.g. all-MiniLM-L6-v2, a multilingual one for zh)
+  int retrieval_k = 3;                      // similar training cases per prompt
+  std::vector<std::string> retrieval_fields = {"topic", "guide", "summary"};
+  std::vector<std::string> retrieval_index_fields = {"background", "summary"};
+  int retrieval_query_turns = 4;            // recent turns in the query (after the background)
+  int retrieval_max_tokens = 1024;          // token budget of the retrieved text per prompt
 };
 
 struct TrainSection {

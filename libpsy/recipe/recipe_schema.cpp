@@ -209,7 +209,7 @@ std::vector<FieldSpec> build_fields() {
   PSY_FIELD("data.path", data.path, "Psy-Insight JSON or JSONL file(s)");
   PSY_FIELD("data.lang", data.lang, "language of markers, instructions and tokenisation for metrics", {"en", "zh"});
   PSY_FIELD("data.task", data.task, "what each therapist turn is trained to produce",
-            {"dialog", "reasoning_dialog", "observation_reasoning_dialog", "mix"});
+            {"dialog", "reasoning_dialog", "observation_reasoning_dialog", "mix", "rag_dialog", "rag_dialog_explanation"});
   PSY_FIELD("data.unit", data.unit, "one sample per therapist turn, or one per session", {"turn", "session"});
   PSY_FIELD("data.test_fraction", data.test_fraction, "sessions held out for evaluation");
   PSY_FIELD("data.max_seq_len", data.max_seq_len, "tokens per sample; oldest history is dropped first");
@@ -230,6 +230,18 @@ std::vector<FieldSpec> build_fields() {
             "where observation + reasoning go with chat_template auto: the assistant's content, or its "
             "reasoning_content (the template's own <think> block, e.g. Qwen3)",
             {"content", "think"});
+  PSY_FIELD("data.retrieval_encoder", data.retrieval_encoder,
+            "rag tasks: sentence encoder folder (BERT family, sentence-transformers layout)");
+  PSY_FIELD("data.retrieval_k", data.retrieval_k, "rag tasks: similar training sessions per prompt");
+  PSY_FIELD("data.retrieval_fields", data.retrieval_fields, "rag tasks: what each retrieved case shows",
+            {"topic", "guide", "summary", "background", "psychotherapy", "theme", "reasoning"});
+  PSY_FIELD("data.retrieval_index_fields", data.retrieval_index_fields,
+            "rag tasks: session fields a training session is indexed (embedded) by",
+            {"topic", "guide", "summary", "background", "psychotherapy", "theme", "reasoning"});
+  PSY_FIELD("data.retrieval_query_turns", data.retrieval_query_turns,
+            "rag tasks: recent turns before the target in the query (after the background)");
+  PSY_FIELD("data.retrieval_max_tokens", data.retrieval_max_tokens,
+            "rag tasks: token budget of the retrieved text per prompt; dropped before history");
 
   PSY_FIELD("train.mode", train.mode, "train LoRA adapters or all parameters", {"lora", "full"});
   PSY_FIELD("train.epochs", train.epochs, "passes over the training split (fractions allowed)");
