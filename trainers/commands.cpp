@@ -21,6 +21,7 @@ int cmd_eval(const Args& args);
 int cmd_logits(const Args& args);
 int cmd_generate(const Args& args);
 int cmd_chat(const Args& args);
+int cmd_judge(const Args& args);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
@@ -38,6 +39,7 @@ const std::vector<Command>& commands() {
       {"logits", "write a model's logits for token ids (check a conversion against another framework)", cmd_logits},
       {"generate", "generate continuations of prompts (greedy or sampled; LoRA adapters)", cmd_generate},
       {"chat", "interactive counseling chat in the terminal, reasoning shown dimmed", cmd_chat},
+      {"judge", "score predictions with a local chat model and rubric files (judgements + means with CIs)", cmd_judge},
   };
   return table;
 }

@@ -19,6 +19,7 @@
 #include "libpsy/evaluate/prediction_record.h"
 #include "libpsy/evaluate/prediction_scoring.h"
 #include "libpsy/generate/generator.h"
+#include "libpsy/judge/judge_run.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/peft_adapter_io.h"
 #include "libpsy/retrieval/recipe_retrieval.h"
@@ -117,6 +118,21 @@ ordered_json settings_fingerprint(const EvalRequest& q) {
   return j;
 }
 
+// eval.judge as the judge's settings: device and seed are the recipe's.
+judge::JudgeModelSettings judge_settings(const Recipe& r) {
+  judge::JudgeModelSettings s;
+  s.model = r.eval.judge.model;
+  s.chat_template = r.eval.judge.chat_template;
+  s.dtype = r.eval.judge.dtype;
+  s.device = r.devices.use.empty() ? std::string("cpu") : r.devices.use[0];
+  s.max_new_tokens = r.eval.judge.max_new_tokens;
+  s.temperature = r.eval.judge.temperature;
+  s.seed = static_cast<uint64_t>(r.seed);
+  s.batch_size = r.eval.judge.batch_size;
+  s.max_history_chars = r.eval.judge.max_history_chars;
+  return s;
+}
+
 PredictionRecord make_record(const EvalExample& e, const Tokenizer& tok, const std::vector<int32_t>& generated,
                              const CotMarkers& markers) {
   PredictionRecord r;
@@ -146,6 +162,8 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
   const Recipe& recipe = q.recipe;
   if (recipe.model.path.empty()) throw Error(recipe.source_path + ": model.path must name a Hugging Face model folder");
   if (q.out_dir.empty()) throw Error("psy eval: no output folder (recipe output or --out)");
+  if (!recipe.eval.judge.model.empty())  // a bad judge setting fails now, not after generating
+    judge::check_judge_settings(recipe.eval.judge.rubrics, judge_settings(recipe));
   const Tokenizer tokenizer = Tokenizer::load(recipe_tokenizer_location(recipe));
   GenerationOptions gen = generation_options(recipe, tokenizer);
   const PredictionScoring scoring = prediction_scoring_from_recipe(recipe, tokenizer.vocab_size(), q.score_threads);
@@ -299,6 +317,22 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
   m["notes"] = scoring.notes;
   write_file_atomic(out.metrics_path, m.dump(2) + "\n");
   out.metrics = m;
+  if (!recipe.eval.judge.model.empty()) {  // the rubric judge, on the final predictions.jsonl
+    judge::JudgeRequest jq;
+    jq.predictions_path = out.predictions_path;
+    jq.rubric_paths = recipe.eval.judge.rubrics;
+    jq.out_dir = q.out_dir;
+    jq.judge = judge_settings(recipe);
+    jq.overwrite = q.overwrite;
+    jq.quiet = q.quiet;
+    for (const auto& o : judge::run_judge(jq)) {
+      out.judge_paths.push_back(o.summary_path);
+      if (!q.quiet)
+        std::cerr << "psy eval: judge " << o.rubric << ": " << o.summary["n_scored"].dump() << " of "
+                  << o.summary["n_examples"].dump() << " scored, " << o.summary["n_unscored"].dump() << " unscored -> "
+                  << o.summary_path << "\n";
+    }
+  }
   return out;
 }
 

@@ -36,6 +36,7 @@ struct EvalOutcome {
   double cot_parse_rate = 0;
   std::string predictions_path, metrics_path;
   nlohmann::ordered_json metrics;  // what metrics.json holds
+  std::vector<std::string> judge_paths;  // judge_NAME.json per rubric of eval.judge (libpsy/judge)
 };
 
 EvalOutcome run_evaluation(const EvalRequest& request);

@@ -233,6 +233,14 @@ void check_values(const Recipe& r, const std::string& file, const Origins& origi
   in_range("eval.repetition_penalty", r.eval.repetition_penalty, 0, kNoLimit, true, false);
   int_range("eval.batch_size", r.eval.batch_size, 1, 65536);
   int_range("eval.max_samples", r.eval.max_samples, 0, kNoIntLimit);
+  int_range("eval.judge.max_new_tokens", r.eval.judge.max_new_tokens, 1, 1 << 20);
+  in_range("eval.judge.temperature", r.eval.judge.temperature, 0, kNoLimit, false, false);
+  int_range("eval.judge.batch_size", r.eval.judge.batch_size, 1, 65536);
+  int_range("eval.judge.max_history_chars", r.eval.judge.max_history_chars, 0, kNoIntLimit);
+  if (!any_cuda && r.eval.judge.dtype == "fp16")
+    bad("eval.judge.dtype", "bf16 or fp32 on CPU (fp16 needs a CUDA device in devices.use)", "fp16");
+  if (!r.eval.judge.model.empty() && r.eval.judge.rubrics.empty())
+    bad("eval.judge.rubrics", "at least one rubric file with eval.judge.model", "an empty list");
 }
 
 }  // namespace

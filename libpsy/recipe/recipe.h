@@ -87,6 +87,18 @@ struct DevicesSection {
   std::vector<int> split;                  // layers per device for parallel: layers; empty = balanced
 };
 
+// eval.judge: score the predictions with a local chat model and rubric files (libpsy/judge).
+struct JudgeSection {
+  std::string model;                       // the judge's Hugging Face chat model folder; "" = no judge
+  std::vector<std::string> rubrics = {"rubrics/cpsycoun.yaml"};
+  std::string chat_template = "auto";      // auto | mistral | llama2 | chatml | plain | none
+  std::string dtype = "fp32";
+  int max_new_tokens = 64;
+  double temperature = 0;                  // 0 = greedy
+  int batch_size = 4;
+  long max_history_chars = 6000;           // the history shown is cut to its last N bytes; 0 = whole
+};
+
 struct EvalSection {
   int max_new_tokens = 256;
   std::string decoding = "greedy";         // greedy | sample
@@ -99,6 +111,7 @@ struct EvalSection {
   std::string protocol = "psy-insight";    // psy-insight | standard
   std::vector<std::string> metrics = {"bleu1", "bleu3", "meteor", "rougeL", "distinct2"};
   std::string bertscore_model;             // folder of the BERTScore encoder ("" = skip bertscore_*)
+  JudgeSection judge;
 };
 
 struct Recipe {

@@ -286,6 +286,16 @@ std::vector<FieldSpec> build_fields() {
   PSY_FIELD("eval.protocol", eval.protocol, "metric protocol (see psy score --help)", {"psy-insight", "standard"});
   PSY_FIELD("eval.metrics", eval.metrics, "metrics to report");
   PSY_FIELD("eval.bertscore_model", eval.bertscore_model, "BERTScore encoder folder; empty = no bertscore_*");
+  PSY_FIELD("eval.judge.model", eval.judge.model, "rubric judge: chat model folder scoring each prediction; empty = no judge");
+  PSY_FIELD("eval.judge.rubrics", eval.judge.rubrics, "rubric judge: rubric YAML files (rubrics/*.yaml)");
+  PSY_FIELD("eval.judge.chat_template", eval.judge.chat_template, "rubric judge: the judge model's chat format",
+            {"auto", "mistral", "llama2", "chatml", "plain", "none"});
+  PSY_FIELD("eval.judge.dtype", eval.judge.dtype, "rubric judge: weight dtype", {"fp32", "bf16", "fp16"});
+  PSY_FIELD("eval.judge.max_new_tokens", eval.judge.max_new_tokens, "rubric judge: tokens per answer");
+  PSY_FIELD("eval.judge.temperature", eval.judge.temperature, "rubric judge: 0 = greedy (deterministic)");
+  PSY_FIELD("eval.judge.batch_size", eval.judge.batch_size, "rubric judge: examples judged together");
+  PSY_FIELD("eval.judge.max_history_chars", eval.judge.max_history_chars,
+            "rubric judge: show the last N bytes of the conversation; 0 = all");
   return f;
 }
 
