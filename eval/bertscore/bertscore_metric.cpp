@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 
+#include "eval/bertscore/encoder_config.h"
 #include "libpsy/core/error.h"
 #include "libpsy/core/text_file.h"
 
@@ -20,10 +21,17 @@ std::string folder_name(std::string path) {
 
 }  // namespace
 
+std::string bert_score_hash(const BertScoreOptions& o, const std::string& transformers_version) {
+  std::string h = o.model_dir + "_L" + std::to_string(o.num_layers) + (o.idf ? "_idf" : "_no-idf") +
+                  "_version=" + kBertScoreHashVersion + "(hug_trans=" + transformers_version + ")";
+  if (!o.baseline_path.empty()) h += "-custom-rescaled";  // psy takes the baseline file as bert_score's baseline_path
+  return h;
+}
+
 std::string bertscore_signature(const std::string& metric, const BertScoreOptions& o) {
   return metric + "|model:" + folder_name(o.model_dir) + "|L:" + std::to_string(o.num_layers) + "|idf:" + (o.idf ? "yes" : "no") +
          "|rescaled:" + (o.baseline_path.empty() ? "no" : "yes(" + folder_name(o.baseline_path) + ")") + "|dtype:" + o.dtype +
-         "|tok:slow|impl:bert_score0.3.13|agg:mean|psy:" + psy_version();
+         "|tok:slow|impl:bert_score0.3.13|agg:mean|hash:" + bert_score_hash(o) + "|psy:" + psy_version();
 }
 
 ExternalPairMetric make_bertscore_metric(std::shared_ptr<BertScorer> scorer, const std::vector<std::string>& metrics) {
@@ -87,7 +95,17 @@ std::optional<ExternalPairMetric> bertscore_metric_for(const BertScoreRequest& r
   o.model_dir = resolve_bertscore_model(request.model_dir, lang);
   if (request.layer == "auto") {
     o.num_layers = bertscore_known_layer(o.model_dir);
-    if (o.num_layers < 0) o.num_layers = bertscore_default_for_language(lang).num_layers;
+    if (o.num_layers < 0) {
+      o.num_layers = bertscore_default_for_language(lang).num_layers;
+      // A model bert_score has no layer for (e.g. all-MiniLM-L6-v2: bert_score.score raises
+      // KeyError unless num_layers is given) and fewer layers than the language default.
+      const int have = static_cast<int>(read_encoder_config(o.model_dir + "/config.json").num_hidden_layers);
+      if (have < o.num_layers)
+        throw Error("--bertscore-layer auto: bert_score has no default layer for '" + folder_name(o.model_dir) +
+                    "' and the language default (" + std::to_string(o.num_layers) + ") is beyond its " +
+                    std::to_string(have) + " layers: pass --bertscore-layer N (1 to " + std::to_string(have) +
+                    "), as bert_score needs num_layers for it");
+    }
   } else {
     char* end = nullptr;
     const long layer = std::strtol(request.layer.c_str(), &end, 10);

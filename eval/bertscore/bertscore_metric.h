@@ -12,7 +12,17 @@
 
 namespace psy::eval {
 
-// The signature of one BERTScore metric: model folder name, layer, idf, rescaling, dtype.
+// bert_score's own hash string (its get_hash) for these options, as bert_score.score(...,
+// model_type=options.model_dir, num_layers=options.num_layers, idf=options.idf, baseline_path=
+// options.baseline_path (a custom baseline), return_hash=True) prints it, e.g.
+// "DIR_L6_no-idf_version=0.3.12(hug_trans=5.23.0)". bert_score 0.3.13 still reports version 0.3.12;
+// `transformers_version` is the transformers release psy's tokenizers are checked against.
+constexpr const char* kBertScoreHashVersion = "0.3.12";
+constexpr const char* kBertScoreTransformers = "5.23.0";
+std::string bert_score_hash(const BertScoreOptions& options, const std::string& transformers_version = kBertScoreTransformers);
+
+// The signature of one BERTScore metric: model folder name, layer, idf, rescaling, dtype, and
+// bert_score's hash string.
 std::string bertscore_signature(const std::string& metric, const BertScoreOptions& options);
 
 // An ExternalPairMetric for the bertscore_* names among `metrics` (empty `names` when none is

@@ -47,9 +47,11 @@ std::vector<MatchScore> greedy_match(const std::vector<const WeightedEmbedding*>
     const auto [h, hw] = pad_batch(hyps, begin, end, hyp_valid);
     const auto [r, rw] = pad_batch(refs, begin, end, ref_valid);
     auto sim = torch::bmm(h, r.transpose(1, 2));  // [B, Th, Tr]
-    // Cosines are >= -1; -4 keeps padded rows and columns out of every max.
+    // As bert_score (sim * masks): padded rows and columns are 0, so inside a batch a token whose
+    // best real cosine is negative scores 0 when the other side is shorter than the batch's longest
+    // (real encoders do give such tokens: all-MiniLM-L6-v2 on short hypotheses).
     const auto pair_valid = hyp_valid.unsqueeze(2).logical_and(ref_valid.unsqueeze(1));
-    sim = sim.masked_fill(pair_valid.logical_not(), -4.0f);
+    sim = sim.masked_fill(pair_valid.logical_not(), 0.0f);
     const auto best_h = std::get<0>(sim.max(2)).to(torch::kFloat64).masked_fill(hyp_valid.logical_not(), 0.0);
     const auto best_r = std::get<0>(sim.max(1)).to(torch::kFloat64).masked_fill(ref_valid.logical_not(), 0.0);
     const auto p = ((best_h * hw).sum(1) / hw.sum(1)).cpu();
