@@ -4,8 +4,10 @@
 
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/file_lock.h"
 #include "libpsy/judge/judge_run.h"
 #include "libpsy/runtime/runtime.h"
+#include "libpsy/train/run_folder_files.h"
 #include "trainers/commands.h"
 
 namespace fs = std::filesystem;
@@ -85,6 +87,14 @@ int cmd_judge(const Args& args) {
   q.quiet = a.flag("quiet");
   set_threads(static_cast<int>(whole("threads", 0, 4096)));
 
+  // One writer per output folder (psy eval with eval.judge holds the same lock while it judges).
+  std::string lock_dir = q.out_dir.empty() ? fs::path(q.predictions_path).parent_path().string() : q.out_dir;
+  if (lock_dir.empty()) lock_dir = ".";
+  if (!fs::exists(q.predictions_path))
+    throw Error(q.predictions_path + ": no such predictions file (expected predictions.jsonl as psy eval writes it)");
+  FolderLock lock(lock_dir, "psy judge");
+  for (const auto& stale : clean_stale_files(lock_dir))
+    if (!q.quiet) std::cerr << "psy judge: removed " << stale << " (left by a killed run)\n";
   for (const auto& o : judge::run_judge(q)) {
     const auto& j = o.summary;
     std::cout << o.rubric << ": " << j["n_scored"].get<size_t>() << " of " << j["n_examples"].get<size_t>()
