@@ -1,5 +1,7 @@
 #include "eval/report/run_folder.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <nlohmann/json.hpp>
@@ -102,6 +104,48 @@ void for_each_json_line(const std::string& path, F f) {
   }
 }
 
+// Rubric judge results (psy judge, eval.judge): judge_NAME.json means and intervals become metrics
+// "judge.NAME.DIMENSION"; judgements_NAME.jsonl gives the per-example scores of the scored examples.
+// Returns whether any judge file was found.
+bool read_judge_files(const std::string& dir, RunResults& r) {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("judge_", 0) == 0 && e.path().extension() == ".json") files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    const json j = parse_json_file(path);
+    if (!j.is_object() || !j.contains("rubric") || !j["rubric"].is_object() || !j["rubric"].contains("name") ||
+        !j["rubric"]["name"].is_string() || !j.contains("dimensions") || !j["dimensions"].is_object())
+      throw Error(path + ": expected a psy judge summary (\"rubric\": {\"name\"}, \"dimensions\": {...})");
+    const std::string rubric = j["rubric"]["name"];
+    const std::string prefix = "judge." + rubric + ".";
+    for (auto it = j["dimensions"].begin(); it != j["dimensions"].end(); ++it) {
+      const json& d = it.value();
+      if (!d.is_object() || !d.contains("mean") || !d["mean"].is_number()) continue;  // nothing scored
+      MetricValue v;
+      v.value = d["mean"].get<double>();
+      if (d.contains("ci95") && d["ci95"].is_array() && d["ci95"].size() == 2 && d["ci95"][0].is_number()) {
+        v.has_ci = true;
+        v.lo = d["ci95"][0].get<double>();
+        v.hi = d["ci95"][1].get<double>();
+      }
+      r.metrics[prefix + it.key()] = v;
+    }
+    const std::string judgements = dir + "/judgements_" + rubric + ".jsonl";
+    if (path_exists(judgements)) {
+      for_each_json_line(judgements, [&r, &prefix](const json& line) {
+        if (!line.is_object() || !line.contains("id") || !line["id"].is_string() || !line.value("scored", false)) return;
+        if (!line.contains("scores") || !line["scores"].is_object()) return;
+        for (auto it = line["scores"].begin(); it != line["scores"].end(); ++it)
+          if (it.value().is_number()) r.per_example[prefix + it.key()][line["id"].get<std::string>()] = it.value().get<double>();
+      });
+    }
+  }
+  return !files.empty();
+}
+
 }  // namespace
 
 RunResults read_run_folder(const std::string& dir) {
@@ -110,7 +154,8 @@ RunResults read_run_folder(const std::string& dir) {
   if (!path_exists(dir)) throw Error(dir + ": no such run folder");
   const std::string metrics = dir + "/metrics.json";
   const std::string log = dir + "/log.jsonl";
-  if (!path_exists(metrics) && !path_exists(log)) {
+  const bool judged = std::filesystem::is_directory(dir) && read_judge_files(dir, r);
+  if (!path_exists(metrics) && !path_exists(log) && !judged) {
     throw Error(dir + ": not a run folder (expected metrics.json from psy eval or log.jsonl from psy train)");
   }
   if (path_exists(metrics)) read_metrics(metrics, r);
