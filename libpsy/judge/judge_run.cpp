@@ -166,7 +166,9 @@ void check_judge_settings(const std::vector<std::string>& rubric_paths, const Ju
   check_range("max_history_chars", static_cast<double>(s.max_history_chars), 0, 1e12, "0 (whole) or more");
   check_range("bootstrap", s.bootstrap, 0, 1e7, "0 (no intervals) to 10000000");
   parse_model_dtype(s.dtype);
-  parse_device(s.device, "judge device");
+  const torch::Device device = parse_device(s.device, "judge device");
+  if (s.dtype == "fp16" && !device.is_cuda())
+    throw Error("judge dtype: " + expected_found("bf16 or fp32 on " + s.device + " (fp16 needs a CUDA device)", "fp16"));
   if (s.chat_template != "none") resolve_chat_format(s.chat_template, s.model, {}, "judge chat template");
 }
 

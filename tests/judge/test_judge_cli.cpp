@@ -118,6 +118,7 @@ TEST_CASE("psy judge: bad rubric, missing model, malformed predictions are one l
   psy::test::write_file(dir.file("p2.jsonl"), good + "{not json\n" + good);
   check_bad_input(run_psy("judge " + dir.file("p2.jsonl") + rubric + model), "p2.jsonl:4: not valid JSON");
   check_bad_input(run_psy("judge " + preds + rubric + model + " --batch-size 0"), "--batch-size");
+  check_bad_input(run_psy("judge " + preds + rubric + model + " --dtype fp16"), "fp16 needs a CUDA device");
   check_bad_input(run_psy("judge " + preds + rubric + rubric + model), "rubric name 'cpsycoun' is also the name of");
   // The recipe refuses bad judge settings the same way.
   const std::string recipe = psy::test::source_dir() + "/recipes/quickstart.yaml";
