@@ -5,7 +5,10 @@
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"
 #include "libpsy/core/file_lock.h"
+#include "libpsy/evaluate/prediction_record.h"
+#include "libpsy/judge/judge_loop.h"
 #include "libpsy/judge/judge_run.h"
+#include "libpsy/judge/rubric.h"
 #include "libpsy/runtime/runtime.h"
 #include "libpsy/train/run_folder_files.h"
 #include "trainers/commands.h"
@@ -53,6 +56,7 @@ int cmd_judge(const Args& args) {
       .option("out", "DIR", "output folder (default: the folder of the predictions)", "")
       .option("threads", "N", "CPU threads (0 = all cores)", "0")
       .flag("overwrite", "judge every example again, ignoring earlier judgements")
+      .flag("show-prompt", "print what the judge would be asked about the first prediction, per rubric, and stop (no model)")
       .flag("quiet", "no progress output on stderr")
       .epilog(kJudgeEpilog);
   auto a = p.parse(args);
@@ -63,6 +67,18 @@ int cmd_judge(const Args& args) {
   if (fs::is_directory(q.predictions_path)) q.predictions_path = (fs::path(q.predictions_path) / "predictions.jsonl").string();
   q.rubric_paths = a.list("rubric");
   if (q.rubric_paths.empty()) throw Error("psy judge: --rubric FILE is required (e.g. --rubric rubrics/cpsycoun.yaml)");
+  if (a.flag("show-prompt")) {
+    const auto predictions = read_predictions(q.predictions_path);
+    if (predictions.empty()) throw Error(q.predictions_path + ": no predictions (expected one JSON object per line)");
+    for (const auto& path : q.rubric_paths) {
+      const judge::Rubric rubric = judge::load_rubric(path);
+      const auto items = judge::judge_items({predictions.front()}, "", static_cast<size_t>(a.get_long("max-history-chars")));
+      std::cout << "=== " << rubric.name << " (" << path << "), prediction " << items.front().id << "\n";
+      for (const auto& m : judge::judge_messages(rubric, items.front().input))
+        std::cout << "--- " << m.role << "\n" << m.content << "\n";
+    }
+    return 0;
+  }
   if (a.get("model").empty()) throw Error("psy judge: --model DIR is required (the judge's Hugging Face chat model folder)");
   auto whole = [&a](const std::string& name, long lo, long hi) {
     const long v = a.get_long(name);

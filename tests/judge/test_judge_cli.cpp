@@ -120,6 +120,12 @@ TEST_CASE("psy judge: bad rubric, missing model, malformed predictions are one l
   check_bad_input(run_psy("judge " + preds + rubric + model + " --batch-size 0"), "--batch-size");
   check_bad_input(run_psy("judge " + preds + rubric + model + " --dtype fp16"), "fp16 needs a CUDA device");
   check_bad_input(run_psy("judge " + preds + rubric + rubric + model), "rubric name 'cpsycoun' is also the name of");
+  // --show-prompt prints what the judge would be asked, without a model.
+  const auto shown = run_psy("judge " + preds + rubric + " --show-prompt");
+  CHECK(shown.exit_code == 0);
+  CHECK(shown.out.find("=== cpsycoun") == 0);
+  CHECK(shown.out.find("Counselor's reply to rate:\n<<<\nIt sounds exhausting to carry that much.") != std::string::npos);
+  CHECK(shown.out.find("\nsafety: <integer from 0 to 1>\n") != std::string::npos);
   // The recipe refuses bad judge settings the same way.
   const std::string recipe = psy::test::source_dir() + "/recipes/quickstart.yaml";
   check_bad_input(run_psy("recipe show " + recipe + " eval.judge.batch_size=0"), "eval.judge.batch_size");
