@@ -29,6 +29,65 @@ std::string fnv_hex(const std::vector<std::string>& items) {
   return buf;
 }
 
+// Embeddings of `texts`, from (and added to) the query cache in settings.cache_dir when there is one.
+std::vector<std::vector<float>> embed_queries(const std::vector<std::string>& texts, const EmbedFn& embed,
+                                              const CaseIndexSettings& settings, size_t dim) {
+  auto embed_checked = [&](const std::vector<std::string>& t) {
+    auto v = t.empty() ? std::vector<std::vector<float>>() : embed(t);
+    if (v.size() != t.size())
+      throw Error("sentence encoder: " + expected_found(std::to_string(t.size()) + " embeddings", std::to_string(v.size())));
+    return v;
+  };
+  if (settings.cache_dir.empty()) return embed_checked(texts);
+  const std::string meta_path = settings.cache_dir + "/retrieval-queries.json";
+  const std::string data_path = settings.cache_dir + "/retrieval-queries.f32";
+  std::vector<std::string> keys;
+  EmbeddingIndex cached(dim);
+  if (path_exists(meta_path) && path_exists(data_path)) {
+    try {
+      const nlohmann::json m = read_json_file(meta_path);
+      if (m.value("encoder_fingerprint", "") == settings.encoder_fingerprint && m.value("dimension", size_t{0}) == dim) {
+        keys = m.at("keys").get<std::vector<std::string>>();
+        cached = EmbeddingIndex::load(data_path, keys.size(), dim);
+      }
+    } catch (const std::exception&) {
+      keys.clear();
+      cached = EmbeddingIndex(dim);
+    }
+  }
+  std::unordered_map<std::string, size_t> row;
+  for (size_t i = 0; i < keys.size(); ++i) row.emplace(keys[i], i);
+  std::vector<std::string> missing;
+  std::vector<std::string> text_keys;
+  for (const auto& t : texts) {
+    text_keys.push_back(fnv_hex({t}));
+    if (!row.count(text_keys.back())) {
+      row.emplace(text_keys.back(), keys.size() + missing.size());
+      missing.push_back(t);
+    }
+  }
+  if (!missing.empty()) {
+    for (const auto& v : embed_checked(missing)) cached.add(v);
+    for (const auto& t : missing) keys.push_back(fnv_hex({t}));
+    make_dirs(settings.cache_dir);
+    cached.save(data_path);
+    nlohmann::ordered_json m;
+    m["encoder"] = settings.encoder;
+    m["encoder_fingerprint"] = settings.encoder_fingerprint;
+    m["dimension"] = dim;
+    m["keys"] = keys;
+    write_file_atomic(meta_path, m.dump() + "\n");
+  }
+  std::vector<std::vector<float>> out;
+  out.reserve(texts.size());
+  const auto& data = cached.data();
+  for (const auto& k : text_keys) {
+    const size_t r = row.at(k);
+    out.emplace_back(data.begin() + static_cast<std::ptrdiff_t>(r * dim), data.begin() + static_cast<std::ptrdiff_t>((r + 1) * dim));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string session_source_key(const Session& s) {
@@ -106,6 +165,7 @@ CaseIndex build_case_index(std::vector<Session> train, const RetrievalOptions& o
     }
   }
   out.corpus = std::make_shared<const std::vector<Session>>(std::move(train));
+  out.settings = settings;
   return out;
 }
 
@@ -131,9 +191,7 @@ RetrievedCases retrieve_cases(const CaseIndex& index, const std::vector<Session>
       wanted[q].push_back({t, it->second});
     }
   }
-  const auto vectors = texts.empty() ? std::vector<std::vector<float>>() : embed(texts);
-  if (vectors.size() != texts.size())
-    throw Error("sentence encoder: " + expected_found(std::to_string(texts.size()) + " embeddings", std::to_string(vectors.size())));
+  const auto vectors = embed_queries(texts, embed, index.settings, index.index.dimension());
   for (size_t q = 0; q < queries.size(); ++q) {
     const auto self = index.position.find(session_source_key(queries[q]));
     const size_t exclude = self == index.position.end() ? index.index.size() : self->second;

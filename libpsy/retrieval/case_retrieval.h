@@ -32,6 +32,7 @@ struct CaseIndex {
   EmbeddingIndex index;                                // row i = corpus[i]
   bool from_cache = false;
   std::unordered_map<std::string, uint32_t> position;  // session source key -> row
+  CaseIndexSettings settings;                          // where it is cached (query embeddings too)
 };
 
 // The key that identifies a session across lists: source file, position and dialog id.
@@ -48,6 +49,9 @@ CaseIndex build_case_index(std::vector<Session> train, const RetrievalOptions& o
                            const CaseIndexSettings& settings);
 
 // The top-k cases of every non-empty therapist turn of `queries` (query = retrieval_query).
+// With a cache folder, query embeddings are cached there too (retrieval-queries.*, keyed by the
+// query text's hash and the encoder fingerprint), so training, data build and evaluation of one
+// run embed each query once.
 RetrievedCases retrieve_cases(const CaseIndex& index, const std::vector<Session>& queries,
                               const RetrievalOptions& options, const EmbedFn& embed);
 

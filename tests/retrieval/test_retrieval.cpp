@@ -142,7 +142,18 @@ TEST_CASE("the index is cached with the encoder's fingerprint and rebuilt when i
   CHECK_FALSE(build_case_index(all, o, CountingEmbed{&calls}, s).from_cache);
   CHECK(calls == 2);
   o.index_fields = {"background"};
-  CHECK_FALSE(build_case_index(all, o, CountingEmbed{&calls}, s).from_cache);
+  const CaseIndex rebuilt = build_case_index(all, o, CountingEmbed{&calls}, s);
+  CHECK_FALSE(rebuilt.from_cache);
+  // Query embeddings are cached beside the index: the second retrieval embeds nothing, and gives the same cases.
+  calls = 0;
+  const RetrievedCases a = retrieve_cases(rebuilt, all, o, CountingEmbed{&calls});
+  CHECK(calls == 1);
+  CHECK(path_exists(dir.file("run/retrieval/retrieval-queries.json")));
+  const RetrievedCases b = retrieve_cases(rebuilt, all, o, CountingEmbed{&calls});
+  CHECK(calls == 1);
+  CHECK(a.ranked == b.ranked);
+  const RetrievedCases c = retrieve_cases(build_case_index(all, o, CountingEmbed{&calls}, {}), all, o, CountingEmbed{&calls});
+  CHECK(c.ranked == a.ranked);  // the same as without any cache
 }
 
 TEST_CASE("bad retrieval settings are refused in one line", "[retrieval][errors]") {
