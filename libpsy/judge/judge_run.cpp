@@ -15,6 +15,7 @@
 #include "libpsy/core/error.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/evaluate/prediction_record.h"
+#include "libpsy/io/hf_config.h"
 #include "libpsy/generate/chat_prompt.h"
 #include "libpsy/generate/generator.h"
 #include "libpsy/judge/judge_loop.h"
@@ -150,7 +151,14 @@ void check_range(const std::string& key, double v, double lo, double hi, const s
 
 void check_judge_settings(const std::vector<std::string>& rubric_paths, const JudgeModelSettings& s) {
   if (rubric_paths.empty()) throw Error("judge: no rubric (expected one or more rubric files, e.g. rubrics/cpsycoun.yaml)");
-  for (const auto& p : rubric_paths) load_rubric(p);
+  std::vector<Rubric> rubrics;
+  for (const auto& p : rubric_paths) {
+    rubrics.push_back(load_rubric(p));
+    for (size_t k = 0; k + 1 < rubrics.size(); ++k)
+      if (rubrics[k].name == rubrics.back().name)
+        throw Error(p + ": rubric name '" + rubrics.back().name + "' is also the name of " + rubrics[k].path +
+                    " (their output files would collide)");
+  }
   if (s.model.empty()) throw Error("judge: no model (expected a Hugging Face chat model folder)");
   if (!fs::is_directory(s.model))
     throw Error("judge model " + s.model + ": no such folder (expected a Hugging Face chat model folder with config.json)");
@@ -170,19 +178,16 @@ void check_judge_settings(const std::vector<std::string>& rubric_paths, const Ju
   if (s.dtype == "fp16" && !device.is_cuda())
     throw Error("judge dtype: " + expected_found("bf16 or fp32 on " + s.device + " (fp16 needs a CUDA device)", "fp16"));
   if (s.chat_template != "none") resolve_chat_format(s.chat_template, s.model, {}, "judge chat template");
+  // What loading would find wrong, found now (psy eval judges after generating everything).
+  load_decoder_config((fs::path(s.model) / "config.json").string());
+  bool weights = false;
+  for (const auto& e : fs::directory_iterator(s.model)) weights = weights || e.path().extension() == ".safetensors";
+  if (!weights) throw Error("judge model " + s.model + ": " + expected_found("*.safetensors weights", "none"));
+  Tokenizer::load(tok);
 }
 
 std::vector<RubricOutcome> run_judge(const JudgeRequest& q) {
   const JudgeModelSettings& s = q.judge;
-  check_judge_settings(q.rubric_paths, s);
-  std::vector<Rubric> rubrics;
-  for (const auto& p : q.rubric_paths) {
-    rubrics.push_back(load_rubric(p));
-    for (size_t k = 0; k + 1 < rubrics.size(); ++k)
-      if (rubrics[k].name == rubrics.back().name)
-        throw Error(p + ": rubric name '" + rubrics.back().name + "' is also the name of " + rubrics[k].path +
-                    " (their output files would collide)");
-  }
   if (!fs::exists(q.predictions_path))
     throw Error(q.predictions_path + ": no such predictions file (expected predictions.jsonl as psy eval writes it)");
   size_t partial = 0;
@@ -191,6 +196,9 @@ std::vector<RubricOutcome> run_judge(const JudgeRequest& q) {
     throw Error(q.predictions_path + ": the last line is cut off (an interrupted psy eval?): " +
                 expected_found("one complete JSON object per line", "a partial last line"));
   if (predictions.empty()) throw Error(q.predictions_path + ": no predictions (expected one JSON object per line)");
+  check_judge_settings(q.rubric_paths, s);
+  std::vector<Rubric> rubrics;
+  for (const auto& p : q.rubric_paths) rubrics.push_back(load_rubric(p));
   const std::string out_dir = q.out_dir.empty() ? fs::path(q.predictions_path).parent_path().string() : q.out_dir;
   if (!out_dir.empty()) make_dirs(out_dir);
   const std::string predictions_sha = sha256_file(q.predictions_path);

@@ -119,6 +119,8 @@ TEST_CASE("psy judge: bad rubric, missing model, malformed predictions are one l
   check_bad_input(run_psy("judge " + dir.file("p2.jsonl") + rubric + model), "p2.jsonl:4: not valid JSON");
   check_bad_input(run_psy("judge " + preds + rubric + model + " --batch-size 0"), "--batch-size");
   check_bad_input(run_psy("judge " + preds + rubric + model + " --dtype fp16"), "fp16 needs a CUDA device");
+  // A folder that is not a model (config.json without model_type) is found before anything is judged.
+  check_bad_input(run_psy("judge " + preds + rubric + model), "config.json: field 'model_type': missing");
   check_bad_input(run_psy("judge " + preds + rubric + rubric + model), "rubric name 'cpsycoun' is also the name of");
   // --show-prompt prints what the judge would be asked, without a model.
   const auto shown = run_psy("judge " + preds + rubric + " --show-prompt");
