@@ -133,6 +133,10 @@ bool read_judge_files(const std::string& dir, RunResults& r) {
       }
       r.metrics[prefix + it.key()] = v;
     }
+    // The share of examples the judge could score (the rest are unscored), beside its means.
+    if (j.contains("n_examples") && j["n_examples"].is_number() && j["n_examples"].get<double>() > 0 &&
+        j.contains("n_scored") && j["n_scored"].is_number())
+      r.metrics[prefix + "scored"] = MetricValue{j["n_scored"].get<double>() / j["n_examples"].get<double>()};
     const std::string judgements = dir + "/judgements_" + rubric + ".jsonl";
     if (path_exists(judgements)) {
       for_each_json_line(judgements, [&r, &prefix](const json& line) {

@@ -4,7 +4,8 @@
 //   predictions.jsonl  one object per example with "id" and "scores": {KEY: v, ...} (paired tests);
 //                      per-metric numbers at the top level (psy score --per-example) are accepted too
 //   log.jsonl          training log lines with "step" and "loss" and/or "eval_loss"
-//   judge_NAME.json    psy judge's means per dimension, as metrics "judge.NAME.DIMENSION" (with CIs);
+//   judge_NAME.json    psy judge's means per dimension, as metrics "judge.NAME.DIMENSION" (with CIs),
+//                      and the share of examples it could score, "judge.NAME.scored";
 //                      judgements_NAME.jsonl gives their per-example scores
 //   recipe.yaml        the resolved recipe (name and data.task label the row when metrics.json lacks them)
 #pragma once

@@ -169,6 +169,7 @@ TEST_CASE("psy judge with SmolLM2: judgements, retry, unscored count, resume, ps
   REQUIRE(r.exit_code == 0);
   const auto one = nlohmann::json::parse(psy::test::read_file(dir.file("judge_one_line.json")));
   if (one["n_scored"].get<int>() > 0) CHECK(r.out.find("judge.one_line.kindness") != std::string::npos);
+  CHECK(r.out.find("judge.out_of_range.scored") != std::string::npos);  // the share scored, always shown
 }
 
 TEST_CASE("psy eval with eval.judge judges the predictions it wrote") {

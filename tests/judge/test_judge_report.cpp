@@ -9,7 +9,7 @@
 TEST_CASE("a run folder's judge files are read as metrics beside the lexical ones") {
   psy::test::TempDir dir;
   psy::test::write_file(dir.file("metrics.json"), R"({"name": "run-a", "metrics": {"bleu1": {"value": 0.2}}})");
-  psy::test::write_file(dir.file("judge_cpsycoun.json"), R"({"rubric": {"name": "cpsycoun"}, "n_scored": 2,
+  psy::test::write_file(dir.file("judge_cpsycoun.json"), R"({"rubric": {"name": "cpsycoun"}, "n_examples": 3, "n_scored": 2,
     "dimensions": {"safety": {"mean": 0.5, "ci95": [0.0, 1.0], "n": 2},
                    "professionalism": {"mean": null, "ci95": null, "n": 0}}})");
   psy::test::write_file(dir.file("judgements_cpsycoun.jsonl"),
@@ -25,6 +25,7 @@ TEST_CASE("a run folder's judge files are read as metrics beside the lexical one
   CHECK(s.has_ci);
   CHECK(s.hi == 1.0);
   CHECK_FALSE(r.metrics.count("judge.cpsycoun.professionalism"));  // nothing scored: no column value
+  CHECK(r.metrics.at("judge.cpsycoun.scored").value == Approx(2.0 / 3.0));  // 1 of 3 unscored
   const auto& per = r.per_example.at("judge.cpsycoun.safety");
   CHECK(per.size() == 2);
   CHECK(per.at("a") == 1.0);
