@@ -176,10 +176,11 @@ TEST_CASE("psy eval with eval.judge judges the predictions it wrote") {
   const std::string smol = psy::test::reference_path("models/smollm2-135m-instruct");
   if (smol.empty()) return;
   psy::test::TempDir dir;
-  auto r = run_psy("eval " + fixture("eval_judge_recipe.yaml") + " model.path=" + smol + " eval.judge.model=" + smol +
-                   " data.path=[" + psy::test::source_dir() + "/data/sample/psy_insight_sample_en.json]" +
-                   " eval.judge.rubrics=[" + fixture("one_line.yaml") + "] --base --out " + dir.path() +
-                   " --score-threads 1");
+  const std::string eval_cmd = "eval " + fixture("eval_judge_recipe.yaml") + " model.path=" + smol + " eval.judge.model=" +
+                               smol + " data.path=[" + psy::test::source_dir() + "/data/sample/psy_insight_sample_en.json]" +
+                               " eval.judge.rubrics=[" + fixture("one_line.yaml") + "] --base --out " + dir.path() +
+                               " --score-threads 1";
+  auto r = run_psy(eval_cmd);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.find("psy eval: judge one_line: ") != std::string::npos);
@@ -189,6 +190,12 @@ TEST_CASE("psy eval with eval.judge judges the predictions it wrote") {
   REQUIRE(preds.size() == 2);
   CHECK(judged[0]["id"] == preds[0]["id"]);
   CHECK(judged[1]["id"] == preds[1]["id"]);
+  // Run again: the predictions are complete and the judgements reused; no model is loaded.
+  const std::string before = psy::test::read_file(dir.file("judgements_one_line.jsonl"));
+  r = run_psy(eval_cmd);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("psy judge: loading") == std::string::npos);
+  CHECK(psy::test::read_file(dir.file("judgements_one_line.jsonl")) == before);
   // A bad judge setting fails before anything is generated.
   psy::test::TempDir other;
   r = run_psy("eval " + fixture("eval_judge_recipe.yaml") + " model.path=" + smol + " eval.judge.model=" + other.file("none") +
