@@ -1,6 +1,11 @@
 // bench-libs: psy_bertscore psy_bert_tokenizers psy_eval psy_io psy_io_format psy_core
 //
-// BERTScore throughput: pairs/s for a base-size RoBERTa encoder (12 layers, hidden 768, 12 heads,
+// BERTScore throughput. Part 1 (when .reference/venv and .reference/models/all-minilm-l6-v2 exist):
+// psy's BertScorer against the real bert_score package (baselines/bertscore_package.py, a
+// BERTScorer built once, scoring timed) on the same encoder (all-MiniLM-L6-v2, layer 6) and the
+// same PSY_BENCH_REAL_PAIRS (200) English Psy-Insight pairs, both on PSY_BENCH_THREADS threads, in
+// the same run; prints medians, the ratio and the largest P/R/F difference.
+// Part 2: pairs/s for a base-size RoBERTa encoder (12 layers, hidden 768, 12 heads,
 // FFN 3072, random weights written to a temporary folder at start) on PSY_BENCH_THREADS (2) CPU
 // threads, psy's BertScorer (tokenise + batched encoder + greedy matching) against
 // baselines/bertscore_torch.py (the same token ids, encoder forward and bert_score-style greedy
@@ -115,6 +120,78 @@ void load_pairs(const std::string& shared, size_t n, std::vector<std::string>& h
   }
 }
 
+bool file_exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+// psy vs the bert_score package on all-MiniLM-L6-v2 (see the header comment).
+void compare_with_bert_score_package(const std::string& shared, int threads) {
+  const std::string root = std::string(PSY_SOURCE_DIR) + "/.reference";
+  const std::string python = root + "/venv/bin/python", model = root + "/models/all-minilm-l6-v2";
+  if (!file_exists(python) || !file_exists(model + "/config.json")) {
+    std::cout << "bert_score package comparison: SKIPPED (needs .reference/venv and .reference/models/all-minilm-l6-v2: "
+                 "scripts/setup-reference.sh)\n";
+    return;
+  }
+  const size_t n = static_cast<size_t>(env_long("PSY_BENCH_REAL_PAIRS", 200));
+  const int runs = static_cast<int>(env_long("PSY_BENCH_RUNS", 3));
+  const int py_runs = static_cast<int>(env_long("PSY_BENCH_PY_RUNS", 3));
+  const bool idf = env_long("PSY_BENCH_IDF", 0) != 0;
+  std::vector<std::string> hyps, refs;
+  load_pairs(shared, n, hyps, refs);
+  std::string tmpl = (std::filesystem::temp_directory_path() / "psy-bench-bs-XXXXXX").string();
+  const std::string dir = ::mkdtemp(tmpl.data());
+  {
+    std::ofstream out(dir + "/pairs.jsonl");
+    for (size_t i = 0; i < hyps.size(); ++i) out << nlohmann::json{{"hyp", hyps[i]}, {"ref", refs[i]}}.dump() << "\n";
+  }
+  psy::eval::BertScoreOptions o;
+  o.model_dir = model;
+  o.num_layers = 6;  // bert_score has no default layer for this model; 6 = its last
+  o.idf = idf;
+  psy::eval::BertScorer scorer(o);
+  std::vector<double> secs, cpu;
+  psy::eval::BertScores last;
+  for (int r = 0; r < runs; ++r) {
+    scorer.clear_cache();
+    const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_seconds();
+    last = scorer.score(hyps, refs);
+    cpu.push_back(cpu_seconds() - c0);
+    secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::cout << std::fixed << std::setprecision(3) << "all-MiniLM-L6-v2, layer 6" << (idf ? ", idf" : "") << ", "
+            << hyps.size() << " English Psy-Insight pairs, " << threads << " threads\n"
+            << "  psy BertScorer:      median " << median(secs) << " s wall, " << median(cpu) << " s CPU over " << runs
+            << " runs (";
+  for (size_t i = 0; i < secs.size(); ++i) std::cout << (i ? ", " : "") << secs[i];
+  std::cout << ")\n" << std::flush;
+  const std::string cmd = "HF_HUB_OFFLINE=1 OMP_NUM_THREADS=" + std::to_string(threads) + " " + python + " " +
+                          std::string(PSY_SOURCE_DIR) + "/bench/baselines/bertscore_package.py " + model + " 6 " + dir +
+                          "/pairs.jsonl " + dir + "/py.json --runs " + std::to_string(py_runs) + " --threads " +
+                          std::to_string(threads) + (idf ? " --idf" : "") + " 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) {
+    std::cout << "  bert_score package: FAILED (" << cmd << ")\n";
+  } else {
+    const auto py = nlohmann::json::parse(psy::read_text_file(dir + "/py.json"));
+    double max_diff = 0;
+    for (size_t i = 0; i < hyps.size(); ++i) {
+      max_diff = std::max(max_diff, std::abs(py["P"][i].get<double>() - last.precision[i]));
+      max_diff = std::max(max_diff, std::abs(py["R"][i].get<double>() - last.recall[i]));
+      max_diff = std::max(max_diff, std::abs(py["F"][i].get<double>() - last.f1[i]));
+    }
+    std::cout << "  bert_score " << py["bert_score"].get<std::string>() << " (torch " << py["torch"].get<std::string>()
+              << "): median " << py["median_s"].get<double>() << " s wall, " << py["median_cpu_s"].get<double>()
+              << " s CPU over " << py_runs << " runs (";
+    for (size_t i = 0; i < py["runs_s"].size(); ++i) std::cout << (i ? ", " : "") << py["runs_s"][i].get<double>();
+    std::cout << ")\n  speed-up psy / bert_score: " << std::setprecision(2) << py["median_s"].get<double>() / median(secs)
+              << "x wall, " << py["median_cpu_s"].get<double>() / median(cpu) << "x CPU; max |P/R/F difference| = "
+              << std::scientific << max_diff << std::fixed << "\n";
+  }
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
 }  // namespace
 
 int main() {
@@ -134,6 +211,8 @@ int main() {
     const std::string dtype = env_str("PSY_BENCH_DTYPE", "fp32");
     const std::string python = env_str("PSY_BENCH_PYTHON", "/usr/bin/python3");
     torch::set_num_threads(threads);
+    compare_with_bert_score_package(shared, threads);
+    if (env_long("PSY_BENCH_SKIP_RANDOM", 0) != 0) return 0;  // part 1 only
 
     std::string tmpl = (std::filesystem::temp_directory_path() / "psy-bench-bertscore-XXXXXX").string();
     const std::string dir = ::mkdtemp(tmpl.data());

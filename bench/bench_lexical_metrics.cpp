@@ -1,13 +1,16 @@
 // bench-libs: psy_eval psy_core
-// Benchmark: 10,000 English pairs scored with BLEU-1..4 + METEOR + ROUGE-L + Distinct-2 (the
-// standard protocol: whitespace tokens, rouge_score's tokenizer), against NLTK (+ a line-for-line
-// Python ROUGE-L, rouge_score not being packaged in Debian) measured in the same run when
-// python3-nltk is installed. Prints numbers; never fails on speed.
+// Benchmark: 10,000 English pairs scored with BLEU-1..4 + METEOR + ROUGE-1/2/L/Lsum + sacreBLEU +
+// Distinct-2 (the standard protocol: whitespace tokens, rouge_score's tokenizer), against the real
+// NLTK + rouge_score + sacrebleu of .reference/venv (baselines/lexical_metrics_reference.py)
+// measured in the same run; without the venv, against Debian's NLTK with a line-for-line Python
+// ROUGE-L (baselines/lexical_metrics_nltk.py; ROUGE-1/2/Lsum and sacreBLEU then go unmatched).
+// Prints numbers; never fails on speed.
 //
 // Pairs are synthesised at run time by recombining the texts of ../shared/golden/metrics/en.jsonl
 // (or, without ../shared, the therapist turns of data/sample/psy_insight_sample_en.json).
 // Env: PSY_BENCH_PAIRS (10000), PSY_BENCH_THREADS (2), PSY_BENCH_RUNS (5), PSY_BENCH_PY_RUNS (1), PSY_BENCH_METRICS (the list),
-//      PSY_BENCH_PYTHON (/usr/bin/python3), PSY_SHARED.
+//      PSY_BENCH_PYTHON (.reference/venv/bin/python when present, else /usr/bin/python3), PSY_SHARED,
+//      PSY_BENCH_KEEP_PAIRS (set: keep the pairs file and print its path).
 #include <filesystem>
 #include <sys/resource.h>
 
@@ -122,12 +125,13 @@ int main() {
   if (getloadavg(load, 3) == 3) std::cout << "load average at start: " << load[0] << " " << load[1] << " " << load[2] << "\n";
   std::cout << "bench_lexical_metrics: " << pairs.size() << " English pairs recombined from " << base.size()
             << " pairs of " << origin << "\n"
-            << "metrics: bleu1-4 (method1), meteor, rougeL (F), distinct2; protocol standard, lang en\n";
+            << "metrics: bleu1-4 (method1), meteor, rouge1/rouge2/rougeL/rougeLsum (F), sacrebleu, distinct2; "
+               "protocol standard, lang en\n";
 
   psy::eval::ScoringOptions opts;
   opts.protocol = psy::eval::Protocol::standard;
   opts.lang = "en";
-  opts.metrics = {"bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rougeL", "distinct2"};
+  opts.metrics = {"bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge1", "rouge2", "rougeL", "rougeLsum", "sacrebleu", "distinct2"};
   opts.bootstrap_resamples = 0;
   if (const char* m = std::getenv("PSY_BENCH_METRICS")) opts.metrics = psy::eval::parse_metric_list(m);
 
@@ -206,8 +210,11 @@ int main() {
 
   // Python baseline in the same run.
   const char* py_env = std::getenv("PSY_BENCH_PYTHON");
-  const std::string python = py_env && *py_env ? py_env : "/usr/bin/python3";
-  const std::string script = std::string(PSY_SOURCE_DIR) + "/bench/baselines/lexical_metrics_nltk.py";
+  const std::string venv_python = std::string(PSY_SOURCE_DIR) + "/.reference/venv/bin/python";
+  const bool venv = !(py_env && *py_env) && exists(venv_python);
+  const std::string python = py_env && *py_env ? py_env : venv ? venv_python : "/usr/bin/python3";
+  const std::string script = std::string(PSY_SOURCE_DIR) + "/bench/baselines/" +
+                             (venv ? "lexical_metrics_reference.py" : "lexical_metrics_nltk.py");
   const std::string check = python + " -c 'import nltk' 2>/dev/null";
   if (std::system(check.c_str()) != 0) {
     std::cout << "baseline: skipped (" << python << " cannot import nltk; apt-get install python3-nltk)\n";
@@ -231,7 +238,9 @@ int main() {
     double worst = 0;
     for (const auto& v : last.corpus) {
       if (!v.value || !j["values"].contains(v.name) || j["values"][v.name].is_null()) continue;
-      worst = std::max(worst, std::abs(*v.value - j["values"][v.name].get<double>()));
+      const double d = std::abs(*v.value - j["values"][v.name].get<double>());
+      if (d > 0) std::cout << "  " << v.name << ": psy " << *v.value << ", Python " << j["values"][v.name].get<double>() << "\n";
+      worst = std::max(worst, d);
     }
     const double py_cpu = median(j["cpu_seconds"].get<std::vector<double>>());
     std::cout << "NLTK CPU median " << py_cpu << " s; CPU-time ratio (1 thread): " << py_cpu / median(cpu_secs) << "x\n";
@@ -242,6 +251,10 @@ int main() {
     std::cout << "baseline: could not read its output (" << e.what() << "): " << output << "\n";
   }
   if (getloadavg(load, 3) == 3) std::cout << "load average at end: " << load[0] << " " << load[1] << " " << load[2] << "\n";
-  std::remove(pairs_path.c_str());
+  if (std::getenv("PSY_BENCH_KEEP_PAIRS")) {
+    std::cout << "pairs kept in " << pairs_path << "\n";
+  } else {
+    std::remove(pairs_path.c_str());
+  }
   return 0;
 }

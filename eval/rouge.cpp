@@ -5,6 +5,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "libpsy/core/error.h"
+
 namespace psy::eval {
 
 // Bit-parallel LCS (Allison-Dix; Hyyro's form V' = (V + (V & M)) | (V & ~M)): bit j of V is 0
@@ -101,17 +103,15 @@ namespace {
 
 double fmeasure(double p, double r) { return p + r > 0 ? 2 * p * r / (p + r) : 0.0; }
 
-// The n-grams of `tokens` as sorted keys (n <= 4 ids packed; longer n-grams compared as vectors).
-std::vector<std::vector<uint32_t>> sorted_ngrams(const std::vector<uint32_t>& tokens, int n) {
-  std::vector<std::vector<uint32_t>> out;
+// The n-grams of `tokens` as sorted keys: n <= 2 packs the ids into one 64-bit word.
+void sorted_ngrams(const std::vector<uint32_t>& tokens, int n, std::vector<uint64_t>& out) {
+  out.clear();
   const auto un = static_cast<size_t>(n);
-  if (tokens.size() >= un) {
-    out.reserve(tokens.size() - un + 1);
-    for (size_t i = 0; i + un <= tokens.size(); ++i) out.emplace_back(tokens.begin() + static_cast<long>(i),
-                                                                     tokens.begin() + static_cast<long>(i + un));
-  }
+  if (tokens.size() < un) return;
+  out.reserve(tokens.size() - un + 1);
+  for (size_t i = 0; i + un <= tokens.size(); ++i)
+    out.push_back(un == 1 ? tokens[i] : (uint64_t{tokens[i]} << 32) | tokens[i + 1]);
   std::sort(out.begin(), out.end());
-  return out;
 }
 
 // rouge_score's _lcs_table + _backtrack_norec: the reference indices of one LCS, ascending.
@@ -141,7 +141,10 @@ void lcs_indices(const std::vector<uint32_t>& ref, const std::vector<uint32_t>& 
 }  // namespace
 
 RougeScore rouge_n_ids(const std::vector<uint32_t>& reference, const std::vector<uint32_t>& prediction, int n) {
-  const auto r = sorted_ngrams(reference, n), p = sorted_ngrams(prediction, n);
+  if (n < 1 || n > 2) throw Error("ROUGE-N: n " + expected_found("1 or 2", std::to_string(n)), kExitFailure);
+  std::vector<uint64_t> r, p;
+  sorted_ngrams(reference, n, r);
+  sorted_ngrams(prediction, n, p);
   // Clipped overlap of two sorted multisets: a merge.
   size_t overlap = 0;
   for (size_t i = 0, j = 0; i < r.size() && j < p.size();) {

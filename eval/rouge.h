@@ -29,7 +29,7 @@ RougeScore rouge_l(const std::vector<std::string>& reference, const std::vector<
 size_t lcs_length_ids(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b);
 RougeScore rouge_l_ids(const std::vector<uint32_t>& reference, const std::vector<uint32_t>& prediction);
 
-// ROUGE-N (rouge_score's _score_ngrams): clipped n-gram overlap; P = overlap / max(1, prediction
+// ROUGE-N, n = 1 or 2 (rouge_score's _score_ngrams): clipped n-gram overlap; P = overlap / max(1, prediction
 // n-grams), R = overlap / max(1, reference n-grams), F = 2PR / (P + R) (0 when P + R = 0).
 RougeScore rouge_n_ids(const std::vector<uint32_t>& reference, const std::vector<uint32_t>& prediction, int n);
 

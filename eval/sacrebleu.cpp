@@ -70,12 +70,14 @@ std::vector<char32_t> python_strip(std::string_view text, bool left) {
 
 }  // namespace
 
-Tokens sacrebleu_tokenize(std::string_view segment, SacreTokenizer tokenizer) {
+void sacrebleu_tokenize_views(std::string_view segment, SacreTokenizer tokenizer, Sacre13aBuffers& buffers,
+                              std::vector<std::string_view>& out) {
   if (tokenizer == SacreTokenizer::t13a) {
     // rstrip only changes a text that ends in whitespace: the common case needs no copy.
     const auto last = segment.empty() ? 0u : static_cast<unsigned char>(segment.back());
-    if (segment.empty() || (last < 0x80 && !is_python_space(last))) return tokenize_13a(segment);
-    return tokenize_13a(encode_utf8(python_strip(segment, false)));
+    if (segment.empty() || (last < 0x80 && !is_python_space(last))) return tokenize_13a_views(segment, buffers, out);
+    const std::string stripped = encode_utf8(python_strip(segment, false));
+    return tokenize_13a_views(stripped, buffers, out);  // the views point into buffers, not into `stripped`
   }
   const auto cps = python_strip(segment, true);  // rstrip, then zh's own strip
   std::string spaced;
@@ -89,7 +91,14 @@ Tokens sacrebleu_tokenize(std::string_view segment, SacreTokenizer tokenizer) {
       append_utf8(spaced, c);
     }
   }
-  return tokenize_sacrebleu_regexp(spaced);
+  sacrebleu_regexp_views(spaced, buffers, out);
+}
+
+Tokens sacrebleu_tokenize(std::string_view segment, SacreTokenizer tokenizer) {
+  Sacre13aBuffers b;
+  std::vector<std::string_view> views;
+  sacrebleu_tokenize_views(segment, tokenizer, b, views);
+  return Tokens(views.begin(), views.end());
 }
 
 SacreBleuStats& SacreBleuStats::operator+=(const SacreBleuStats& o) {

@@ -43,6 +43,9 @@ struct SacreBleuOptions {
 
 // What sacrebleu's BLEU tokenizer makes of one segment (after rstrip), as the list it splits.
 Tokens sacrebleu_tokenize(std::string_view segment, SacreTokenizer tokenizer);
+// The same as views into `buffers` (valid until their next use; nothing allocated once they have grown).
+void sacrebleu_tokenize_views(std::string_view segment, SacreTokenizer tokenizer, Sacre13aBuffers& buffers,
+                              std::vector<std::string_view>& out);
 
 // Sufficient statistics, summed over segments.
 struct SacreBleuStats {

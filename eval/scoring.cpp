@@ -127,6 +127,7 @@ struct PairContext {
   std::vector<std::string_view> views, hyp_views;
   std::vector<uint32_t> hyp_ids, ref_ids, hyp_meteor_ids, ref_meteor_ids, hyp_rouge_ids, ref_rouge_ids;
   std::vector<uint32_t> hyp_sacre_ids, ref_sacre_ids;
+  Sacre13aBuffers sacre_buffers;
   std::vector<std::vector<uint32_t>> hyp_sents, ref_sents;
   std::string rouge_storage;
 
@@ -397,8 +398,10 @@ PairOutcome compute_pair(const Scorer::State& s, PairContext& ctx, const std::st
     }
   }
   if (s.want_sacrebleu) {
-    ctx.intern(sacrebleu_tokenize(hyp, s.sacre.tokenizer), ctx.hyp_sacre_ids);
-    ctx.intern(sacrebleu_tokenize(ref, s.sacre.tokenizer), ctx.ref_sacre_ids);
+    sacrebleu_tokenize_views(hyp, s.sacre.tokenizer, ctx.sacre_buffers, ctx.views);
+    ctx.intern(ctx.views, ctx.hyp_sacre_ids);
+    sacrebleu_tokenize_views(ref, s.sacre.tokenizer, ctx.sacre_buffers, ctx.views);
+    ctx.intern(ctx.views, ctx.ref_sacre_ids);
     const BleuCounts c = bleu_counts_ids(ctx.ref_sacre_ids, ctx.hyp_sacre_ids, SacreBleuStats::kOrder);
     const auto len = static_cast<int64_t>(ctx.hyp_sacre_ids.size());
     for (size_t n = 0; n < SacreBleuStats::kOrder; ++n) {

@@ -209,8 +209,10 @@ inline bool is_13a_punct(char c) {
 
 }  // namespace
 
-Tokens tokenize_13a(std::string_view text) {
-  std::string line(text);
+void tokenize_13a_views(std::string_view text, Sacre13aBuffers& b, std::vector<std::string_view>& out) {
+  std::string& line = b.line;
+  line.assign(1, ' ');
+  line.append(text);
   replace_all(line, "<skipped>", "");
   replace_all(line, "-\n", "");
   replace_all(line, "\n", " ");
@@ -220,68 +222,114 @@ Tokens tokenize_13a(std::string_view text) {
     replace_all(line, "&lt;", "<");
     replace_all(line, "&gt;", ">");
   }
-  return tokenize_sacrebleu_regexp(" " + line + " ");
+  line.push_back(' ');
+  sacrebleu_regexp_views(line, b, out);
+}
+
+Tokens tokenize_13a(std::string_view text) {
+  Sacre13aBuffers b;
+  std::vector<std::string_view> views;
+  tokenize_13a_views(text, b, views);
+  return Tokens(views.begin(), views.end());
 }
 
 Tokens tokenize_sacrebleu_regexp(std::string_view text) {
-  const std::string line(text);
+  Sacre13aBuffers b;
+  std::vector<std::string_view> views;
+  sacrebleu_regexp_views(text, b, views);
+  return Tokens(views.begin(), views.end());
+}
+
+void sacrebleu_regexp_views(std::string_view line, Sacre13aBuffers& buf, std::vector<std::string_view>& out) {
   // Each rule is a Python re.sub of a two-character (or one-character) pattern, applied in turn;
   // working on bytes gives the same result as on code points because only ASCII is matched
-  // explicitly and only spaces are inserted.
-  std::string a;
-  a.reserve(line.size() * 2);
+  // explicitly and only spaces are inserted. A rule whose characters do not occur is skipped.
+  // Every pass writes through a raw pointer into a buffer sized for its worst case.
+  const size_t n = line.size();
+  std::string& a = buf.a;
+  a.resize(3 * n + 1);
+  char* w = &a[0];
+  bool dot_comma = false, dash = false;
   for (char c : line) {
     if (is_13a_punct(c)) {
-      a.push_back(' ');
-      a.push_back(c);
-      a.push_back(' ');
+      w[0] = ' ';
+      w[1] = c;
+      w[2] = ' ';
+      w += 3;
     } else {
-      a.push_back(c);
+      dot_comma = dot_comma || c == '.' || c == ',';
+      dash = dash || c == '-';
+      *w++ = c;
     }
   }
-  // ([^0-9])([\.,]) -> "\1 \2 "
-  std::string b;
-  b.reserve(a.size() * 2);
-  for (size_t i = 0; i < a.size();) {
-    if (i + 1 < a.size() && !is_digit(a[i]) && (a[i + 1] == '.' || a[i + 1] == ',')) {
-      b.push_back(a[i]);
-      b.push_back(' ');
-      b.push_back(a[i + 1]);
-      b.push_back(' ');
-      i += 2;
-    } else {
-      b.push_back(a[i++]);
+  a.resize(static_cast<size_t>(w - a.data()));
+  const std::string* cur = &a;
+  if (dot_comma) {
+    // ([^0-9])([\.,]) -> "\1 \2 "
+    const std::string& in = *cur;
+    std::string& b = buf.b;
+    b.resize(2 * in.size() + 1);
+    w = &b[0];
+    const char* p = in.data();
+    const char* end = p + in.size();
+    while (p < end) {
+      if (p + 1 < end && !is_digit(p[0]) && (p[1] == '.' || p[1] == ',')) {
+        w[0] = p[0];
+        w[1] = ' ';
+        w[2] = p[1];
+        w[3] = ' ';
+        w += 4;
+        p += 2;
+      } else {
+        *w++ = *p++;
+      }
     }
-  }
-  // ([\.,])([^0-9]) -> " \1 \2"
-  std::string c;
-  c.reserve(b.size() * 2);
-  for (size_t i = 0; i < b.size();) {
-    if (i + 1 < b.size() && (b[i] == '.' || b[i] == ',') && !is_digit(b[i + 1])) {
-      c.push_back(' ');
-      c.push_back(b[i]);
-      c.push_back(' ');
-      c.push_back(b[i + 1]);
-      i += 2;
-    } else {
-      c.push_back(b[i++]);
+    b.resize(static_cast<size_t>(w - b.data()));
+    // ([\.,])([^0-9]) -> " \1 \2"
+    std::string& c = buf.c;
+    c.resize(2 * b.size() + 1);
+    w = &c[0];
+    p = b.data();
+    end = p + b.size();
+    while (p < end) {
+      if (p + 1 < end && (p[0] == '.' || p[0] == ',') && !is_digit(p[1])) {
+        w[0] = ' ';
+        w[1] = p[0];
+        w[2] = ' ';
+        w[3] = p[1];
+        w += 4;
+        p += 2;
+      } else {
+        *w++ = *p++;
+      }
     }
+    c.resize(static_cast<size_t>(w - c.data()));
+    cur = &c;
   }
-  // ([0-9])(-) -> "\1 \2 "
-  std::string d;
-  d.reserve(c.size() * 2);
-  for (size_t i = 0; i < c.size();) {
-    if (i + 1 < c.size() && is_digit(c[i]) && c[i + 1] == '-') {
-      d.push_back(c[i]);
-      d.push_back(' ');
-      d.push_back('-');
-      d.push_back(' ');
-      i += 2;
-    } else {
-      d.push_back(c[i++]);
+  if (dash) {
+    // ([0-9])(-) -> "\1 \2 "
+    const std::string& in = *cur;
+    std::string& d = buf.d;
+    d.resize(2 * in.size() + 1);
+    w = &d[0];
+    const char* p = in.data();
+    const char* end = p + in.size();
+    while (p < end) {
+      if (p + 1 < end && is_digit(p[0]) && p[1] == '-') {
+        w[0] = p[0];
+        w[1] = ' ';
+        w[2] = '-';
+        w[3] = ' ';
+        w += 4;
+        p += 2;
+      } else {
+        *w++ = *p++;
+      }
     }
+    d.resize(static_cast<size_t>(w - d.data()));
+    cur = &d;
   }
-  return split_whitespace(d);
+  split_whitespace_views(*cur, out);
 }
 
 }  // namespace psy::eval

@@ -49,4 +49,13 @@ Tokens tokenize_13a(std::string_view text);
 // except ' , - . (and around . and , next to a non-digit, and - after a digit), then split.
 Tokens tokenize_sacrebleu_regexp(std::string_view text);
 
+// Scratch strings for the view versions below (one per thread; reused so that tokenising a text
+// allocates nothing once they have grown).
+struct Sacre13aBuffers {
+  std::string line, a, b, c, d;
+};
+// tokenize_13a / tokenize_sacrebleu_regexp as views into `buffers` (valid until their next use).
+void tokenize_13a_views(std::string_view text, Sacre13aBuffers& buffers, std::vector<std::string_view>& out);
+void sacrebleu_regexp_views(std::string_view text, Sacre13aBuffers& buffers, std::vector<std::string_view>& out);
+
 }  // namespace psy::eval

@@ -43,6 +43,9 @@ struct BertScoreOptions {
   int64_t batch_size = 64;       // sentences per encoder batch and pairs per matching batch
   std::string device = "cpu";    // "cpu", "cuda", "cuda:1"
   std::string dtype = "fp32";    // fp32 | bf16 | fp16 (encoder weights and activations)
+  // CPU: run LibTorch's element-wise operations on one thread while scoring (GEMMs stay parallel
+  // in the BLAS); avoids OpenMP busy-waiting against the BLAS threads (see BertScorer::score).
+  bool cpu_single_intra_op = true;
 };
 
 struct BertScores {
