@@ -100,8 +100,6 @@ TEST_CASE("psy judge: bad rubric, missing model, malformed predictions are one l
   const std::string preds = fixture("predictions.jsonl");
   const std::string rubric = " --rubric " + psy::test::source_dir() + "/rubrics/cpsycoun.yaml";
 
-  check_bad_input(run_psy("judge " + preds + model), "--rubric FILE is required");
-  check_bad_input(run_psy("judge " + preds + rubric), "--model DIR is required");
   check_bad_input(run_psy("judge " + preds + rubric + " --model " + dir.file("none")),
                   "judge model " + dir.file("none") + ": no such folder");
   check_bad_input(run_psy("judge " + preds + " --rubric " + dir.file("nope.yaml") + model),
@@ -117,7 +115,6 @@ TEST_CASE("psy judge: bad rubric, missing model, malformed predictions are one l
   check_bad_input(run_psy("judge " + dir.file("p1.jsonl") + rubric + model), "p1.jsonl:4: field 'turn' is missing");
   psy::test::write_file(dir.file("p2.jsonl"), good + "{not json\n" + good);
   check_bad_input(run_psy("judge " + dir.file("p2.jsonl") + rubric + model), "p2.jsonl:4: not valid JSON");
-  check_bad_input(run_psy("judge " + preds + rubric + model + " --batch-size 0"), "--batch-size");
   check_bad_input(run_psy("judge " + preds + rubric + model + " --dtype fp16"), "fp16 needs a CUDA device");
   // A folder that is not a model (config.json without model_type) is found before anything is judged.
   check_bad_input(run_psy("judge " + preds + rubric + model), "config.json: field 'model_type': missing");
