@@ -139,3 +139,29 @@ TEST_CASE("psy score gives the same numbers on 1 and several threads", "[eval][c
   CHECK(psy::test::read_file(tmp.file("a.jsonl")) == psy::test::read_file(tmp.file("b.jsonl")));
   CHECK(run_psy(args + tmp.file("c.jsonl") + " --threads 0").exit_code == 2);
 }
+
+TEST_CASE("psy score: ROUGE-1/2/Lsum and sacreBLEU with their signatures; their options refuse bad values in one line",
+          "[eval][cli]") {
+  psy::test::TempDir tmp;
+  const auto r = run_psy("score --pred " + fixture("rouge_sacrebleu_pairs.jsonl") +
+                         " --metrics rouge1,rouge2_p,rougeLsum,sacrebleu --protocol standard --lang en --bootstrap 0 --out " +
+                         tmp.file("m.json") + " --sacrebleu-smooth floor");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto m = read_json(tmp.file("m.json"))["metrics"];
+  for (const char* k : {"rouge1", "rouge2_p", "rougeLsum", "sacrebleu"}) CHECK(m.contains(k));
+  CHECK(m["rougeLsum"]["signature"].get<std::string>().find("sents:newline") != std::string::npos);
+  CHECK(m["sacrebleu"]["signature"].get<std::string>().find("|nrefs:1|case:mixed|eff:no|tok:13a|smooth:floor[0.10]|version:2.6.0|") !=
+        std::string::npos);
+  const double bleu = m["sacrebleu"]["value"].get<double>();
+  CHECK(bleu > 0.0);
+  CHECK(bleu <= 100.0);
+  for (const char* bad : {"--sacrebleu-smooth bogus", "--sacrebleu-tokenize intl", "--sacrebleu-smooth-value 0.2",
+                          "--sacrebleu-smooth add-k --sacrebleu-smooth-value x", "--rouge-tokens char",
+                          "--rouge-stem --protocol psy-insight", "--metrics rouge3"}) {
+    const auto e = run_psy("score --pred " + fixture("pairs_en.jsonl") + " --metrics sacrebleu " + bad);
+    INFO(bad << ": " << e.err);
+    CHECK(e.exit_code == 2);
+    CHECK(std::count(e.err.begin(), e.err.end(), '\n') == 1);
+  }
+}
