@@ -63,6 +63,8 @@ int cmd_eval(const Args& args) {
       .option("out", "DIR", "output folder (default: the recipe's output)", "")
       .option("threads", "N", "CPU threads (overrides the recipe's threads; 0 = all cores)", "")
       .option("score-threads", "N", "threads scoring pairs (results do not depend on it)", "2")
+      .option("name", "NAME", "the run's name in metrics.json and reports (default: the recipe's; with --base, "
+              "NAME (base model))", "")
       .flag("base", "evaluate the base model without any adapter")
       .flag("overwrite", "start again even when the output folder holds predictions")
       .flag("quiet", "no progress output on stderr")
@@ -97,6 +99,8 @@ int cmd_eval(const Args& args) {
     resolve_checkpoint(recipe.output, model_override, q.adapter_dir);
   }
   if (!model_override.empty()) recipe.model.path = model_override;
+  if (a.flag("base")) recipe.name += " (base model)";
+  if (!a.get("name").empty()) recipe.name = a.get("name");
   q.recipe = recipe;
   q.out_dir = a.get("out").empty() ? recipe.output : a.get("out");
   q.overwrite = a.flag("overwrite");

@@ -27,6 +27,7 @@ done
 out="${out:-$(mktemp -d "${TMPDIR:-/tmp}/psy-trl-parity-XXXXXX")}"
 mkdir -p "$out"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false TQDM_DISABLE=1
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"  # as psy does (libpsy/runtime/openmp_wait_policy.h)
 if [ -z "$data" ]; then
   shared="${PSY_SHARED:-$root/../shared}/data/psy-insight/en_data_version7.json"
   if [ -f "$shared" ]; then data="$shared"; else data="$root/data/sample/psy_insight_sample_en.json"; fi
@@ -36,6 +37,7 @@ if [ -z "$model" ]; then
   "$psy" init-model --config "$root/recipes/models/quickstart-tiny-llama.json" --tokenizer "$out/tokenizer" \
     --out "$out/base" --seed 7 >/dev/null
   model="$out/base"
+  [ -n "$template" ] || template=mistral  # psy's own base has no chat template of its own
 fi
 r=8 alpha=16 mb=2 ga=2 lr=1.0e-3 wd=0.01 clip=1.0 seed=66 warmup_ratio=0.1
 targets=q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj

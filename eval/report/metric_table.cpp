@@ -14,7 +14,7 @@ const std::vector<std::pair<std::string, std::string>>& known_titles() {
       {"bleu1", "BLEU-1"},           {"bleu2", "BLEU-2"},           {"bleu3", "BLEU-3"},
       {"bleu4", "BLEU-4"},           {"meteor", "METEOR"},          {"rougeL", "ROUGE-L"},
       {"distinct1", "Distinct-1"},   {"distinct2", "Distinct-2"},   {"distinct3", "Distinct-3"},
-      {"ead", "EAD"},
+      {"ead", "EAD"},                {"cot_parse_rate", "CoT parsed"},
   };
   return t;
 }

@@ -84,6 +84,9 @@ void read_metrics(const std::string& path, RunResults& r) {
     }
     r.metrics[it.key()] = v;
   }
+  // psy eval's share of generations with every chain-of-thought section, beside the metrics.
+  if (j.contains("cot_parse_rate") && j["cot_parse_rate"].is_number())
+    r.metrics["cot_parse_rate"] = MetricValue{j["cot_parse_rate"].get<double>()};
 }
 
 template <typename F>

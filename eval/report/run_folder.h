@@ -1,5 +1,6 @@
 // What `psy report` reads from a run folder (written by `psy train` and `psy eval`):
 //   metrics.json       {"name": ..., "task": ..., "metrics": {KEY: {"value": v, "ci95": [lo, hi]} | v, ...}}
+//                      and "cot_parse_rate" (psy eval), shown as the metric "cot_parse_rate"
 //                      ("mean" is accepted for "value", "ci" for "ci95"; a "corpus" object is accepted for "metrics")
 //   predictions.jsonl  one object per example with "id" and "scores": {KEY: v, ...} (paired tests);
 //                      per-metric numbers at the top level (psy score --per-example) are accepted too

@@ -146,7 +146,7 @@ TEST_CASE("psy eval: outputs, held-out split, parse failures, resume, psy report
   }
 
   const auto m = nlohmann::json::parse(psy::test::read_file(full + "/metrics.json"));
-  CHECK(m["name"] == "eval-test");
+  CHECK(m["name"] == "eval-test (base model)");  // --base: the base model's row
   CHECK(m["task"] == "observation_reasoning_dialog");
   CHECK(m["n_examples"] == 7);
   for (const char* k : {"bleu1", "bleu3", "meteor", "rougeL"}) {
@@ -202,7 +202,9 @@ TEST_CASE("psy eval: outputs, held-out split, parse failures, resume, psy report
     r = run_psy("report " + full);
     INFO(r.err);
     CHECK(r.exit_code == 0);
-    CHECK(r.out.find("eval-test") != std::string::npos);
+    // --base names the row as the base model's; the CoT parse rate is a column beside the metrics.
+    CHECK(r.out.find("eval-test (base model)") != std::string::npos);
+    CHECK(r.out.find("CoT parsed") != std::string::npos);
   }
 }
 
