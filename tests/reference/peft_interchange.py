@@ -11,8 +11,16 @@
       the check that an adapter psy wrote loads in PEFT unchanged.
   peft_interchange.py merged MODEL INPUTS OUT
       Plain transformers logits of MODEL (e.g. psy merge's output), written the same way.
+  peft_interchange.py bf16-copy MODEL OUT
+      MODEL saved again with bf16 weights (config and tokenizer files copied): a bf16 base.
+  peft_interchange.py fit-vocab MODEL OUT
+      MODEL with its embeddings resized to its tokenizer's vocabulary (transformers'
+      resize_token_embeddings), saved with the tokenizer files: a tiny model psy can train.
+  peft_interchange.py batch JOBS
+      Runs each command of JOBS (a JSON list of argument lists) in this one process.
 """
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -67,17 +75,45 @@ def make(base, out):
     (out / "configs.json").write_text(json.dumps(listed))
 
 
-def main():
-    cmd = sys.argv[1]
+def bf16_copy(model_dir, out):
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16)
+    model.save_pretrained(out)
+    copy_tokenizer_files(model_dir, out)
+
+
+def copy_tokenizer_files(model_dir, out):
+    for f in Path(model_dir).iterdir():
+        if f.name.startswith("tokenizer") or f.name == "special_tokens_map.json":
+            shutil.copy(f, Path(out) / f.name)
+
+
+def fit_vocab(model_dir, out):
+    from transformers import AutoTokenizer
+    torch.manual_seed(66)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    model.resize_token_embeddings(len(AutoTokenizer.from_pretrained(model_dir)))
+    model.save_pretrained(out)
+    copy_tokenizer_files(model_dir, out)
+
+
+def run(args):
+    cmd = args[0]
     if cmd == "make":
-        make(sys.argv[2], sys.argv[3])
+        make(args[1], args[2])
     elif cmd == "logits":
-        model = PeftModel.from_pretrained(load_base(sys.argv[2]), sys.argv[3]).eval()
-        write_logits(model, sys.argv[4], sys.argv[5])
+        model = PeftModel.from_pretrained(load_base(args[1]), args[2]).eval()
+        write_logits(model, args[3], args[4])
     elif cmd == "merged":
-        write_logits(load_base(sys.argv[2]), sys.argv[3], sys.argv[4])
+        write_logits(load_base(args[1]), args[2], args[3])
+    elif cmd == "bf16-copy":
+        bf16_copy(args[1], args[2])
+    elif cmd == "fit-vocab":
+        fit_vocab(args[1], args[2])
+    elif cmd == "batch":
+        for job in json.loads(Path(args[1]).read_text()):
+            run(job)
     else:
         sys.exit(f"unknown command {cmd}")
 
 
-main()
+run(sys.argv[1:])
