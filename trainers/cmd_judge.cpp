@@ -106,8 +106,7 @@ int cmd_judge(const Args& args) {
   // One writer per output folder (psy eval with eval.judge holds the same lock while it judges).
   std::string lock_dir = q.out_dir.empty() ? fs::path(q.predictions_path).parent_path().string() : q.out_dir;
   if (lock_dir.empty()) lock_dir = ".";
-  if (!fs::exists(q.predictions_path))
-    throw Error(q.predictions_path + ": no such predictions file (expected predictions.jsonl as psy eval writes it)");
+  judge::check_judge_request(q);  // bad input leaves no folder or lock behind
   FolderLock lock(lock_dir, "psy judge");
   for (const auto& stale : clean_stale_files(lock_dir))
     if (!q.quiet) std::cerr << "psy judge: removed " << stale << " (left by a killed run)\n";

@@ -186,16 +186,29 @@ void check_judge_settings(const std::vector<std::string>& rubric_paths, const Ju
   Tokenizer::load(tok);
 }
 
+namespace {
+
+std::vector<PredictionRecord> judge_predictions(const std::string& path) {
+  if (!fs::exists(path)) throw Error(path + ": no such predictions file (expected predictions.jsonl as psy eval writes it)");
+  size_t partial = 0;
+  std::vector<PredictionRecord> predictions = read_predictions(path, &partial);
+  if (partial)
+    throw Error(path + ": the last line is cut off (an interrupted psy eval?): " +
+                expected_found("one complete JSON object per line", "a partial last line"));
+  if (predictions.empty()) throw Error(path + ": no predictions (expected one JSON object per line)");
+  return predictions;
+}
+
+}  // namespace
+
+void check_judge_request(const JudgeRequest& q) {
+  judge_predictions(q.predictions_path);
+  check_judge_settings(q.rubric_paths, q.judge);
+}
+
 std::vector<RubricOutcome> run_judge(const JudgeRequest& q) {
   const JudgeModelSettings& s = q.judge;
-  if (!fs::exists(q.predictions_path))
-    throw Error(q.predictions_path + ": no such predictions file (expected predictions.jsonl as psy eval writes it)");
-  size_t partial = 0;
-  const std::vector<PredictionRecord> predictions = read_predictions(q.predictions_path, &partial);
-  if (partial)
-    throw Error(q.predictions_path + ": the last line is cut off (an interrupted psy eval?): " +
-                expected_found("one complete JSON object per line", "a partial last line"));
-  if (predictions.empty()) throw Error(q.predictions_path + ": no predictions (expected one JSON object per line)");
+  const std::vector<PredictionRecord> predictions = judge_predictions(q.predictions_path);
   check_judge_settings(q.rubric_paths, s);
   std::vector<Rubric> rubrics;
   for (const auto& p : q.rubric_paths) rubrics.push_back(load_rubric(p));

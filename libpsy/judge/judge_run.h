@@ -50,6 +50,9 @@ struct RubricOutcome {
 // settings. Throws psy::Error (exit code 2) with one clear line.
 void check_judge_settings(const std::vector<std::string>& rubric_paths, const JudgeModelSettings& judge);
 
+// The predictions file (exists, complete, every line a prediction) and the settings above.
+void check_judge_request(const JudgeRequest& request);
+
 std::vector<RubricOutcome> run_judge(const JudgeRequest& request);
 
 }  // namespace psy::judge

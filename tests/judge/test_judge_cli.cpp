@@ -96,11 +96,12 @@ TEST_CASE("psy judge: bad rubric, missing model, malformed predictions are one l
   std::filesystem::create_directories(dir.file("model"));
   psy::test::write_file(dir.file("model/config.json"), "{}");
   psy::test::write_file(dir.file("model/tokenizer.json"), "{}");
-  const std::string model = " --model " + dir.file("model") + " --chat-template none";
+  // --out: nothing (not even psy judge's folder lock) is written next to the fixtures.
+  const std::string model = " --model " + dir.file("model") + " --chat-template none --out " + dir.file("out");
   const std::string preds = fixture("predictions.jsonl");
   const std::string rubric = " --rubric " + psy::test::source_dir() + "/rubrics/cpsycoun.yaml";
 
-  check_bad_input(run_psy("judge " + preds + rubric + " --model " + dir.file("none")),
+  check_bad_input(run_psy("judge " + preds + rubric + " --model " + dir.file("none") + " --out " + dir.file("out")),
                   "judge model " + dir.file("none") + ": no such folder");
   check_bad_input(run_psy("judge " + preds + " --rubric " + dir.file("nope.yaml") + model),
                   dir.file("nope.yaml") + ": no such rubric file");
@@ -119,6 +120,7 @@ TEST_CASE("psy judge: bad rubric, missing model, malformed predictions are one l
   // A folder that is not a model (config.json without model_type) is found before anything is judged.
   check_bad_input(run_psy("judge " + preds + rubric + model), "config.json: field 'model_type': missing");
   check_bad_input(run_psy("judge " + preds + rubric + rubric + model), "rubric name 'cpsycoun' is also the name of");
+  CHECK_FALSE(std::filesystem::exists(dir.file("out")));  // bad input: no output folder, no lock file
   // --show-prompt prints what the judge would be asked, without a model.
   const auto shown = run_psy("judge " + preds + rubric + " --show-prompt");
   CHECK(shown.exit_code == 0);
