@@ -81,17 +81,30 @@ int cmd_merge(const Args& args) {
   opt.dtype = torch::kFloat32;
   Decoder decoder = load_decoder(model_dir, opt);
   int adapted = load_peft_adapter(*decoder, a.get("adapter"));
+  // Tied embeddings with LoRA on lm_head: merging changes the shared matrix, but only the output
+  // head is adapted, so the merged model is written untied (the input embeddings as they were).
+  Projection lm_head = nullptr;
+  for (auto& [path, proj] : decoder->projections())
+    if (path == "lm_head") lm_head = proj;
+  const bool tied = decoder->config().tie_word_embeddings;
+  const bool untie = tied && lm_head && lm_head->has_lora();
+  const void* shared = lm_head ? lm_head->weight.data_ptr() : nullptr;
+  const torch::Tensor input_embeddings = untie ? lm_head->weight.detach().clone() : torch::Tensor();
   for (auto& [path, proj] : decoder->projections())
     if (proj->has_lora()) proj->merge_lora();
   const torch::ScalarType out_dtype = parse_model_dtype(dtype_name);
   make_dirs(out);
   NamedTensors tensors;
   for (auto& item : decoder->named_parameters()) {
-    if (item.key() == "lm_head.weight" && decoder->config().tie_word_embeddings) continue;
-    tensors.emplace_back(item.key(), item.value().detach().to(out_dtype));
+    if (item.key() == "lm_head.weight" && tied) continue;
+    torch::Tensor value = item.value().detach();
+    if (untie && value.data_ptr() == shared) value = input_embeddings;
+    tensors.emplace_back(item.key(), value.to(out_dtype));
   }
+  if (untie) tensors.emplace_back("lm_head.weight", lm_head->weight.detach().to(out_dtype));
   write_sharded(out, tensors, a.get_long("max-shard-mb") * 1024 * 1024);
   DecoderConfig written = decoder->config();
+  if (untie) written.tie_word_embeddings = false;
   written.torch_dtype = out_dtype == torch::kBFloat16 ? "bfloat16" : out_dtype == torch::kFloat16 ? "float16" : "float32";
   write_file_atomic(out + "/config.json", decoder_config_to_json(written));
   int copied = 0;
@@ -103,7 +116,8 @@ int cmd_merge(const Args& args) {
     ++copied;
   }
   std::cout << "merged " << adapted << " adapted projections into " << out << " (" << written.torch_dtype << ", "
-            << copied << " tokenizer file(s) copied)\n";
+            << copied << " tokenizer file(s) copied" << (untie ? "; lm_head untied from the input embeddings" : "")
+            << ")\n";
   return 0;
 }
 
