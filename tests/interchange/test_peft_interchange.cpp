@@ -158,12 +158,20 @@ TEST_CASE("every family: PEFT's adapters load in psy, psy's load in PEFT, and ps
       REQUIRE(r.exit_code == 0);
       CHECK(relative_difference(logits, peft(f) + "/" + name + ".expected.safetensors") <= 1e-4);
     }
-    auto trained = run_psy("train " + shell_quote(src + "/recipes/quickstart.yaml") + " model.path=" + shell_quote(base(f)) +
-                           " output=" + shell_quote(run(f)) +
-                           " lora.targets=[all-linear,lm_head] lora.dropout=0 lora.r=4 lora.alpha=8 train.max_steps=2"
-                           " train.lr=1.0e-2 train.warmup_ratio=0 train.eval_every=0 threads=2 --quiet --overwrite");
-    INFO(trained.err);
-    REQUIRE(trained.exit_code == 0);
+    // Without lm_head too: attention projections only, checked in PEFT alongside.
+    for (const std::string& variant : {std::string(""), std::string("_qvo")}) {
+      auto trained = run_psy("train " + shell_quote(src + "/recipes/quickstart.yaml") + " model.path=" + shell_quote(base(f)) +
+                             " output=" + shell_quote(run(f) + variant) + " lora.targets=" +
+                             (variant.empty() ? "[all-linear,lm_head]" : "[q_proj,v_proj,o_proj]") +
+                             " lora.dropout=0 lora.r=4 lora.alpha=8 train.max_steps=2"
+                             " train.lr=1.0e-2 train.warmup_ratio=0 train.eval_every=0 threads=2 --quiet --overwrite");
+      INFO(trained.err);
+      REQUIRE(trained.exit_code == 0);
+    }
+    auto qvo = run_psy("logits --model " + shell_quote(base(f)) + " --adapter " + shell_quote(run(f) + "_qvo/adapter") +
+                       " --input " + shell_quote(inputs) + " --out " + shell_quote(run(f) + "_qvo/ours.safetensors"));
+    REQUIRE(qvo.exit_code == 0);
+    checks.push_back({"logits", base(f), run(f) + "_qvo/adapter", inputs, run(f) + "_qvo/peft.safetensors"});
     auto ours = run_psy("logits --model " + shell_quote(base(f)) + " --adapter " + shell_quote(run(f) + "/adapter") +
                         " --input " + shell_quote(inputs) + " --out " + shell_quote(run(f) + "/ours.safetensors"));
     REQUIRE(ours.exit_code == 0);
@@ -187,6 +195,7 @@ TEST_CASE("every family: PEFT's adapters load in psy, psy's load in PEFT, and ps
   for (const auto& f : families) {
     INFO(f);
     CHECK(relative_difference(run(f) + "/ours.safetensors", run(f) + "/peft.safetensors") <= 1e-4);
+    CHECK(relative_difference(run(f) + "_qvo/ours.safetensors", run(f) + "_qvo/peft.safetensors") <= 1e-4);
     CHECK(relative_difference(run(f) + "/ours.safetensors", run(f) + "/merged.safetensors") <= 1e-4);
   }
   // A bf16 base merges into bf16 weights and config, which transformers reads as psy does.
