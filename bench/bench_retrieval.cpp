@@ -8,7 +8,8 @@
 // as medians of --runs runs (wall and CPU seconds; the machine may be shared: see `uptime`), and
 // the share of test prompts whose retrieved cases share the topic label of the query session
 // (per case, and "at least one of k"), next to what random training sessions would give.
-//   bench_retrieval [--encoder DIR] [--threads N] [--runs N] [--k K]
+// --lang en runs the same on the English dataset.
+//   bench_retrieval [--encoder DIR] [--threads N] [--runs N] [--k K] [--lang zh|en]
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -42,14 +43,17 @@ int main(int argc, char** argv) {
   std::string encoder_dir = std::string(PSY_SOURCE_DIR) + "/.reference/models/all-minilm-l6-v2";
   int threads = 2, runs = 3;
   size_t k = 3;
+  std::string lang = "zh";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--encoder") encoder_dir = argv[i + 1];
     else if (a == "--threads") threads = std::stoi(argv[i + 1]);
     else if (a == "--runs") runs = std::stoi(argv[i + 1]);
     else if (a == "--k") k = static_cast<size_t>(std::stoul(argv[i + 1]));
+    else if (a == "--lang") lang = argv[i + 1];
   }
-  const std::string data = std::string(PSY_SOURCE_DIR) + "/../shared/data/psy-insight/cn_data_version7.json";
+  const std::string data = std::string(PSY_SOURCE_DIR) + "/../shared/data/psy-insight/" +
+                           (lang == "en" ? "en_data_version7.json" : "cn_data_version7.json");
   if (!psy::path_exists(data) || !psy::path_exists(encoder_dir + "/config.json")) {
     std::cout << "bench_retrieval: SKIPPED (needs " << data << " and " << encoder_dir << ")\n";
     return 0;
@@ -68,6 +72,7 @@ int main(int argc, char** argv) {
   const psy::EmbedFn embed = [&](const std::vector<std::string>& texts) { return encoder.encode(texts); };
   psy::RetrievalOptions o;
   o.k = k;
+  if (lang == "en") o.fields = {"topic", "summary"};  // the English sessions carry no guide
   std::cout << fmt::format("bench_retrieval: {} sessions ({} train, {} test), {} therapist-turn queries, encoder {}, "
                            "{} thread(s), k {}\n", sessions.size(), train.size(), test.size(), turns, encoder_dir,
                            threads, k);
