@@ -87,7 +87,7 @@ TEST_CASE("an adapter psy train writes (with and without lm_head) loads in PEFT 
     const std::string run = tmp.file(targets.size() > 20 ? "run_all" : "run_qv");
     auto trained = run_psy("train " + shell_quote(src + "/recipes/quickstart.yaml") + " model.path=" + shell_quote(base) +
                            " model.chat_template=mistral output=" + shell_quote(run) + " lora.targets=" + targets +
-                           " lora.dropout=0 lora.r=4 lora.alpha=12 train.epochs=1 train.eval_every=0 threads=2 --overwrite");
+                           " lora.dropout=0 lora.r=4 lora.alpha=12 train.max_steps=3 train.warmup_ratio=0 train.lr=1.0e-2 train.eval_every=0 data.max_seq_len=1024 threads=2 --overwrite");
     INFO(trained.err);
     REQUIRE(trained.exit_code == 0);
     // vLLM refuses LoRA on lm_head: psy train says so once, and only when lm_head is a target.
