@@ -90,18 +90,7 @@ void BertScorer::embed_missing(const std::vector<std::string>& texts, const std:
       ++end;
     }
     const int64_t b = static_cast<int64_t>(end - begin);
-    const int64_t t = static_cast<int64_t>(ids[order[begin]].size());
-    auto id_tensor = torch::full({b, t}, tokenizer_.pad_id(), torch::kInt64);
-    auto mask = torch::zeros({b, t}, torch::kInt64);
-    auto id_acc = id_tensor.accessor<int64_t, 2>();
-    auto mask_acc = mask.accessor<int64_t, 2>();
-    for (int64_t row = 0; row < b; ++row) {
-      const auto& s = ids[order[begin + static_cast<size_t>(row)]];
-      for (size_t k = 0; k < s.size(); ++k) {
-        id_acc[row][static_cast<int64_t>(k)] = s[k];
-        mask_acc[row][static_cast<int64_t>(k)] = 1;
-      }
-    }
+    const auto [id_tensor, mask] = right_padded_batch(ids, order, begin, end, tokenizer_.pad_id());
     const auto hidden = encoder_->forward(id_tensor.to(device_), mask.to(device_)).to(torch::kFloat32);
     for (int64_t row = 0; row < b; ++row) {
       const size_t idx = order[begin + static_cast<size_t>(row)];

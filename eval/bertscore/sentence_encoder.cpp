@@ -204,18 +204,7 @@ std::vector<std::vector<float>> SentenceEncoder::encode(const std::vector<std::s
   for (size_t begin = 0; begin < order.size(); begin += batch) {
     const size_t end = std::min(order.size(), begin + batch);
     const int64_t b = static_cast<int64_t>(end - begin);
-    const int64_t t = static_cast<int64_t>(ids[order[begin]].size());
-    auto id_tensor = torch::full({b, t}, m.tokenizer.pad_id(), torch::kInt64);
-    auto mask = torch::zeros({b, t}, torch::kInt64);
-    auto id_acc = id_tensor.accessor<int64_t, 2>();
-    auto mask_acc = mask.accessor<int64_t, 2>();
-    for (int64_t row = 0; row < b; ++row) {
-      const auto& s = ids[order[begin + static_cast<size_t>(row)]];
-      for (size_t k = 0; k < s.size(); ++k) {
-        id_acc[row][static_cast<int64_t>(k)] = s[k];
-        mask_acc[row][static_cast<int64_t>(k)] = 1;
-      }
-    }
+    const auto [id_tensor, mask] = right_padded_batch(ids, order, begin, end, m.tokenizer.pad_id());
     const torch::Device dev = m.encoder->device();
     torch::Tensor h = m.encoder->forward(id_tensor.to(dev), mask.to(dev)).to(torch::kFloat32);  // [B, T, H]
     torch::Tensor mf = mask.to(dev).to(torch::kFloat32).unsqueeze(-1);                         // [B, T, 1]

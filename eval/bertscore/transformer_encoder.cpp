@@ -62,6 +62,23 @@ class WeightSource {
 
 }  // namespace
 
+PaddedBatch right_padded_batch(const std::vector<std::vector<int64_t>>& ids, const std::vector<size_t>& order,
+                               size_t begin, size_t end, int64_t pad_id) {
+  const int64_t b = static_cast<int64_t>(end - begin);
+  const int64_t t = static_cast<int64_t>(ids[order[begin]].size());
+  PaddedBatch batch{torch::full({b, t}, pad_id, torch::kInt64), torch::zeros({b, t}, torch::kInt64)};
+  auto id_acc = batch.ids.accessor<int64_t, 2>();
+  auto mask_acc = batch.mask.accessor<int64_t, 2>();
+  for (int64_t row = 0; row < b; ++row) {
+    const auto& s = ids[order[begin + static_cast<size_t>(row)]];
+    for (size_t k = 0; k < s.size(); ++k) {
+      id_acc[row][static_cast<int64_t>(k)] = s[k];
+      mask_acc[row][static_cast<int64_t>(k)] = 1;
+    }
+  }
+  return batch;
+}
+
 torch::ScalarType parse_encoder_dtype(const std::string& name) {
   if (name == "fp32" || name == "float32") return torch::kFloat32;
   if (name == "bf16" || name == "bfloat16") return torch::kBFloat16;

@@ -16,6 +16,14 @@ namespace psy::eval {
 // "fp32" | "bf16" | "fp16" -> dtype; throws psy::Error for anything else.
 torch::ScalarType parse_encoder_dtype(const std::string& name);
 
+// The encoder's input for sequences ids[order[begin..end)], right-padded with `pad_id` to the
+// length of the first (callers sort `order` longest first): ids [B, T] and mask [B, T] (1 = token).
+struct PaddedBatch {
+  torch::Tensor ids, mask;
+};
+PaddedBatch right_padded_batch(const std::vector<std::vector<int64_t>>& ids, const std::vector<size_t>& order,
+                               size_t begin, size_t end, int64_t pad_id);
+
 class TransformerEncoder {
  public:
   // Loads config.json and the weights of layers 1..num_layers (all when num_layers < 0) from
