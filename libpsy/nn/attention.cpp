@@ -1,5 +1,6 @@
 #include "libpsy/nn/attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -53,17 +54,10 @@ torch::Tensor additive_mask(const torch::Tensor& allowed, torch::Device device) 
   return torch::where(allowed, torch::zeros({}, fopts), torch::full({}, std::numeric_limits<float>::lowest(), fopts));
 }
 
-}  // namespace
 
-AttentionContext make_attention_context(const DecoderConfig& config, const torch::Tensor& positions,
-                                        const torch::Tensor& attention_mask, int64_t past, torch::Device device,
-                                        AttentionKernel kernel) {
-  AttentionContext ctx;
-  ctx.past = past;
-  ctx.kernel = kernel;
-  const int64_t batch = positions.size(0);
-  const int64_t t = positions.size(1);
-  const int64_t s = past + t;
+// ctx.cos / ctx.sin for `positions` [B, T].
+void set_rope_tables(const DecoderConfig& config, const torch::Tensor& positions, torch::Device device,
+                     AttentionContext& ctx) {
   torch::Tensor pos = positions.to(device, torch::kInt64);
   const int64_t max_pos = pos.numel() > 0 ? pos.max().item<int64_t>() + 1 : 0;
   torch::Tensor inv_freq = rope_inverse_frequencies(config, max_pos, device);
@@ -76,6 +70,20 @@ AttentionContext make_attention_context(const DecoderConfig& config, const torch
                           .unsqueeze(1);  // [B, 1, T, rot]
   ctx.cos = emb.cos();
   ctx.sin = emb.sin();
+}
+
+}  // namespace
+
+AttentionContext make_attention_context(const DecoderConfig& config, const torch::Tensor& positions,
+                                        const torch::Tensor& attention_mask, int64_t past, torch::Device device,
+                                        AttentionKernel kernel) {
+  AttentionContext ctx;
+  ctx.past = past;
+  ctx.kernel = kernel;
+  const int64_t batch = positions.size(0);
+  const int64_t t = positions.size(1);
+  const int64_t s = past + t;
+  set_rope_tables(config, positions, device, ctx);
 
   if (attention_mask.defined() && (attention_mask.dim() != 2 || attention_mask.size(0) != batch ||
                                    attention_mask.size(1) != s)) {
@@ -103,6 +111,44 @@ AttentionContext make_attention_context(const DecoderConfig& config, const torch
     torch::Tensor in_window = ((q_idx - k_idx) < *config.sliding_window).view({1, 1, t, s});
     ctx.window_mask = additive_mask(allowed & in_window, device);
   }
+  return ctx;
+}
+
+std::vector<AttentionSegment> segments_from_ids(const torch::Tensor& segment_ids) {
+  if (segment_ids.dim() != 2)
+    throw Error("packed segment ids " + expected_found("shape [batch, tokens]", c10::str(segment_ids.sizes())));
+  torch::Tensor ids = segment_ids.to(torch::kCPU, torch::kInt64).contiguous();
+  auto a = ids.accessor<int64_t, 2>();
+  std::vector<AttentionSegment> out;
+  for (int64_t b = 0; b < ids.size(0); ++b) {
+    for (int64_t t = 0; t < ids.size(1);) {
+      const int64_t id = a[b][t];
+      int64_t end = t + 1;
+      while (end < ids.size(1) && a[b][end] == id) ++end;
+      if (id != 0) out.push_back(AttentionSegment{b, t, end - t});
+      t = end;
+    }
+  }
+  return out;
+}
+
+torch::Tensor segment_positions(const std::vector<AttentionSegment>& segments, int64_t batch, int64_t tokens) {
+  torch::Tensor pos = torch::zeros({batch, tokens}, torch::kInt64);
+  auto a = pos.accessor<int64_t, 2>();
+  for (const auto& s : segments)
+    for (int64_t i = 0; i < s.length; ++i) a[s.row][s.start + i] = i;
+  return pos;
+}
+
+AttentionContext make_packed_attention_context(const DecoderConfig& config, const torch::Tensor& segment_ids,
+                                               torch::Device device, AttentionKernel kernel) {
+  AttentionContext ctx;
+  ctx.kernel = kernel;
+  ctx.segments = segments_from_ids(segment_ids);
+  set_rope_tables(config, segment_positions(ctx.segments, segment_ids.size(0), segment_ids.size(1)).to(device),
+                  device, ctx);
+  for (int64_t i = 0; i < config.num_hidden_layers; ++i)
+    if (config.layer_uses_window(i)) ctx.segment_window = *config.sliding_window;
   return ctx;
 }
 
@@ -164,10 +210,9 @@ torch::Tensor attend_fused(const torch::Tensor& q, const torch::Tensor& k, const
 }
 #endif
 
-}  // namespace
 
-torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                     const AttentionContext& ctx) {
+torch::Tensor attend_one(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                         const AttentionContext& ctx) {
   switch (ctx.kernel) {
     case AttentionKernel::Plain: return attend_plain(q, k, v, ctx);
     case AttentionKernel::Fused:
@@ -184,6 +229,59 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
 #endif
   }
   return attend_plain(q, k, v, ctx);
+}
+
+// Block-diagonal causal attention over packed rows, one segment at a time: each segment is an
+// ordinary causal sequence for the kernel (the fused kernel runs it with is_causal and no mask,
+// flash attention on CUDA). Gaps (padding) get zeros.
+torch::Tensor attend_segments(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const AttentionContext& ctx) {
+  const int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
+  if (k.size(2) != t)
+    throw Error("packed attention: " + expected_found("keys for the new tokens only (no cache)",
+                                                      std::to_string(k.size(2)) + " keys for " + std::to_string(t) +
+                                                          " tokens"));
+  std::vector<std::vector<torch::Tensor>> pieces(static_cast<size_t>(b));
+  std::vector<int64_t> filled(static_cast<size_t>(b), 0);
+  auto fill_to = [&](int64_t row, int64_t upto) {
+    auto r = static_cast<size_t>(row);
+    if (upto > filled[r]) pieces[r].push_back(torch::zeros({1, h, upto - filled[r], d}, q.options()));
+    filled[r] = std::max(filled[r], upto);
+  };
+  for (const auto& seg : ctx.segments) {
+    if (seg.row >= b || seg.start < filled[static_cast<size_t>(seg.row)] || seg.start + seg.length > t)
+      throw Error("packed attention: segment (row " + std::to_string(seg.row) + ", start " + std::to_string(seg.start) +
+                  ", length " + std::to_string(seg.length) + ") " +
+                  expected_found("ordered segments inside [" + std::to_string(b) + ", " + std::to_string(t) + "]",
+                                 "one outside or overlapping"));
+    fill_to(seg.row, seg.start);
+    AttentionContext local;
+    local.kernel = ctx.kernel;
+    const int64_t len = seg.length, w = ctx.segment_window;
+    if (ctx.window_active && w > 0 && len > w) {
+      auto iopts = torch::TensorOptions().dtype(torch::kInt64).device(q.device());
+      torch::Tensor qi = torch::arange(len, iopts).view({len, 1}), ki = torch::arange(len, iopts).view({1, len});
+      local.mask = additive_mask(((ki <= qi) & ((qi - ki) < w)).view({1, 1, len, len}), q.device());
+    }
+    auto part = [&](const torch::Tensor& x) { return x.narrow(0, seg.row, 1).narrow(2, seg.start, len); };
+    pieces[static_cast<size_t>(seg.row)].push_back(attend_one(part(q), part(k), part(v), local));
+    filled[static_cast<size_t>(seg.row)] = seg.start + len;
+  }
+  std::vector<torch::Tensor> rows;
+  for (int64_t r = 0; r < b; ++r) {
+    fill_to(r, t);
+    auto& p = pieces[static_cast<size_t>(r)];
+    rows.push_back(p.size() == 1 ? p[0] : torch::cat(p, 2));
+  }
+  return rows.size() == 1 ? rows[0] : torch::cat(rows, 0);
+}
+
+}  // namespace
+
+torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                     const AttentionContext& ctx) {
+  if (!ctx.segments.empty()) return attend_segments(q, k, v, ctx);
+  return attend_one(q, k, v, ctx);
 }
 
 AttentionImpl::AttentionImpl(const DecoderConfig& c, const torch::TensorOptions& options, int64_t layer_index)
@@ -226,6 +324,10 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionCont
     AttentionContext local = ctx;
     local.mask = ctx.window_mask;
     out = attend(q, k, v, local);  // [B, H, T, D]
+  } else if (windowed && !ctx.segments.empty()) {
+    AttentionContext local = ctx;
+    local.window_active = true;
+    out = attend(q, k, v, local);
   } else {
     out = attend(q, k, v, ctx);
   }

@@ -5,6 +5,7 @@
 // 2.0) and a plain matmul/softmax version.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -20,6 +21,12 @@ enum class AttentionKernel { Auto, Plain, Fused };
 // True when this LibTorch has at::scaled_dot_product_attention.
 bool fused_attention_available();
 
+// One sample inside a packed row (padding-free packing): tokens [start, start + length) of batch
+// row `row` attend causally to each other and to nothing else.
+struct AttentionSegment {
+  int64_t row = 0, start = 0, length = 0;
+};
+
 // What every layer of one forward shares: RoPE tables for the new positions and the mask.
 struct AttentionContext {
   torch::Tensor cos, sin;  // [B, 1, T, rotary_dim] fp32, laid out for the family's rotation
@@ -32,7 +39,27 @@ struct AttentionContext {
   torch::Tensor window_mask;
   int64_t past = 0;  // positions already in the cache
   AttentionKernel kernel = AttentionKernel::Auto;
+  // Packed rows (make_packed_attention_context): when non-empty, attention runs per segment
+  // (block-diagonal causal; `mask` is unused), so its cost is sum(length^2), not T^2, and
+  // tokens outside every segment (padding) get a zero output.
+  std::vector<AttentionSegment> segments;
+  // The sliding window for segments in the layers that use one (0 = none).
+  int64_t segment_window = 0;
+  // Set by AttentionImpl::forward for a windowed layer: attend() applies segment_window.
+  bool window_active = false;
 };
+
+// The segments of packed rows from segment numbers [B, T] (int, 1, 2, ... per sample in a row,
+// 0 = padding): every run of equal non-zero numbers is one segment.
+std::vector<AttentionSegment> segments_from_ids(const torch::Tensor& segment_ids);
+
+// Position ids [B, T] int64 restarting at 0 at every segment's first token (0 on padding).
+torch::Tensor segment_positions(const std::vector<AttentionSegment>& segments, int64_t batch, int64_t tokens);
+
+// The context of packed rows without a cache: RoPE at positions restarting per segment and
+// block-diagonal causal attention (no [T, T] mask is built). segment_ids as segments_from_ids.
+AttentionContext make_packed_attention_context(const DecoderConfig& config, const torch::Tensor& segment_ids,
+                                               torch::Device device, AttentionKernel kernel);
 
 // inv_freq [rotary_dim/2] fp32 for the config (rope_theta; linear scaling is applied to positions;
 // dynamic NTK scaling uses seq_len; llama3 blends low/high frequencies as transformers does).
@@ -50,6 +77,7 @@ torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const
                          bool interleaved = false);
 
 // softmax(q k^T / sqrt(d) + mask) v for q [B, H, T, D], k/v [B, KV, S, D]; returns [B, H, T, D].
+// With ctx.segments: per segment (q, k, v from the same packed rows, S = T).
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      const AttentionContext& ctx);
 

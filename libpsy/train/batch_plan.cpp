@@ -43,7 +43,21 @@ std::vector<MicroBatch> plan_epoch(const std::vector<size_t>& lengths, size_t mi
   return batches;
 }
 
-std::vector<MicroBatch> plan_packs(const std::vector<size_t>& lengths, size_t max_len, uint64_t seed) {
+void refuse_overlong(const std::vector<size_t>& lengths, size_t max_len, const std::vector<std::string>& labels) {
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    if (lengths[i] <= max_len) continue;
+    const std::string who = i < labels.size() && !labels[i].empty() ? labels[i] : "sample #" + std::to_string(i);
+    throw Error(who + ": " + expected_found("at most data.max_seq_len = " + std::to_string(max_len) + " tokens",
+                                          std::to_string(lengths[i]) + " tokens") +
+                "; psy never packs a sample across the limit (samples built by psy are fitted to it: rebuild "
+                "the data or raise data.max_seq_len)");
+  }
+}
+
+std::vector<MicroBatch> plan_packs(const std::vector<size_t>& lengths, size_t max_len, uint64_t seed,
+                                   const std::vector<std::string>& labels) {
+  if (max_len == 0) throw Error("packing length: " + expected_found("at least 1 token", "0"));
+  refuse_overlong(lengths, max_len, labels);
   std::vector<size_t> order(lengths.size());
   std::iota(order.begin(), order.end(), 0);
   Rng rng(epoch_seed(seed, -1));

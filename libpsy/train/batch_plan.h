@@ -9,6 +9,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace psy {
@@ -21,9 +22,17 @@ std::vector<MicroBatch> plan_epoch(const std::vector<size_t>& lengths, size_t mi
                                    uint64_t seed, long epoch, bool shuffle = true);
 
 // Packing: greedy first-fit of the (seeded, shuffled) samples into bins of at most
-// `max_len` tokens. Each bin is a list of sample indices to concatenate. A sample longer
-// than max_len gets a bin of its own.
-std::vector<MicroBatch> plan_packs(const std::vector<size_t>& lengths, size_t max_len, uint64_t seed);
+// `max_len` tokens (data.max_seq_len). Each bin is a list of sample indices to pack
+// (collate.h's pack_sequences: padding-free, each sample its own sequence). A sample longer
+// than max_len is refused (refuse_overlong), never packed across the limit.
+std::vector<MicroBatch> plan_packs(const std::vector<size_t>& lengths, size_t max_len, uint64_t seed,
+                                   const std::vector<std::string>& labels = {});
+
+// Throws psy::Error naming the first sample longer than max_len (its label when `labels` has
+// one, else "sample #i"), its length and the limit. The sample builder already fits every
+// sample to data.max_seq_len (dropping the oldest history, then the sample), so this catches
+// sequences built elsewhere.
+void refuse_overlong(const std::vector<size_t>& lengths, size_t max_len, const std::vector<std::string>& labels = {});
 
 // Tokens a micro-batch occupies once right-padded to its longest member.
 size_t padded_tokens(const std::vector<size_t>& lengths, const MicroBatch& batch);

@@ -26,10 +26,23 @@ Batch collate(const std::vector<const TrainSequence*>& seqs, int64_t pad_id) {
   auto w = out.label_weights.accessor<float, 2>();
   for (int64_t b = 0; b < B; ++b) {
     const auto& s = *seqs[b];
+    const auto& starts = s.segment_starts;
+    if (!starts.empty() && starts[0] != 0)
+      throw Error("collate: sequence " + std::to_string(b) + ": segment_starts " +
+                  expected_found("a first sample at offset 0", "offset " + std::to_string(starts[0])));
+    for (size_t i = 1; i < starts.size(); ++i)
+      if (starts[i] <= starts[i - 1] || starts[i] >= s.ids.size())
+        throw Error("collate: sequence " + std::to_string(b) + ": segment_starts[" + std::to_string(i) + "] " +
+                    expected_found("ascending offsets below " + std::to_string(s.ids.size()),
+                                   std::to_string(starts[i])));
+    if (starts.size() > 1) out.packed = true;
+    size_t segment = 0;  // index into starts of the sample holding token t
     for (size_t t = 0; t < s.ids.size(); ++t) {
+      while (segment + 1 < starts.size() && starts[segment + 1] <= t) ++segment;
+      const bool first = t == 0 || (!starts.empty() && starts[segment] == t);
       ids[b][t] = s.ids[t];
-      mask[b][t] = 1;
-      w[b][t] = t == 0 ? 0.0f : s.weights[t];
+      mask[b][t] = static_cast<int64_t>(segment) + 1;
+      w[b][t] = first ? 0.0f : s.weights[t];
     }
     out.real_tokens += static_cast<int64_t>(s.ids.size());
   }
@@ -39,6 +52,10 @@ Batch collate(const std::vector<const TrainSequence*>& seqs, int64_t pad_id) {
 TrainSequence pack_sequences(const std::vector<const TrainSequence*>& seqs) {
   TrainSequence out;
   for (const auto* s : seqs) {
+    if (s->ids.empty()) continue;
+    if (s->segment_starts.size() > 1)
+      throw Error("pack_sequences: a sequence that is already packed cannot be packed again");
+    out.segment_starts.push_back(out.ids.size());
     for (size_t t = 0; t < s->ids.size(); ++t) {
       out.ids.push_back(s->ids[t]);
       out.weights.push_back(t == 0 ? 0.0f : s->weights[t]);

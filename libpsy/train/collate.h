@@ -12,20 +12,33 @@ namespace psy {
 struct TrainSequence {
   std::vector<int64_t> ids;
   std::vector<float> weights;
+  // Packed samples (pack_sequences): the offset of each sample's first token, ascending from
+  // 0. Empty = one sample.
+  std::vector<size_t> segment_starts;
 };
 
 struct Batch {
-  torch::Tensor input_ids;       // [B, T] int64, right-padded with pad_id
-  torch::Tensor attention_mask;  // [B, T] int64, 1 for real tokens
-  torch::Tensor label_weights;   // [B, T] float32, 0 on padding
-  int64_t real_tokens = 0;       // sum of the lengths
+  torch::Tensor input_ids;  // [B, T] int64, right-padded with pad_id
+  // [B, T] int64: 0 on padding; on real tokens the number of the sample in its row (1, 2, ...;
+  // all 1 without packing). With packed rows (`packed`) pass it to training_forward /
+  // training_loss (train_forward.h), which restart positions at 0 per sample and keep attention
+  // inside each sample; Decoder::forward itself would read any non-zero as "real token" and let
+  // samples attend to each other.
+  torch::Tensor attention_mask;
+  torch::Tensor label_weights;  // [B, T] float32, 0 on padding and on each sample's first token
+  int64_t real_tokens = 0;      // sum of the lengths
+  bool packed = false;          // some row holds more than one sample
 };
 
-// Right-pads to the longest sequence. Throws psy::Error on ids/weights of different lengths.
+// Right-pads to the longest sequence. Throws psy::Error on ids/weights of different lengths or
+// segment_starts that are not ascending offsets inside the sequence starting at 0.
 Batch collate(const std::vector<const TrainSequence*>& seqs, int64_t pad_id);
 
-// Concatenates sequences into one (packing). The first token of every sequence after the
-// first gets weight 0: it would be predicted from the previous sample's last token.
+// Padding-free packing: concatenates sequences into one row and records where each starts
+// (segment_starts). Training then treats every sample as its own sequence (positions from 0,
+// causal attention that never crosses a sample boundary): its loss and gradients equal those
+// of the samples unpacked. Each sample's first token has weight 0, as it has unpacked (it is
+// never a target).
 TrainSequence pack_sequences(const std::vector<const TrainSequence*>& seqs);
 
 }  // namespace psy

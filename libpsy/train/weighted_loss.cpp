@@ -30,9 +30,14 @@ torch::Tensor next_token_ce(const torch::Tensor& logits, const torch::Tensor& in
                                                       std::to_string(input_ids.dim()) + "-d that do not match"));
   const int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
   if (T < 2) return torch::zeros({B, 0}, logits.options().dtype(torch::kFloat32));
-  torch::Tensor pred = logits.slice(1, 0, T - 1).to(torch::kFloat32).reshape({B * (T - 1), V});
+  torch::Tensor pred = logits.slice(1, 0, T - 1).reshape({B * (T - 1), V});
   // Padding targets may hold any id (their weight is 0): clamped into the vocabulary for gather.
   torch::Tensor target = input_ids.slice(1, 1).reshape({B * (T - 1)}).to(torch::kLong).clamp(0, V - 1);
+  return cross_entropy_rows(pred, target).view({B, T - 1});
+}
+
+torch::Tensor cross_entropy_rows(const torch::Tensor& logits, const torch::Tensor& target) {
+  torch::Tensor pred = logits.to(torch::kFloat32);
   // CE = logsumexp(x) - x[target], with the sum of exponentials accumulated in fp64: LibTorch's
   // fp32 log_softmax sums 49k-150k terms in fp32, which put SmolLM2's loss 5.7e-6 (relative) off
   // the fp64 value and biased every softmax probability, hence every gradient, by as much.
@@ -40,7 +45,7 @@ torch::Tensor next_token_ce(const torch::Tensor& logits, const torch::Tensor& in
   torch::Tensor sum_exp = (pred - peak).exp().sum({1}, /*keepdim=*/false, torch::kFloat64);
   torch::Tensor lse = sum_exp.log() + peak.squeeze(1).to(torch::kFloat64);
   torch::Tensor ce = lse - pred.gather(1, target.unsqueeze(1)).squeeze(1).to(torch::kFloat64);
-  return ce.to(torch::kFloat32).view({B, T - 1});
+  return ce.to(torch::kFloat32);
 }
 
 torch::Tensor weighted_ce_sum(const torch::Tensor& logits, const torch::Tensor& input_ids,

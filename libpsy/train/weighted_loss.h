@@ -33,6 +33,11 @@ double step_denominator(const std::vector<torch::Tensor>& micro_batch_weights, P
 // Per-target cross-entropy [B, T-1] in fp32: CE of ids[:, 1:] under logits[:, :-1].
 torch::Tensor next_token_ce(const torch::Tensor& logits, const torch::Tensor& input_ids);
 
+// Row-wise cross-entropy [N] in fp32 of logits [N, V] (any float dtype) against targets [N]
+// (int64 inside [0, V)): logsumexp with the sum of exponentials accumulated in fp64, minus the
+// target's logit. Differentiable.
+torch::Tensor cross_entropy_rows(const torch::Tensor& logits, const torch::Tensor& target);
+
 // sum_t w_t * CE_t over the micro-batch (a differentiable fp32 scalar).
 torch::Tensor weighted_ce_sum(const torch::Tensor& logits, const torch::Tensor& input_ids,
                               const torch::Tensor& label_weights);
