@@ -37,13 +37,12 @@ std::size_t response_start(const std::string& text, const std::string& marker) {
 int cmd_chat(const Args& args) {
   ArgParser p("psy chat",
               "Chat with a model in the terminal. The generated observation and reasoning are shown dimmed\n"
-              "above the response. Ctrl-C stops the current answer; Ctrl-D quits.");
-  p.option("model", "DIR", "Hugging Face model folder")
-      .option("tokenizer", "PATH", "tokenizer.model or its folder (default: the model folder)", "")
-      .option("chat-template", "NAME", "auto (the model folder's own Jinja template), mistral, llama2, chatml or plain",
-              "mistral")
-      .option("system", "TEXT", "system message / counseling instruction", "")
-      .option("lang", "en|zh", "language of the chain-of-thought markers", "en")
+              "above the response. Ctrl-C stops the current answer; Ctrl-D quits.\n"
+              "The model: --model DIR [--adapter DIR], or --checkpoint PATH (a run folder, a checkpoint, an adapter\n"
+              "or a merged model; the same option as in psy eval, generate and merge).");
+  add_model_source_options(p, "Hugging Face model folder (with --checkpoint's adapter: its base model)");
+  add_prompt_options(p, "mistral");
+  p.option("lang", "en|zh", "language of the chain-of-thought markers", "en")
       .flag("hide-reasoning", "show only the response");
   SamplingDefaults sampling;
   sampling.max_new_tokens = "512";
@@ -54,12 +53,12 @@ int cmd_chat(const Args& args) {
   add_decoder_options(p);
   auto a = p.parse(args);
   if (a.help_requested()) return std::cout << p.help(), 0;
-  if (a.get("model").empty()) throw Error("psy chat: --model DIR is required");
-  const std::optional<ChatFormat> tmpl =
-      parse_optional_chat_template(a.get("chat-template"), a.get("model"));
+  const ModelChoice model = model_choice_from_args(a, "psy chat");
+  const PromptSettings prompt = prompt_settings_from_args(a, model.model_dir);
+  const std::optional<ChatFormat>& tmpl = prompt.chat_template;
   const CotMarkers markers = default_cot_format(a.get("lang")).markers;
-  Tokenizer tokenizer = Tokenizer::load(a.get("tokenizer").empty() ? a.get("model") : a.get("tokenizer"));
-  Decoder decoder = load_decoder_from_args(a);
+  Tokenizer tokenizer = Tokenizer::load(prompt.tokenizer_path);
+  Decoder decoder = load_decoder_from_args(a, model);
   GenerationOptions g = generation_options_from_args(a);
   g.eos_ids = stop_token_ids(decoder->config(), tokenizer, tmpl);
   g.interrupted = [] { return g_interrupt != 0; };
@@ -67,10 +66,10 @@ int cmd_chat(const Args& args) {
   const std::string response_marker = marker_prefix(markers.response);
 
   std::vector<ChatMessage> history;
-  if (!a.get("system").empty()) {
+  if (!prompt.system.empty()) {
     ChatMessage sys;
     sys.role = ChatRole::System;
-    sys.parts.push_back({a.get("system"), "instruction", false});
+    sys.parts.push_back({prompt.system, "instruction", false});
     history.push_back(sys);
   }
   std::signal(SIGINT, on_sigint);

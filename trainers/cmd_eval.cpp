@@ -1,7 +1,7 @@
 // psy eval: evaluation-only runs on a checkpoint -- generate on the held-out split, parse the
 // chain of thought, score it; RUN/predictions.jsonl and RUN/metrics.json (libpsy/evaluate).
-#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"
@@ -10,19 +10,22 @@
 #include "libpsy/recipe/recipe.h"
 #include "libpsy/runtime/runtime.h"
 #include "libpsy/train/run_folder_files.h"
-#include "libpsy/train/training_checkpoint.h"
+#include "libpsy/run/model_source.h"
+#include "libpsy/run/run_folder.h"
 #include "trainers/commands.h"
+#include "trainers/model_args.h"
 
-namespace fs = std::filesystem;
 
 namespace psy::cli {
 
 namespace {
 
 const char* kEvalEpilog = R"(What is evaluated (first match wins):
-  --checkpoint DIR  a PEFT adapter folder (adapter_config.json), a merged Hugging Face model
-                    (config.json), a training checkpoint (its adapter/ or model/), or a run folder
-                    (its adapter/, model/ or latest checkpoint);
+  --checkpoint PATH a PEFT adapter folder (adapter_config.json), a merged Hugging Face model
+                    (config.json), a training checkpoint (RUN/checkpoints/step-N, RUN/step-N,
+                    RUN/last, RUN/best: the lowest eval_loss in log.jsonl), or a run folder (its
+                    adapter/, model/ or newest complete checkpoint); the same option as in psy
+                    generate, chat and merge;
   --adapter DIR     a PEFT adapter (ours or PEFT's) on the base model (--model or model.path);
   --base            the base model alone;
   otherwise         the recipe's run folder as for --checkpoint, else the base model alone.
@@ -35,19 +38,6 @@ gold annotations, the CoT parse rate, settings, file hashes) and eval_settings.j
 An interrupted run continues where it stopped when run again with the same settings.
 Predictions made elsewhere (e.g. ChatGPT): score them with `psy score` and the same --protocol.)";
 
-bool is_dir_with(const fs::path& dir, const char* file) { return fs::exists(dir / file); }
-
-// Resolves DIR to (model, adapter): adapter folder, merged model, checkpoint or run folder.
-bool resolve_checkpoint(const fs::path& dir, std::string& model, std::string& adapter) {
-  if (is_dir_with(dir, "adapter_config.json")) return adapter = dir.string(), true;
-  if (is_dir_with(dir, "config.json")) return model = dir.string(), true;
-  if (is_dir_with(dir / "adapter", "adapter_config.json")) return adapter = (dir / "adapter").string(), true;
-  if (is_dir_with(dir / "model", "config.json")) return model = (dir / "model").string(), true;
-  const std::string latest = fs::is_directory(dir) ? find_latest_checkpoint(dir.string()) : "";
-  if (!latest.empty() && fs::path(latest) != dir) return resolve_checkpoint(latest, model, adapter);
-  return false;
-}
-
 }  // namespace
 
 int cmd_eval(const Args& args) {
@@ -56,7 +46,7 @@ int cmd_eval(const Args& args) {
               "with the recipe's metrics and protocol (eval section).");
   p.positional("RECIPE", "recipe YAML file", false)
       .positional("OVERRIDES", "key.path=value overrides of the recipe (e.g. eval.max_samples=50)", false, true)
-      .option("checkpoint", "DIR", "adapter, merged model, checkpoint or run folder to evaluate", "")
+      .option("checkpoint", "PATH", kCheckpointHelp, "")
       .option("model", "DIR", "base (or merged) Hugging Face model folder (overrides model.path)", "")
       .option("adapter", "DIR", "PEFT LoRA adapter folder to apply on the base model", "")
       .option("data", "FILE", "Psy-Insight data file (overrides data.path)", "")
@@ -89,15 +79,16 @@ int cmd_eval(const Args& args) {
   int chosen = (a.given("checkpoint") ? 1 : 0) + (a.given("adapter") ? 1 : 0) + (a.flag("base") ? 1 : 0);
   if (chosen > 1) throw Error("psy eval: give at most one of --checkpoint, --adapter and --base");
   std::string model_override;
+  std::optional<ModelSource> source;
   if (a.given("checkpoint")) {
-    if (!resolve_checkpoint(a.get("checkpoint"), model_override, q.adapter_dir))
-      throw Error("--checkpoint " + a.get("checkpoint") + ": " +
-                  expected_found("an adapter, model, checkpoint or run folder", "none of them there"));
+    source = resolve_model_source(a.get("checkpoint"));
   } else if (a.given("adapter")) {
     q.adapter_dir = a.get("adapter");
-  } else if (!a.flag("base") && fs::is_directory(recipe.output)) {
-    resolve_checkpoint(recipe.output, model_override, q.adapter_dir);
+  } else if (!a.flag("base")) {
+    source = find_model_source(recipe.output);  // the recipe's run, when it holds weights
   }
+  if (source && source->is_adapter()) q.adapter_dir = source->adapter_dir;
+  if (source && !source->is_adapter()) model_override = source->model_dir;
   if (!model_override.empty()) recipe.model.path = model_override;
   if (a.flag("base")) recipe.name += " (base model)";
   if (!a.get("name").empty()) recipe.name = a.get("name");
@@ -112,7 +103,7 @@ int cmd_eval(const Args& args) {
     std::cerr << "psy eval: model " << recipe.model.path
               << (q.adapter_dir.empty() ? std::string(" (no adapter)") : " + adapter " + q.adapter_dir) << "\n";
 
-  FolderLock lock(q.out_dir, "psy eval");  // one writer per output folder
+  FolderLock lock = RunFolder(q.out_dir).lock("psy eval");  // one writer per output folder
   for (const auto& stale : clean_stale_files(q.out_dir))
     if (!q.quiet) std::cerr << "psy eval: removed " << stale << " (left by a killed run)\n";
   const EvalOutcome o = run_evaluation(q);

@@ -1,5 +1,4 @@
 // psy generate: continue prompts with a model (and optionally a LoRA adapter).
-#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -8,9 +7,12 @@
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/file_lock.h"
+#include "libpsy/core/jsonl_reader.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/generate/chat_prompt.h"
 #include "libpsy/generate/generator.h"
+#include "libpsy/run/run_folder.h"
 #include "trainers/commands.h"
 #include "trainers/model_args.h"
 
@@ -39,26 +41,26 @@ int cmd_generate(const Args& args) {
               "Generate continuations with a Hugging Face Llama/Mistral model (greedy by default).\n"
               "--input FILE.jsonl takes one JSON object per line: {\"prompt\": TEXT}, {\"messages\": [{\"role\":\n"
               "\"user\", \"content\": TEXT}, ...]} or {\"input_ids\": [ids]}. Output: one JSON line per input with\n"
-              "index, text, new_ids and finish_reason (eos, stop_string, length), on stdout or --out.");
-  p.option("model", "DIR", "Hugging Face model folder")
-      .option("tokenizer", "PATH", "tokenizer.json, tokenizer.model or their folder (default: the model folder)", "")
-      .option("prompt", "TEXT", "one prompt (or use --input)", "")
+              "index, text, new_ids and finish_reason (eos, stop_string, length), on stdout or --out.\n"
+              "The model: --model DIR [--adapter DIR], or --checkpoint PATH (a run folder, a checkpoint, an adapter\n"
+              "or a merged model; the same option as in psy eval, chat and merge).");
+  add_model_source_options(p, "Hugging Face model folder (with --checkpoint's adapter: its base model)");
+  p.option("prompt", "TEXT", "one prompt (or use --input)", "")
       .option("input", "FILE", "JSON Lines of prompts (see above)", "")
-      .option("out", "FILE", "write JSON Lines here instead of stdout", "")
-      .option("system", "TEXT", "system message put before each prompt (chat templates only)", "")
-      .option("chat-template", "NAME", "auto (the model folder's own Jinja template), mistral, llama2, chatml, plain, or none (raw text after BOS)",
-              "none")
-      .multi_option("stop", "TEXT", "stop strings (generation ends before them)")
+      .option("out", "FILE", "write JSON Lines here instead of stdout", "");
+  add_prompt_options(p, "none");
+  p.multi_option("stop", "TEXT", "stop strings (generation ends before them)")
       .option("batch-size", "N", "prompts per batch (left padded)", "8");
   add_sampling_options(p, SamplingDefaults{});
   add_decoder_options(p);
   auto a = p.parse(args);
   if (a.help_requested()) return std::cout << p.help(), 0;
-  if (a.get("model").empty()) throw Error("psy generate: --model DIR is required");
   if (a.get("prompt").empty() == a.get("input").empty()) throw Error("psy generate: give exactly one of --prompt and --input");
-  const auto tmpl = parse_optional_chat_template(a.get("chat-template"), a.get("model"));
+  const ModelChoice model = model_choice_from_args(a, "psy generate");
+  const PromptSettings prompt = prompt_settings_from_args(a, model.model_dir);
+  const auto& tmpl = prompt.chat_template;
   // The tokenizer is needed for text prompts and for decoding; inputs given as ids work without one.
-  const std::string tok_path = a.get("tokenizer").empty() ? a.get("model") : a.get("tokenizer");
+  const std::string& tok_path = prompt.tokenizer_path;
   std::optional<Tokenizer> tok;
   if (!a.get("tokenizer").empty() || path_exists(tok_path + "/tokenizer.json") || path_exists(tok_path + "/tokenizer.model"))
     tok = Tokenizer::load(tok_path);
@@ -66,30 +68,25 @@ int cmd_generate(const Args& args) {
     if (!tok) throw Error("psy generate: " + what + " needs a tokenizer: " + tok_path + " has neither tokenizer.json nor tokenizer.model (give --tokenizer)");
     return *tok;
   };
+  // Writing into a run folder takes its lock: one writing process per run.
+  std::optional<FolderLock> lock;
+  const std::string run = a.get("out").empty() ? "" : enclosing_run_folder(a.get("out"));
+  if (!run.empty()) lock.emplace(RunFolder(run).lock("psy generate"));
 
   std::vector<std::vector<int64_t>> prompts;
   std::vector<std::pair<std::size_t, std::string>> id_prompt_lines;  // prompts given as ids, and their line
   auto from_messages = [&](std::vector<ChatMessage> messages) {
-    if (!a.get("system").empty() && tmpl) messages.insert(messages.begin(), message(ChatRole::System, a.get("system")));
+    if (!prompt.system.empty() && tmpl) messages.insert(messages.begin(), message(ChatRole::System, prompt.system));
     prompts.push_back(generation_prompt_ids(tokenizer_for("a text prompt"), tmpl, messages));
   };
   if (!a.get("prompt").empty()) {
     from_messages({message(ChatRole::User, a.get("prompt"))});
   } else {
-    std::ifstream in(a.get("input"));
-    if (!in) throw Error(a.get("input") + ": cannot open");
-    std::string line;
-    long line_no = 0;
-    while (std::getline(in, line)) {
-      ++line_no;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const std::string where = a.get("input") + ":" + std::to_string(line_no);
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(where + ": not valid JSON (" + e.what() + ")");
-      }
+    JsonlReader input = JsonlReader::open(a.get("input"));
+    JsonLine line;
+    while (input.next(line)) {
+      const std::string& where = line.where;
+      const nlohmann::json& j = line.value;
       if (j.contains("input_ids")) {
         const auto& ids = j["input_ids"];
         if (!ids.is_array() || ids.empty())
@@ -119,7 +116,7 @@ int cmd_generate(const Args& args) {
   }
 
   if (prompts.empty()) throw Error(a.get("input") + ": no prompts (expected one JSON object per line)");
-  Decoder decoder = load_decoder_from_args(a);
+  Decoder decoder = load_decoder_from_args(a, model);
   // Checked before the model runs: LibTorch's "index out of range in self" names no line.
   for (const auto& [index, where] : id_prompt_lines)
     for (const int64_t id : prompts[index])

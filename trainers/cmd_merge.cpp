@@ -1,17 +1,21 @@
 // psy merge: fold a LoRA adapter into its base model and write a Hugging Face checkpoint.
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/file_lock.h"
 #include "libpsy/io/hf_config.h"
 #include "libpsy/io/safetensors.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/peft_adapter_io.h"
+#include "libpsy/run/run_folder.h"
 #include "libpsy/runtime/runtime.h"
+#include "trainers/model_args.h"
 #include "trainers/commands.h"
 
 namespace fs = std::filesystem;
@@ -61,26 +65,37 @@ void write_sharded(const std::string& dir, const NamedTensors& tensors, int64_t 
 int cmd_merge(const Args& args) {
   ArgParser p("psy merge",
               "Merge a LoRA adapter (PEFT format) into its base model: W += scaling * B A, written as a\n"
-              "Hugging Face checkpoint (config.json, safetensors shards, tokenizer files copied).");
-  p.option("model", "DIR", "base model folder (Hugging Face layout)")
-      .option("adapter", "DIR", "adapter folder (adapter_config.json + adapter_model.safetensors)")
+              "Hugging Face checkpoint (config.json, safetensors shards, tokenizer files copied).\n"
+              "The adapter: --adapter DIR on --model DIR, or --checkpoint PATH (a run folder, a checkpoint or an\n"
+              "adapter; the same option as in psy eval, generate and chat).");
+  add_model_source_options(p, "base model folder (Hugging Face layout; with --checkpoint: default the adapter's base)");
+  p.option("adapter", "DIR", "adapter folder (adapter_config.json + adapter_model.safetensors)", "")
       .option("out", "DIR", "output folder (created)")
       .option("dtype", "fp32|bf16|fp16|auto", "dtype of the written weights; auto = the base model's", "auto")
       .option("max-shard-mb", "N", "largest shard in MiB", "4096")
       .option("threads", "N", "CPU threads (0 = all cores)", "0");
   auto a = p.parse(args);
   if (a.help_requested()) return std::cout << p.help(), 0;
-  for (const char* req : {"model", "adapter", "out"})
-    if (a.get(req).empty()) throw Error(std::string("psy merge: --") + req + " is required");
+  if (a.get("out").empty()) throw Error("psy merge: --out is required");
+  if (a.get("checkpoint").empty() && a.get("adapter").empty())
+    throw Error("psy merge: --adapter DIR or --checkpoint PATH is required");
+  const ModelChoice choice = model_choice_from_args(a, "psy merge");
+  if (choice.adapter_dir.empty())
+    throw Error("psy merge: --checkpoint " + a.get("checkpoint") + " is a whole model (" + choice.model_dir +
+                "), not an adapter: nothing to merge");
+  // Writing into a run folder (e.g. RUN/merged) takes the run's lock: one writing process per run.
+  std::optional<FolderLock> lock;
+  const std::string run = enclosing_run_folder(a.get("out"));
+  if (!run.empty()) lock.emplace(RunFolder(run).lock("psy merge"));
   set_threads(static_cast<int>(a.get_long("threads")));
-  const std::string model_dir = a.get("model"), out = a.get("out");
+  const std::string model_dir = choice.model_dir, out = a.get("out");
   DecoderConfig config = load_decoder_config(model_dir);
   const std::string dtype_name = a.get("dtype") == "auto" ? config.torch_dtype : a.get("dtype");
   // Merge in fp32 (exact for bf16/fp16 bases), then cast once.
   DecoderOptions opt;
   opt.dtype = torch::kFloat32;
   Decoder decoder = load_decoder(model_dir, opt);
-  int adapted = load_peft_adapter(*decoder, a.get("adapter"));
+  int adapted = load_peft_adapter(*decoder, choice.adapter_dir);
   // Tied embeddings with LoRA on lm_head: merging changes the shared matrix, but only the output
   // head is adapted, so the merged model is written untied (the input embeddings as they were).
   Projection lm_head = nullptr;

@@ -2,10 +2,10 @@
 #include <iostream>
 #include <set>
 
-#include "eval/report/metric_table.h"
-#include "eval/report/run_folder.h"
-#include "eval/report/significance.h"
-#include "eval/report/svg_plot.h"
+#include "libpsy/report/metric_table.h"
+#include "libpsy/report/run_results.h"
+#include "libpsy/report/significance.h"
+#include "libpsy/report/svg_plot.h"
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"

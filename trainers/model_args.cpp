@@ -9,6 +9,40 @@
 
 namespace psy::cli {
 
+const char* const kCheckpointHelp =
+    "a run folder (its final adapter/ or model/, else its newest complete checkpoint), a checkpoint "
+    "(RUN/checkpoints/step-N, RUN/step-N, RUN/last, or RUN/best: the lowest eval_loss in log.jsonl), "
+    "a PEFT adapter folder or a merged model folder";
+
+ArgParser& add_model_source_options(ArgParser& p, const std::string& model_help) {
+  return p.option("model", "DIR", model_help, "").option("checkpoint", "PATH", kCheckpointHelp, "");
+}
+
+ModelChoice model_choice_from_args(const ParsedArgs& a, const std::string& command) {
+  ModelChoice c;
+  c.model_dir = a.get("model");
+  c.adapter_dir = a.get("adapter");
+  if (a.get("checkpoint").empty()) {
+    if (c.model_dir.empty()) throw Error(command + ": --model DIR or --checkpoint PATH is required");
+    return c;
+  }
+  if (!c.adapter_dir.empty()) throw Error(command + ": give --checkpoint or --adapter, not both");
+  c.source = resolve_model_source(a.get("checkpoint"));
+  if (!c.source->is_adapter()) {
+    if (!c.model_dir.empty())
+      throw Error(command + ": --checkpoint " + a.get("checkpoint") + " is a whole model (" + c.source->model_dir +
+                  "): give it or --model, not both");
+    c.model_dir = c.source->model_dir;
+    return c;
+  }
+  c.adapter_dir = c.source->adapter_dir;
+  if (c.model_dir.empty()) c.model_dir = adapter_base_model(c.adapter_dir);
+  if (c.model_dir.empty())
+    throw Error(command + ": --checkpoint " + a.get("checkpoint") + ": the adapter's base model (" +
+                c.adapter_dir + "/adapter_config.json, base_model_name_or_path) is not a local folder: give --model DIR");
+  return c;
+}
+
 ArgParser& add_decoder_options(ArgParser& p, const std::string& dtype_help) {
   return p.option("adapter", "DIR", "PEFT LoRA adapter folder to apply (optional)", "")
       .option("dtype", "fp32|bf16|fp16", dtype_help, "fp32")
@@ -16,12 +50,35 @@ ArgParser& add_decoder_options(ArgParser& p, const std::string& dtype_help) {
 }
 
 Decoder load_decoder_from_args(const ParsedArgs& a) {
+  ModelChoice choice;
+  choice.model_dir = a.get("model");
+  choice.adapter_dir = a.get("adapter");
+  return load_decoder_from_args(a, choice);
+}
+
+Decoder load_decoder_from_args(const ParsedArgs& a, const ModelChoice& choice) {
   DecoderOptions options;
   options.dtype = parse_model_dtype(a.get("dtype"));
   options.device = parse_device(a.get("device"), "--device");
-  Decoder decoder = load_decoder(a.get("model"), options);
-  if (!a.get("adapter").empty()) load_peft_adapter(*decoder, a.get("adapter"));
+  Decoder decoder = load_decoder(choice.model_dir, options);
+  if (!choice.adapter_dir.empty()) load_peft_adapter(*decoder, choice.adapter_dir);
   return decoder;
+}
+
+ArgParser& add_prompt_options(ArgParser& p, const std::string& chat_template) {
+  return p.option("tokenizer", "PATH", "tokenizer.json, tokenizer.model or their folder (default: the model folder)", "")
+      .option("chat-template", "NAME",
+              "auto (the model folder's own Jinja template), mistral, llama2, chatml, plain, or none (raw text after BOS)",
+              chat_template)
+      .option("system", "TEXT", "system message put before the conversation (chat templates only)", "");
+}
+
+PromptSettings prompt_settings_from_args(const ParsedArgs& a, const std::string& model_dir) {
+  PromptSettings s;
+  s.tokenizer_path = a.get("tokenizer").empty() ? model_dir : a.get("tokenizer");
+  s.chat_template = parse_optional_chat_template(a.get("chat-template"), model_dir);
+  s.system = a.get("system");
+  return s;
 }
 
 ArgParser& add_sampling_options(ArgParser& p, const SamplingDefaults& d) {

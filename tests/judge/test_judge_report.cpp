@@ -2,7 +2,7 @@
 // judge.NAME.DIMENSION, judgements_NAME.jsonl their per-example scores (scored examples only).
 #include <catch2/catch.hpp>
 
-#include "eval/report/run_folder.h"
+#include "libpsy/report/run_results.h"
 #include "libpsy/core/error.h"
 #include "tests/test_support.h"
 

@@ -4,9 +4,9 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "eval/report/metric_table.h"
-#include "eval/report/significance.h"
-#include "eval/report/svg_plot.h"
+#include "libpsy/report/metric_table.h"
+#include "libpsy/report/significance.h"
+#include "libpsy/report/svg_plot.h"
 #include "tests/test_support.h"
 
 using namespace psy::report;

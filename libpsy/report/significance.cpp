@@ -1,4 +1,4 @@
-#include "eval/report/significance.h"
+#include "libpsy/report/significance.h"
 
 #include <vector>
 

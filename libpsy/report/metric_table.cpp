@@ -1,4 +1,4 @@
-#include "eval/report/metric_table.h"
+#include "libpsy/report/metric_table.h"
 
 #include <algorithm>
 #include <fmt/format.h>

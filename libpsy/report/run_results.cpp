@@ -1,13 +1,16 @@
-#include "eval/report/run_folder.h"
+#include "libpsy/report/run_results.h"
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include "libpsy/core/error.h"
+#include "libpsy/core/jsonl_reader.h"
 #include "libpsy/core/text_file.h"
+#include "libpsy/recipe/recipe.h"
+#include "libpsy/run/run_folder.h"
 
 namespace psy::report {
 
@@ -28,27 +31,6 @@ std::string basename_of(std::string dir) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   auto slash = dir.rfind('/');
   return slash == std::string::npos ? dir : dir.substr(slash + 1);
-}
-
-// A line "key: value" at the given indentation inside `section:` of a simple YAML file.
-std::string yaml_value(const std::string& text, const std::string& section, const std::string& key) {
-  std::istringstream in(text);
-  std::string line;
-  bool inside = section.empty();
-  const std::string prefix = section.empty() ? key + ":" : "  " + key + ":";
-  while (std::getline(in, line)) {
-    if (!section.empty() && !line.empty() && line[0] != ' ') inside = line.rfind(section + ":", 0) == 0;
-    if (inside && line.rfind(prefix, 0) == 0) {
-      std::string v = line.substr(prefix.size());
-      auto hash = v.find("  #");
-      if (hash != std::string::npos) v = v.substr(0, hash);
-      v.erase(0, v.find_first_not_of(' '));
-      v.erase(v.find_last_not_of(' ') + 1);
-      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-      return v;
-    }
-  }
-  return "";
 }
 
 void read_metrics(const std::string& path, RunResults& r) {
@@ -89,22 +71,9 @@ void read_metrics(const std::string& path, RunResults& r) {
     r.metrics["cot_parse_rate"] = MetricValue{j["cot_parse_rate"].get<double>()};
 }
 
-template <typename F>
-void for_each_json_line(const std::string& path, F f) {
-  std::ifstream in(path);
-  std::string line;
-  long n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    json j;
-    try {
-      j = json::parse(line);
-    } catch (const json::parse_error& e) {
-      throw Error(path + ":" + std::to_string(n) + ": malformed JSON line: " + e.what());
-    }
-    f(j);
-  }
+// Every JSON line of `path` (a file of a run: psy writes them whole, so any bad line is an error).
+void for_each_json_line(const std::string& path, const std::function<void(const json&)>& f) {
+  for_each_jsonl_line(path, [&f](const JsonLine& line) { f(line.value); });
 }
 
 // Rubric judge results (psy judge, eval.judge): judge_NAME.json means and intervals become metrics
@@ -159,20 +128,22 @@ RunResults read_run_folder(const std::string& dir) {
   RunResults r;
   r.dir = dir;
   if (!path_exists(dir)) throw Error(dir + ": no such run folder");
-  const std::string metrics = dir + "/metrics.json";
-  const std::string log = dir + "/log.jsonl";
+  const RunFolder run(dir);
+  const std::string metrics = run.metrics_path();
+  const std::string log = run.log_path();
   const bool judged = std::filesystem::is_directory(dir) && read_judge_files(dir, r);
   if (!path_exists(metrics) && !path_exists(log) && !judged) {
     throw Error(dir + ": not a run folder (expected metrics.json from psy eval or log.jsonl from psy train)");
   }
   if (path_exists(metrics)) read_metrics(metrics, r);
-  if (path_exists(dir + "/recipe.yaml")) {
-    std::string recipe = read_text_file(dir + "/recipe.yaml");
-    if (r.name.empty()) r.name = yaml_value(recipe, "", "name");
-    if (r.task.empty()) r.task = yaml_value(recipe, "data", "task");
+  // The resolved recipe psy train wrote, read by the recipe code (name and data.task label the row).
+  if ((r.name.empty() || r.task.empty()) && path_exists(run.recipe_path())) {
+    const Recipe recipe = load_recipe(run.recipe_path());
+    if (r.name.empty()) r.name = recipe.name;
+    if (r.task.empty()) r.task = recipe.data.task;
   }
   if (r.name.empty()) r.name = basename_of(dir);
-  const std::string preds = dir + "/predictions.jsonl";
+  const std::string preds = run.predictions_path();
   if (path_exists(preds)) {
     for_each_json_line(preds, [&r](const json& j) {
       if (!j.is_object() || !j.contains("id")) return;

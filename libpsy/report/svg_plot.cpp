@@ -1,4 +1,4 @@
-#include "eval/report/svg_plot.h"
+#include "libpsy/report/svg_plot.h"
 
 #include <algorithm>
 #include <cmath>

@@ -8,7 +8,9 @@
 //   judge_NAME.json    psy judge's means per dimension, as metrics "judge.NAME.DIMENSION" (with CIs),
 //                      and the share of examples it could score, "judge.NAME.scored";
 //                      judgements_NAME.jsonl gives their per-example scores
-//   recipe.yaml        the resolved recipe (name and data.task label the row when metrics.json lacks them)
+//   recipe.yaml        the resolved recipe, read by the recipe code (name and data.task label the row
+//                      when metrics.json lacks them)
+// File names come from RunFolder (libpsy/run/run_folder.h).
 #pragma once
 #include <map>
 #include <string>
