@@ -38,6 +38,21 @@ CotSections sections_from(const nlohmann::json& j, const char* key, const std::s
   return s;
 }
 
+// Optional fields: absent gives the default; present with another type is an error naming the field.
+bool optional_bool(const nlohmann::json& j, const char* key, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end()) return false;
+  if (!it->is_boolean()) throw Error(where + ": field '" + key + "': " + expected_found("true or false", it->type_name()));
+  return it->get<bool>();
+}
+
+long optional_count(const nlohmann::json& j, const char* key, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end()) return 0;
+  if (!it->is_number_integer()) throw Error(where + ": field '" + key + "': " + expected_found("an integer", it->type_name()));
+  return it->get<long>();
+}
+
 std::map<std::string, double> values_from(const nlohmann::json& j) {
   std::map<std::string, double> m;
   for (auto it = j.begin(); it != j.end(); ++it) m[it.key()] = it->is_number() ? it->get<double>() : std::nan("");
@@ -79,8 +94,8 @@ PredictionRecord record_from_json(const nlohmann::json& j, const std::string& wh
   r.gold = sections_from(j, "gold", where);
   r.generation = text_field(j, "generation", where);
   r.parsed = sections_from(j, "parsed", where);
-  r.well_formed = j.at("parsed").value("well_formed", false);
-  r.new_tokens = j.value("new_tokens", 0L);
+  r.well_formed = optional_bool(j.at("parsed"), "well_formed", where + " parsed");
+  r.new_tokens = optional_count(j, "new_tokens", where);
   if (auto it = j.find("scores"); it != j.end() && it->is_object()) r.scores = values_from(*it);
   if (auto it = j.find("section_scores"); it != j.end() && it->is_object())
     for (auto s = it->begin(); s != it->end(); ++s)
@@ -113,7 +128,7 @@ std::vector<PredictionRecord> read_predictions(const std::string& path, size_t* 
     if (ok) {
       try {
         j = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::parse_error&) {
+      } catch (const nlohmann::json::exception&) {  // parse_error, or out_of_range for a number like 1e999
         ok = false;
       }
     }

@@ -253,6 +253,28 @@ TEST_CASE("predictions.jsonl: records round-trip; a cut-off last line is dropped
   CHECK(psy::read_predictions(dir.file("missing.jsonl")).empty());
 }
 
+TEST_CASE("predictions.jsonl: a field of the wrong type or a number beyond a double is one line naming FILE:LINE (fuzz/)", "[evaluate]") {
+  psy::test::TempDir dir;
+  psy::PredictionRecord r;
+  r.id = r.session = r.turn = r.task = "x";
+  const std::string line = psy::to_json(r).dump();
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = line;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  psy::test::write_file(dir.file("a.jsonl"), line + "\n" + with("\"well_formed\":false", "\"well_formed\":0") + "\n");
+  CHECK_THROWS_WITH(psy::read_predictions(dir.file("a.jsonl")), Catch::Contains("a.jsonl:2") && Catch::Contains("well_formed"));
+  psy::test::write_file(dir.file("b.jsonl"), with("\"new_tokens\":0", "\"new_tokens\":\"7\"") + "\n");
+  CHECK_THROWS_WITH(psy::read_predictions(dir.file("b.jsonl")), Catch::Contains("b.jsonl:1") && Catch::Contains("new_tokens"));
+  psy::test::write_file(dir.file("c.jsonl"), with("\"new_tokens\":0", "\"new_tokens\":1e999") + "\n" + line + "\n");
+  CHECK_THROWS_WITH(psy::read_predictions(dir.file("c.jsonl")), Catch::Contains("c.jsonl:1"));
+  size_t partial = 0;  // the same number on the last line: unreadable like a torn line, dropped
+  psy::test::write_file(dir.file("d.jsonl"), line + "\n" + with("\"new_tokens\":0", "\"new_tokens\":1e999") + "\n");
+  CHECK(psy::read_predictions(dir.file("d.jsonl"), &partial).size() == 1);
+  CHECK(partial == 1);
+}
+
 TEST_CASE("held-out examples on the released English data: training's split, unique ids", "[evaluate]") {
   const std::string en = psy::test::shared_path("data/psy-insight/en_data_version7.json");
   if (en.empty()) return;
