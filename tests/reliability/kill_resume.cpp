@@ -125,8 +125,10 @@ EvalTimeline time_eval(const Commands& c, const std::string& out, const std::str
   while (!p.finished()) {
     const EvalView v = view_eval(out);
     while (t.line_at.size() < v.predictions) t.line_at.push_back(p.elapsed());
+    if (v.metrics && t.metrics_at == 0) t.metrics_at = p.elapsed();
     sleep_seconds(kPoll);
   }
+  if (t.metrics_at == 0) t.metrics_at = p.elapsed();
   t.exit_at = p.elapsed();
   if (p.exit_code() != 0) throw Error(name + ": psy eval exited with " + std::to_string(p.exit_code()) + ": " +
                                       tail_of(c.logs + "/" + name + ".err"), kExitFailure);
@@ -135,11 +137,13 @@ EvalTimeline time_eval(const Commands& c, const std::string& out, const std::str
 }
 
 // When to kill: once `lines` (log.jsonl or predictions.jsonl lines) are written -- or at once when
-// lines is 0 -- wait `delay` seconds, then SIGKILL.
+// lines is 0 -- and, with `in_save`, once the save that follows shows its hidden .tmp-step-N
+// folder (or is already done), wait `delay` seconds, then SIGKILL.
 struct KillPlan {
   std::string kind;   // what the moment aims at, for the summary
   size_t lines = 0;
   double delay = 0;
+  bool in_save = false;
 };
 
 double uniform(Rng& rng, double lo, double hi) { return lo + (hi - lo) * rng.uniform01(); }
@@ -150,10 +154,15 @@ KillPlan plan_train_kill(long i, const TrainTimeline& t, Rng& rng) {
     case 0:
       return {"any moment", 0, uniform(rng, 0, t.exit_at)};
     case 1: {  // from the step's log line through the save and the pruning (the last: final adapter too)
-      const long step = kSaveEvery * (1 + static_cast<long>(rng.uniform_below(kSteps / kSaveEvery)));
-      const double end = step == kSteps ? t.exit_at : line_time(step + 1);
-      const double window = step == kSteps ? end - line_time(step) : 0.6 * (end - line_time(step));
-      return {"checkpoint save", static_cast<size_t>(step), uniform(rng, 0, window)};
+      const long k = static_cast<long>(rng.uniform_below(kSteps / kSaveEvery));
+      const long step = kSaveEvery * (k + 1);
+      if (step == kSteps && rng.uniform_below(2) == 0)  // the end: final checkpoint, adapter/, exit
+        return {"final save", static_cast<size_t>(step), uniform(rng, 0, t.exit_at - line_time(step))};
+      std::vector<double> took;  // as long as the reference's saves took (median), and pruning after
+      for (size_t j = 0; j < std::min(t.save_start.size(), t.save_end.size()); ++j) took.push_back(t.save_end[j] - t.save_start[j]);
+      std::sort(took.begin(), took.end());
+      const double median = took.empty() ? 0.01 : took[took.size() / 2];
+      return {"checkpoint save", static_cast<size_t>(step), uniform(rng, 0, 1.2 * median), true};
     }
     default: {  // the end of a step that evaluates the held-out loss (evaluation runs after the update)
       const long step = kEvalEvery * (1 + static_cast<long>(rng.uniform_below(kSteps / kEvalEvery)));
@@ -173,8 +182,8 @@ KillPlan plan_eval_kill(long i, const EvalTimeline& t, Rng& rng) {
       const double per_line = (t.line_at[n - 1] - t.line_at[0]) / static_cast<double>(std::max<size_t>(1, n - 1));
       return {"generation", k, uniform(rng, 0, per_line)};
     }
-    default:
-      return {"scoring", n, uniform(rng, 0, t.exit_at - t.line_at[n - 1])};
+    default:  // scoring, then metrics.json (the reference wrote it at metrics_at)
+      return {"scoring", n, uniform(rng, 0, 1.2 * (t.metrics_at - t.line_at[n - 1]))};
   }
 }
 
@@ -186,11 +195,11 @@ struct KillOutcome {
 
 // Starts `argv` and kills it as `plan` says.
 KillOutcome start_and_kill(const std::vector<std::string>& argv, const std::string& log, const KillPlan& plan,
-                           const std::function<size_t()>& lines_now) {
+                           const std::function<bool(const KillPlan&)>& reached) {
   ChildProcess p(argv, log + ".out", log + ".err");
   KillOutcome o;
   while (!p.finished()) {
-    if (plan.lines == 0 || lines_now() >= plan.lines) {
+    if (reached(plan)) {
       sleep_seconds(plan.delay);
       o.at = p.elapsed();
       o.killed = p.kill_now();
@@ -207,7 +216,7 @@ std::string train_phase(const std::string& run) {
   if (v.saves_seen > 0) return "in a checkpoint save";
   if (v.log_lines == 0) return "at start-up (before step 1's log line)";
   if (v.log_lines >= static_cast<size_t>(kSteps))
-    return v.final_adapter ? "after the final adapter" : "after the last step (final save)";
+    return v.final_adapter ? "after adapter/ was written" : "after the last step (final checkpoint, adapter/)";
   const long step = static_cast<long>(v.log_lines) + 1;
   if (v.log_lines % kSaveEvery == 0 && v.newest_checkpoint < static_cast<long>(v.log_lines))
     return "in a checkpoint save (before its folder)";
@@ -235,17 +244,27 @@ void report_problems(const std::string& label, const std::vector<std::string>& p
 struct Trial {
   std::string label, folder, logs;
   std::function<std::vector<std::string>(bool)> command;   // argument: resume
-  std::function<size_t()> lines_now;
+  std::function<bool(const KillPlan&)> reached;  // is it time to start the plan's delay?
   std::function<std::vector<std::string>()> check;
   std::function<std::vector<std::string>()> compare;
   std::function<std::string()> phase;
 };
 
-void run_trial(const Trial& trial, const KillPlan& first, const std::optional<KillPlan>& second, Tally& tally) {
-  const KillOutcome k = start_and_kill(trial.command(false), trial.logs + "-0", first, trial.lines_now);
-  if (!k.killed) {
+// A trial whose process finished before its kill moment is drawn again (another moment, same
+// kind), up to 5 times, so that N trials are N kills.
+void run_trial(const Trial& trial, const std::function<KillPlan()>& draw, const std::optional<KillPlan>& second,
+               Tally& tally) {
+  KillPlan first = draw();
+  KillOutcome k = start_and_kill(trial.command(false), trial.logs + "-0", first, trial.reached);
+  for (int redraw = 0; !k.killed && redraw < 5; ++redraw) {
     ++tally.late;
-    std::cout << trial.label << " [" << first.kind << "]: finished before the kill; not counted\n";
+    std::error_code ec;
+    remove_tree(trial.folder, ec);
+    first = draw();
+    k = start_and_kill(trial.command(false), trial.logs + "-0", first, trial.reached);
+  }
+  if (!k.killed) {
+    std::cout << trial.label << " [" << first.kind << "]: finished before the kill 6 times; not counted\n";
     return;
   }
   ++tally.kills;
@@ -258,7 +277,7 @@ void run_trial(const Trial& trial, const KillPlan& first, const std::optional<Ki
     const std::string log = trial.logs + "-" + std::to_string(round);
     int exit_code = -1;
     if (round == 1 && second) {
-      const KillOutcome again = start_and_kill(trial.command(true), log, *second, trial.lines_now);
+      const KillOutcome again = start_and_kill(trial.command(true), log, *second, trial.reached);
       if (again.killed) {
         ++tally.kills;
         ++tally.resumes_ok;  // the first resume started and ran until we killed it too
@@ -330,8 +349,12 @@ int run(const Settings& s) {
   report_problems("reference eval run twice", compare_eval_runs(s.work + "/reference-eval", s.work + "/reference-eval-2"),
                   eval_tally.mismatches);
   const size_t n = et.line_at.size();
-  std::cout << "reference: psy train " << kSteps << " steps in " << tt.exit_at << " s (" << tt.save_start.size()
-            << " checkpoint saves seen), psy eval " << n << " examples in " << et.exit_at << " s\n";
+  double saving = 0;
+  for (size_t k = 0; k < std::min(tt.save_start.size(), tt.save_end.size()); ++k) saving += tt.save_end[k] - tt.save_start[k];
+  std::cout << "reference: psy train " << kSteps << " steps in " << tt.exit_at << " s (steps from " << tt.line_at.front()
+            << " s; " << tt.save_start.size() << " checkpoint saves seen, " << 1000 * saving / std::max<size_t>(1, tt.save_end.size())
+            << " ms each), psy eval " << n << " examples in " << et.exit_at << " s (generation from " << et.line_at.front()
+            << " s to " << et.line_at.back() << " s, metrics.json at " << et.metrics_at << " s)\n";
 
   Rng rng(s.seed);
   for (long i = 0; i < s.train_kills; ++i) {
@@ -341,9 +364,15 @@ int run(const Settings& s) {
               const bool saved = resume && view_train(run).newest_checkpoint > 0;
               return c.train(run, saved);
             },
-            [run] { return view_train(run).log_lines; }, [run] { return check_train_folder(run); },
+            [run](const KillPlan& plan) {
+              if (plan.lines == 0) return true;
+              const TrainView v = view_train(run);
+              return v.log_lines >= plan.lines &&
+                     (!plan.in_save || v.saves_seen > 0 || v.newest_checkpoint >= static_cast<long>(plan.lines));
+            },
+            [run] { return check_train_folder(run); },
             [&s, run] { return compare_train_runs(s.work + "/reference-train", run); }, [run] { return train_phase(run); }};
-    const KillPlan first = plan_train_kill(i, tt, rng);
+    const auto first = [&rng, &tt, i] { return plan_train_kill(i, tt, rng); };
     std::optional<KillPlan> second;
     if (rng.uniform_below(3) == 0) second = KillPlan{"any moment", 0, uniform(rng, 0, tt.exit_at)};
     run_trial(t, first, second, train_tally);
@@ -351,10 +380,11 @@ int run(const Settings& s) {
   for (long i = 0; i < s.eval_kills; ++i) {
     const std::string out = s.work + "/eval-" + std::to_string(i);
     Trial t{"eval " + std::to_string(i + 1) + "/" + std::to_string(s.eval_kills), out, c.logs + "/eval-" + std::to_string(i),
-            [&c, out](bool) { return c.eval(out); }, [out] { return view_eval(out).predictions; },
+            [&c, out](bool) { return c.eval(out); },
+            [out](const KillPlan& plan) { return plan.lines == 0 || view_eval(out).predictions >= plan.lines; },
             [out] { return check_eval_folder(out); },
             [&s, out] { return compare_eval_runs(s.work + "/reference-eval", out); }, [out, n] { return eval_phase(out, n); }};
-    const KillPlan first = plan_eval_kill(i, et, rng);
+    const auto first = [&rng, &et, i] { return plan_eval_kill(i, et, rng); };
     std::optional<KillPlan> second;
     if (rng.uniform_below(3) == 0) second = KillPlan{"any moment", 0, uniform(rng, 0, et.exit_at)};
     run_trial(t, first, second, eval_tally);

@@ -30,6 +30,7 @@ struct TrainTimeline {
 };
 struct EvalTimeline {
   std::vector<double> line_at;     // line_at[k]: when predictions.jsonl reached k+1 lines
+  double metrics_at = 0;           // when metrics.json appeared
   double exit_at = 0;
 };
 
