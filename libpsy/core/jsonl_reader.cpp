@@ -40,7 +40,7 @@ bool JsonlReader::next(JsonLine& out) {
     }
     try {
       out.value = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
       if (may_drop) {
         ++torn_;
         return false;

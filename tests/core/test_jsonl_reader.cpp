@@ -73,3 +73,12 @@ TEST_CASE("JSON Lines: a torn last line is dropped and counted when asked", "[co
   CHECK(lines_of("{}\n{}\n", drop, &torn).size() == 2);
   CHECK(torn == 0);
 }
+
+TEST_CASE("JSON Lines: a number beyond a double is an invalid line, not a parser exception (fuzz/)", "[core][jsonl]") {
+  CHECK_THAT(error_of("{}\n{\"a\": 1e999}\n{}\n"), Catch::StartsWith("f.jsonl:2: not valid JSON ("));
+  psy::JsonlOptions drop;
+  drop.torn_last_line = psy::TornLastLine::Drop;
+  size_t torn = 0;
+  CHECK(lines_of("{}\n[-1e999]\n", drop, &torn) == std::vector<long>{1});
+  CHECK(torn == 1);
+}
