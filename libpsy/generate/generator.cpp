@@ -5,24 +5,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "libpsy/core/error.h"
+#include "libpsy/generate/prompt_checks.h"
+#include "libpsy/generate/stop_strings.h"
 #include "libpsy/nn/kv_cache.h"
 
 namespace psy {
-
-namespace {
-
-// Position of the first stop string in text, or npos.
-std::size_t find_stop(const std::string& text, const std::vector<std::string>& stops) {
-  std::size_t best = std::string::npos;
-  for (const auto& s : stops) {
-    if (s.empty()) continue;
-    std::size_t at = text.find(s);
-    if (at != std::string::npos && (best == std::string::npos || at < best)) best = at;
-  }
-  return best;
-}
-
-}  // namespace
 
 GenerationResult generate(DecoderImpl& decoder, const std::vector<std::vector<int64_t>>& prompts,
                           const GenerationOptions& o) {
@@ -31,17 +18,9 @@ GenerationResult generate(DecoderImpl& decoder, const std::vector<std::vector<in
   if (!o.stop_strings.empty() && !o.detokenize) throw Error("stop strings need a detokenizer", kExitFailure);
   torch::NoGradGuard no_grad;
   const auto batch = static_cast<int64_t>(prompts.size());
+  check_prompts(decoder.config(), prompts, o.max_new_tokens);
   int64_t longest = 0;
-  for (std::size_t b = 0; b < prompts.size(); ++b) {
-    if (prompts[b].empty()) throw Error("generate: prompt " + std::to_string(b) + " is empty (give at least BOS)");
-    for (int64_t id : prompts[b]) {
-      if (id < 0 || id >= decoder.config().vocab_size) {
-        throw Error("generate: prompt " + std::to_string(b) + " has token id " + std::to_string(id) +
-                    " outside the vocabulary [0, " + std::to_string(decoder.config().vocab_size) + ")");
-      }
-    }
-    longest = std::max<int64_t>(longest, static_cast<int64_t>(prompts[b].size()));
-  }
+  for (const auto& p : prompts) longest = std::max<int64_t>(longest, static_cast<int64_t>(p.size()));
   // Left padding: real tokens end at the same column, so the next token is always the last column.
   torch::Tensor ids = torch::full({batch, longest}, o.pad_id, torch::kInt64);
   torch::Tensor mask = torch::zeros({batch, longest}, torch::kInt64);
@@ -63,9 +42,14 @@ GenerationResult generate(DecoderImpl& decoder, const std::vector<std::vector<in
   result.rows.resize(static_cast<std::size_t>(batch));
   std::vector<bool> done(static_cast<std::size_t>(batch), false);
 
+  // A static cache and mask: sized once for the prompt and every new token, written in place.
   KVCache cache(decoder.config().num_hidden_layers);
-  torch::Tensor logits = decoder.forward(ids, mask, o.use_cache ? &cache : nullptr, positions);
-  torch::Tensor last = logits.select(1, logits.size(1) - 1);
+  cache.reserve(longest + o.max_new_tokens);
+  torch::Tensor full_mask = torch::ones({batch, longest + std::max<int64_t>(o.max_new_tokens, 1)}, mask.options());
+  full_mask.narrow(1, 0, longest).copy_(mask);
+  int64_t columns = longest;
+  torch::Tensor last = o.use_cache ? decoder.next_token_logits(ids, mask, &cache, positions)
+                                   : decoder.next_token_logits(ids, mask, nullptr, positions);
   torch::Tensor last_pos = positions.select(1, positions.size(1) - 1);
 
   for (int64_t step = 0; step < o.max_new_tokens; ++step) {
@@ -97,7 +81,7 @@ GenerationResult generate(DecoderImpl& decoder, const std::vector<std::vector<in
         done[i] = true;
       } else if (!o.stop_strings.empty()) {
         std::string text = o.detokenize(row.new_ids);
-        std::size_t at = find_stop(text, o.stop_strings);
+        std::size_t at = find_stop_string(text, o.stop_strings);
         if (at != std::string::npos) {
           row.text = text.substr(0, at);
           row.finish_reason = "stop_string";
@@ -108,16 +92,15 @@ GenerationResult generate(DecoderImpl& decoder, const std::vector<std::vector<in
     }
     if (all_done || step + 1 == o.max_new_tokens) break;
     torch::Tensor next_dev = next.to(device).view({batch, 1});
-    mask = torch::cat({mask, torch::ones({batch, 1}, mask.options())}, 1);
+    columns += 1;
     last_pos = last_pos + 1;
     if (o.use_cache) {
-      logits = decoder.forward(next_dev, mask, &cache, last_pos.view({batch, 1}));
-    } else {
+      last = decoder.next_token_logits(next_dev, full_mask.narrow(1, 0, columns), &cache, last_pos.view({batch, 1}));
+    } else {  // recomputes the whole sequence (tests compare it with the cached path)
       ids = torch::cat({ids, next_dev}, 1);
       positions = torch::cat({positions, last_pos.view({batch, 1})}, 1);
-      logits = decoder.forward(ids, mask, nullptr, positions);
+      last = decoder.next_token_logits(ids, full_mask.narrow(1, 0, columns), nullptr, positions);
     }
-    last = logits.select(1, logits.size(1) - 1);
   }
   for (std::size_t i = 0; i < result.rows.size(); ++i) {
     GeneratedRow& row = result.rows[i];

@@ -98,19 +98,29 @@ torch::Tensor DecoderImpl::logits(const torch::Tensor& normed) {
   return lm_head->forward(x).to(device(), torch::kFloat32);  // back on the input's device (layer split)
 }
 
-torch::Tensor DecoderImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                                   KVCache* cache, const torch::Tensor& position_ids) {
+torch::Tensor DecoderImpl::hidden_states(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                         KVCache* cache, const torch::Tensor& position_ids) {
   if (input_ids.dim() != 2) {
     throw Error("decoder input_ids " + expected_found("shape [batch, tokens]", c10::str(input_ids.sizes())));
   }
   const int64_t past = cache ? cache->length() : 0;
   AttentionContext ctx = context(input_ids, attention_mask, past, position_ids);
   torch::Tensor h = embed(input_ids);
-  const torch::Device first = h.device();
   // With a layer split across devices (placement.h) h follows each layer; a no-op otherwise.
   for (auto& layer : model->layers) h = layer->forward(follow_layer_device(h, ctx, *layer), ctx, cache);
-  h = h.to(model->norm->weight.device());
-  return logits(final_norm(h)).to(first);
+  return h.to(model->norm->weight.device());
+}
+
+torch::Tensor DecoderImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                   KVCache* cache, const torch::Tensor& position_ids) {
+  torch::Tensor h = hidden_states(input_ids, attention_mask, cache, position_ids);
+  return logits(final_norm(h)).to(device());
+}
+
+torch::Tensor DecoderImpl::next_token_logits(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                             KVCache* cache, const torch::Tensor& position_ids) {
+  torch::Tensor h = hidden_states(input_ids, attention_mask, cache, position_ids);
+  return logits(final_norm(h.select(1, h.size(1) - 1))).to(device());
 }
 
 std::vector<std::pair<std::string, Projection>> DecoderImpl::projections() const {

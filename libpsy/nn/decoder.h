@@ -88,6 +88,10 @@ class DecoderImpl : public torch::nn::Module {
   // default past + 0..T-1 (give them for left-padded batches). Returns fp32 logits [B, T, V].
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask = {},
                         KVCache* cache = nullptr, const torch::Tensor& position_ids = {});
+  // The same forward, but lm_head runs on the last position only: fp32 logits [B, V] for the
+  // next token (generation's prefill need not project every prompt position onto the vocabulary).
+  torch::Tensor next_token_logits(const torch::Tensor& input_ids, const torch::Tensor& attention_mask = {},
+                                  KVCache* cache = nullptr, const torch::Tensor& position_ids = {});
 
   // The pieces of forward(), for callers that loop over layers themselves.
   AttentionContext context(const torch::Tensor& input_ids, const torch::Tensor& attention_mask = {},
@@ -114,6 +118,10 @@ class DecoderImpl : public torch::nn::Module {
   Projection lm_head{nullptr};
 
  private:
+  // Embeddings and every layer; the last hidden states [B, T, hidden] before the final norm.
+  torch::Tensor hidden_states(const torch::Tensor& input_ids, const torch::Tensor& attention_mask, KVCache* cache,
+                              const torch::Tensor& position_ids);
+
   DecoderConfig config_;
   DecoderOptions options_;
 };

@@ -11,6 +11,24 @@ KVCache::KVCache(int64_t num_layers)
       values_(static_cast<std::size_t>(num_layers)),
       lengths_(static_cast<std::size_t>(num_layers), 0) {}
 
+int64_t KVCache::batch() const { return keys_.empty() || !keys_[0].defined() ? 0 : keys_[0].size(0); }
+
+void KVCache::resize_layer(std::size_t i, int64_t rows, int64_t capacity, int64_t front_offset) {
+  torch::Tensor& kb = keys_[i];
+  torch::Tensor& vb = values_[i];
+  const int64_t len = lengths_[i];
+  // Zeros, not empty: columns a row has not filled are masked, but garbage could be NaN (NaN * 0 = NaN).
+  torch::Tensor nk = torch::zeros({rows, kb.size(1), capacity, kb.size(3)}, kb.options());
+  torch::Tensor nv = torch::zeros({rows, vb.size(1), capacity, vb.size(3)}, vb.options());
+  const int64_t keep = std::min(rows, kb.size(0));
+  if (len > 0 && keep > 0) {
+    nk.narrow(0, 0, keep).narrow(2, front_offset, len).copy_(kb.narrow(0, 0, keep).narrow(2, 0, len));
+    nv.narrow(0, 0, keep).narrow(2, front_offset, len).copy_(vb.narrow(0, 0, keep).narrow(2, 0, len));
+  }
+  kb = nk;
+  vb = nv;
+}
+
 std::pair<torch::Tensor, torch::Tensor> KVCache::append(int64_t layer, const torch::Tensor& k, const torch::Tensor& v) {
   if (layer < 0 || layer >= num_layers()) {
     throw Error("KV cache: layer " + std::to_string(layer) + " out of range (cache has " +
@@ -22,21 +40,24 @@ std::pair<torch::Tensor, torch::Tensor> KVCache::append(int64_t layer, const tor
   const int64_t t = k.size(2);
   torch::Tensor& kb = keys_[i];
   torch::Tensor& vb = values_[i];
-  if (!kb.defined() || kb.size(2) < len + t || kb.size(0) != k.size(0)) {
-    const int64_t cap = std::max<int64_t>({len + t, kb.defined() ? 2 * kb.size(2) : 0, 16});
-    torch::Tensor nk = torch::empty({k.size(0), k.size(1), cap, k.size(3)}, k.options());
-    torch::Tensor nv = torch::empty({v.size(0), v.size(1), cap, v.size(3)}, v.options());
-    if (len > 0) {
-      nk.narrow(2, 0, len).copy_(kb.narrow(2, 0, len));
-      nv.narrow(2, 0, len).copy_(vb.narrow(2, 0, len));
-    }
-    kb = nk;
-    vb = nv;
+  if (kb.defined() && kb.size(0) != k.size(0) && len > 0) {
+    throw Error("KV cache: " + std::to_string(k.size(0)) + " rows appended to a cache of " + std::to_string(kb.size(0)) +
+                    " rows",
+                kExitFailure);
   }
-  kb.narrow(2, len, t).copy_(k);
-  vb.narrow(2, len, t).copy_(v);
-  lengths_[i] = len + t;
-  return {kb.narrow(2, 0, len + t), vb.narrow(2, 0, len + t)};
+  if (!kb.defined() || kb.size(0) != k.size(0)) {
+    const int64_t cap = std::max<int64_t>({len + t, reserved_, 16});
+    kb = torch::empty({k.size(0), k.size(1), cap, k.size(3)}, k.options());
+    vb = torch::empty({v.size(0), v.size(1), cap, v.size(3)}, v.options());
+    lengths_[i] = 0;
+  } else if (kb.size(2) < len + t) {
+    resize_layer(i, kb.size(0), std::max<int64_t>(len + t, 2 * kb.size(2)), 0);
+  }
+  const int64_t at = lengths_[i];
+  kb.narrow(2, at, t).copy_(k);
+  vb.narrow(2, at, t).copy_(v);
+  lengths_[i] = at + t;
+  return {kb.narrow(2, 0, at + t), vb.narrow(2, 0, at + t)};
 }
 
 void KVCache::select_rows(const torch::Tensor& rows) {
@@ -45,6 +66,57 @@ void KVCache::select_rows(const torch::Tensor& rows) {
     if (!keys_[i].defined()) continue;
     keys_[i] = keys_[i].index_select(0, rows.to(keys_[i].device()));
     values_[i] = values_[i].index_select(0, rows.to(values_[i].device()));
+  }
+}
+
+void KVCache::write_row(int64_t row, const KVCache& single) {
+  torch::NoGradGuard no_grad;
+  if (single.num_layers() != num_layers() || single.batch() != 1 || row < 0 || row >= batch())
+    throw Error("KV cache: write_row needs a batch-1 cache of " + std::to_string(num_layers()) + " layers and a row below " +
+                    std::to_string(batch()),
+                kExitFailure);
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    const int64_t n = single.lengths_[i];
+    if (n > lengths_[i])
+      throw Error("KV cache: a " + std::to_string(n) + "-position prompt does not fit in " + std::to_string(lengths_[i]) +
+                      " cached columns (make_room_in_front first)",
+                  kExitFailure);
+    const int64_t at = lengths_[i] - n;
+    keys_[i][row].narrow(1, at, n).copy_(single.keys_[i][0].narrow(1, 0, n));
+    values_[i][row].narrow(1, at, n).copy_(single.values_[i][0].narrow(1, 0, n));
+  }
+}
+
+void KVCache::make_room_in_front(int64_t columns) {
+  if (columns <= 0) return;
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (!keys_[i].defined()) continue;
+    resize_layer(i, keys_[i].size(0), std::max(keys_[i].size(2), lengths_[i] + columns), columns);
+    lengths_[i] += columns;
+  }
+}
+
+void KVCache::drop_front(int64_t columns) {
+  if (columns <= 0) return;
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (!keys_[i].defined()) continue;
+    const int64_t keep = lengths_[i] - std::min(columns, lengths_[i]);
+    if (keep > 0) {  // overlapping ranges: copy through a temporary
+      keys_[i].narrow(2, 0, keep).copy_(keys_[i].narrow(2, lengths_[i] - keep, keep).clone());
+      values_[i].narrow(2, 0, keep).copy_(values_[i].narrow(2, lengths_[i] - keep, keep).clone());
+    }
+    lengths_[i] = keep;
+  }
+}
+
+void KVCache::add_rows(int64_t rows) {
+  if (rows <= 0) return;
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (!keys_[i].defined()) continue;
+    resize_layer(i, keys_[i].size(0) + rows, keys_[i].size(2), 0);
   }
 }
 

@@ -1,6 +1,13 @@
 // Key/value cache for incremental decoding: per layer, keys and values [B, kv_heads, S, head_dim]
-// in buffers that grow by doubling (no re-concatenation at every step). Inference only
-// (writes in place; do not backpropagate through it).
+// in preallocated buffers (reserve() sizes them once; without it they grow by doubling), so a
+// decode step writes in place and never re-concatenates. Inference only (do not backpropagate
+// through it).
+//
+// Continuous batching (libpsy/generate/continuous_batching.h) keeps one row per slot, all rows
+// ending at the same column: a new prompt's prefill (its own batch-1 cache) is copied into the
+// last columns of a row (write_row), columns nobody needs any more are dropped from the front
+// (drop_front), and make_room_in_front() shifts every row right when a prompt is longer than the
+// columns in the cache. Which columns of a row are real is the caller's attention mask.
 #pragma once
 #include <cstdint>
 #include <utility>
@@ -17,6 +24,11 @@ class KVCache {
   // Positions already cached (those of layer 0; every layer has the same after a forward).
   int64_t length() const { return lengths_.empty() ? 0 : lengths_[0]; }
   int64_t num_layers() const { return static_cast<int64_t>(lengths_.size()); }
+  int64_t batch() const;  // rows in the buffers (0 before the first append)
+
+  // Sizes the buffers for `capacity` positions at their first allocation (a static cache: no
+  // re-allocation while length() stays within it). Takes effect on the next allocation.
+  void reserve(int64_t capacity) { reserved_ = capacity; }
 
   // Appends k, v [B, kv_heads, T, head_dim] to `layer`; returns the cached keys and values so
   // far [B, kv_heads, length + T, head_dim] (views into the buffers).
@@ -24,11 +36,29 @@ class KVCache {
 
   // Keeps only the given batch rows (e.g. to drop finished sequences). rows: int64 indices.
   void select_rows(const torch::Tensor& rows);
+
+  // Copies every layer of `single` (a batch-1 cache of n <= length() positions) into the last n
+  // columns of `row`. The columns before them keep stale values the caller masks out.
+  void write_row(int64_t row, const KVCache& single);
+
+  // Adds `columns` empty columns before the cached ones (every row shifts right).
+  void make_room_in_front(int64_t columns);
+
+  // Drops the first `columns` columns (every row shifts left; length() shrinks by `columns`).
+  void drop_front(int64_t columns);
+
+  // Appends `rows` empty rows (to be filled with write_row).
+  void add_rows(int64_t rows);
+
   void clear();
 
  private:
+  // Makes layer i's buffers hold `rows` x `capacity` (copying what is cached).
+  void resize_layer(std::size_t i, int64_t rows, int64_t capacity, int64_t front_offset);
+
   std::vector<torch::Tensor> keys_, values_;  // capacity buffers
   std::vector<int64_t> lengths_;
+  int64_t reserved_ = 0;
 };
 
 }  // namespace psy
