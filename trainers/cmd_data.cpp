@@ -6,8 +6,8 @@
 #include "libpsy/core/error.h"
 #include "libpsy/data/dataset_stats.h"
 #include "libpsy/data/load_sessions.h"
-#include "libpsy/data/split.h"
 #include "libpsy/data/write_sessions.h"
+#include "libpsy/run/recipe_dataset.h"
 #include "trainers/commands.h"
 
 #include <nlohmann/json.hpp>
@@ -60,32 +60,32 @@ int data_split(const Args& args) {
   auto a = p.parse(args);
   if (a.help_requested()) return std::cout << p.help(), 0;
   if (a.get("out").empty()) throw Error("psy data split: --out DIR is required");
-  auto loaded = load_sessions(a.get("FILE"), parse_on_error(a.get("on-error")));
-  report_skipped(loaded);
   const double fraction = a.get_double("test-fraction");
   const long seed = a.get_long("seed");
-  SessionSplit split = split_sessions(loaded.sessions.size(), fraction, static_cast<uint64_t>(seed));
-  std::vector<Session> train, test;
+  Recipe recipe;  // the file alone, split as a recipe's data would be
+  recipe.source_path = "psy data split";
+  recipe.data.path = {a.get("FILE")};
+  recipe.data.test_fraction = fraction;
+  recipe.seed = seed;
+  recipe.data.on_error = parse_on_error(a.get("on-error"));
+  const RecipeDataset dataset(recipe);
+  report_skipped(LoadedSessions{{}, dataset.skipped()});
+  const std::vector<Session>& train = dataset.train_sessions();
+  const std::vector<Session>& test = dataset.test_sessions();
   nlohmann::ordered_json manifest;
   manifest["source"] = a.get("FILE");
   manifest["test_fraction"] = fraction;
   manifest["seed"] = seed;
   manifest["train"] = nlohmann::json::array();
   manifest["test"] = nlohmann::json::array();
-  for (size_t i : split.train) {
-    train.push_back(loaded.sessions[i]);
-    manifest["train"].push_back(loaded.sessions[i].dialog_id);
-  }
-  for (size_t i : split.test) {
-    test.push_back(loaded.sessions[i]);
-    manifest["test"].push_back(loaded.sessions[i].dialog_id);
-  }
+  for (const auto& s : train) manifest["train"].push_back(s.dialog_id);
+  for (const auto& s : test) manifest["test"].push_back(s.dialog_id);
   const std::string dir = a.get("out");
   make_dirs(dir);
   write_sessions_json(dir + "/train.json", train);
   write_sessions_json(dir + "/test.json", test);
   write_file_atomic(dir + "/split.json", manifest.dump(2) + "\n");
-  std::cout << "split " << loaded.sessions.size() << " sessions: " << train.size() << " train, " << test.size()
+  std::cout << "split " << dataset.sessions().size() << " sessions: " << train.size() << " train, " << test.size()
             << " test (seed " << seed << ") -> " << dir << "\n";
   return 0;
 }

@@ -15,11 +15,7 @@ namespace psy::cli {
 
 namespace {
 
-int dtype_bytes(const std::string& name, const std::string& key) {
-  if (name == "fp32" || name == "float32") return 4;
-  if (name == "bf16" || name == "bfloat16" || name == "fp16" || name == "float16") return 2;
-  throw Error(key + ": " + expected_found("fp32, bf16 or fp16", "'" + name + "'"));
-}
+int dtype_bytes(WeightDtype dtype) { return dtype == WeightDtype::Fp32 ? 4 : 2; }
 
 }  // namespace
 
@@ -57,10 +53,10 @@ int cmd_plan(const Args& args) {
     in.model = load_decoder_config(config);
     source = config;
   }
-  in.weight_bytes = dtype_bytes(r.model.dtype, "model.dtype");
-  in.compute_bytes = dtype_bytes(r.train.precision == "fp32" ? r.model.dtype : r.train.precision, "train.precision");
+  in.weight_bytes = dtype_bytes(r.model.dtype);
+  in.compute_bytes = dtype_bytes(r.compute_dtype());
   in.double_quant = !a.flag("no-double-quant");
-  in.full_finetune = r.train.mode == "full";
+  in.full_finetune = r.train.mode == TrainMode::Full;
   in.lora_r = r.lora.r;
   in.lora_targets = r.lora.targets;
   in.lora_dropout = r.lora.dropout;

@@ -93,13 +93,9 @@ SampleOptions sample_options_from_recipe(const Recipe& r) {
   const DataSection& d = r.data;
   o.lang = d.lang;
   o.task = parse_task(d.task, "data.task");
-  if (d.unit == "turn") o.unit = SampleUnit::Turn;
-  else if (d.unit == "session") o.unit = SampleUnit::Session;
-  else throw Error("data.unit: " + expected_found("turn or session", "'" + d.unit + "'"));
-  if (d.reasoning_slot != "content" && d.reasoning_slot != "think")
-    throw Error("data.reasoning_slot: " + expected_found("content or think", "'" + d.reasoning_slot + "'"));
+  o.unit = d.unit == DataUnit::Session ? SampleUnit::Session : SampleUnit::Turn;
   JinjaChatOptions jinja_options;
-  jinja_options.reasoning_slot = d.reasoning_slot == "think";
+  jinja_options.reasoning_slot = d.reasoning_slot == ReasoningSlot::Think;
   if (jinja_options.reasoning_slot && r.model.chat_template != "auto")
     throw Error("data.reasoning_slot: think needs model.chat_template auto (a template with a reasoning slot, "
                 "e.g. Qwen3's <think>); the built-in formats have none");
@@ -108,12 +104,11 @@ SampleOptions sample_options_from_recipe(const Recipe& r) {
   o.max_seq_len = d.max_seq_len;
   o.prompt_loss_weight = static_cast<float>(d.prompt_loss_weight);
   o.section_weights = d.section_weights;
-  if (d.missing_annotation == "skip_section") o.missing = MissingPolicy::SkipSection;
-  else if (d.missing_annotation == "placeholder") o.missing = MissingPolicy::Placeholder;
-  else if (d.missing_annotation == "drop_sample") o.missing = MissingPolicy::DropSample;
-  else
-    throw Error("data.missing_annotation: " +
-                expected_found("skip_section, placeholder or drop_sample", "'" + d.missing_annotation + "'"));
+  switch (d.missing_annotation) {
+    case MissingAnnotation::SkipSection: o.missing = MissingPolicy::SkipSection; break;
+    case MissingAnnotation::Placeholder: o.missing = MissingPolicy::Placeholder; break;
+    case MissingAnnotation::DropSample: o.missing = MissingPolicy::DropSample; break;
+  }
   o.context = d.context;
   o.instruction = d.instruction;
   o.markers = d.markers;

@@ -3,9 +3,6 @@
 #include <unordered_set>
 
 #include "libpsy/core/error.h"
-#include "libpsy/data/load_sessions.h"
-#include "libpsy/data/sample_options.h"
-#include "libpsy/data/split.h"
 
 namespace psy {
 
@@ -16,27 +13,17 @@ int eval_prompt_budget(const Recipe& recipe) {
 
 HeldOutSet held_out_examples(const Recipe& recipe, const Tokenizer& tokenizer, int max_prompt_tokens,
                              const CaseRetrieval& retrieval) {
-  if (recipe.data.path.empty()) throw Error(recipe.source_path + ": data.path must name at least one Psy-Insight file");
   if (recipe.eval.max_samples < 0)
     throw Error("eval.max_samples: " + expected_found("0 (all) or more", std::to_string(recipe.eval.max_samples)));
-  const SampleOptions options = sample_options_from_recipe(recipe);
-  auto loaded = load_session_files(recipe.data.path, parse_on_error(recipe.data.on_error));
+  const RecipeDataset dataset(recipe);
   HeldOutSet out;
-  out.sessions = loaded.sessions.size();
-  out.skipped_sessions = loaded.skipped.size();
-  std::vector<Session> train, test;
-  split_sessions(loaded.sessions, recipe.data.test_fraction, static_cast<uint64_t>(recipe.seed), train, test);
-  out.train_sessions = train.size();
-  out.test_sessions = test.size();
-  for (const auto& s : test) out.test_dialog_ids.push_back(s.dialog_id);
+  out.sessions = dataset.sessions().size();
+  out.skipped_sessions = dataset.skipped().size();
+  out.train_sessions = dataset.train_sessions().size();
+  out.test_sessions = dataset.test_sessions().size();
+  for (const auto& s : dataset.test_sessions()) out.test_dialog_ids.push_back(s.dialog_id);
   SampleStats stats;
-  RetrievedCases cases;
-  if (is_retrieval_task(options.task)) {
-    if (!retrieval) throw Error("data.task " + recipe.data.task + ": held-out prompts need retrieval (no retriever given)");
-    cases = retrieval(train, test);
-  }
-  auto prompts = build_eval_prompts(test, options, tokenizer, max_prompt_tokens, &stats,
-                                    is_retrieval_task(options.task) ? &cases : nullptr);
+  auto prompts = dataset.eval_prompts(tokenizer, max_prompt_tokens, &stats, retrieval);
   out.dropped_too_long = stats.dropped_too_long;
   out.available = prompts.size();
   const size_t limit = recipe.eval.max_samples > 0 ? static_cast<size_t>(recipe.eval.max_samples) : prompts.size();

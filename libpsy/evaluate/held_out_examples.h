@@ -1,5 +1,5 @@
-// The examples an evaluation runs on: the held-out sessions of the recipe's seeded split (the
-// same split_sessions call training makes), one prompt per therapist turn (build_eval_prompts:
+// The examples an evaluation runs on: the held-out sessions of the recipe's dataset (RecipeDataset:
+// the same load and split training makes), one prompt per therapist turn (build_eval_prompts:
 // the same rendering and tokens as training), limited to eval.max_samples. No LibTorch.
 #pragma once
 #include <functional>
@@ -8,6 +8,7 @@
 
 #include "libpsy/data/sample_builder.h"
 #include "libpsy/recipe/recipe.h"
+#include "libpsy/run/recipe_dataset.h"
 #include "libpsy/text/tokenizer.h"
 
 namespace psy {
@@ -26,9 +27,8 @@ struct HeldOutSet {
   size_t available = 0;                      // prompts before eval.max_samples
 };
 
-// Retrieval for the rag tasks: the cases of `queries` from an index over `train` (the training
-// split); psy eval passes retrieve_for_recipe (libpsy/retrieval/recipe_retrieval.h).
-using CaseRetrieval = std::function<RetrievedCases(const std::vector<Session>& train, const std::vector<Session>& queries)>;
+// Retrieval for the rag tasks (CaseRetrieval, libpsy/run/recipe_dataset.h): psy eval passes
+// retrieve_for_recipe (libpsy/retrieval/recipe_retrieval.h).
 
 // Prompts are limited to max_prompt_tokens (0 = data.max_seq_len); see build_eval_prompts.
 // Rag tasks need `retrieval` (held-out prompts retrieve from the training split only).

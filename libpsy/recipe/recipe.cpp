@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "libpsy/core/error.h"
@@ -167,6 +168,9 @@ void check_values(const Recipe& r, const std::string& file, const Origins& origi
         std::to_string(v));
   };
   if (r.name.empty()) bad("name", "a non-empty name", "''");
+  // ${name} is substituted into output and data.path once; a name holding it would change them
+  // again each time the resolved recipe (the run folder's recipe.yaml) is read back.
+  if (r.name.find("${name}") != std::string::npos) bad("name", "a name without '${name}'", "'" + r.name + "'");
   int_range("seed", r.seed, 0, kNoIntLimit);
   int_range("threads", r.threads, 0, 4096);
   int_range("lora.r", r.lora.r, 1, 65536);
@@ -203,29 +207,25 @@ void check_values(const Recipe& r, const std::string& file, const Origins& origi
   int_range("train.early_stop_patience", r.train.early_stop_patience, 0, 1 << 20);
   int_range("train.log_every", r.train.log_every, 1, kNoIntLimit);
   if (r.devices.use.empty()) bad("devices.use", "at least one device", "an empty list");
-  for (const auto& d : r.devices.use) {
-    auto numbered = [&d](const std::string& kind) {
-      if (d.rfind(kind + ":", 0) != 0 || d.size() == kind.size() + 1 || d.size() > kind.size() + 4) return false;
-      return d.find_first_not_of("0123456789", kind.size() + 1) == std::string::npos;
-    };
-    if (d != "cpu" && d != "cuda" && !numbered("cpu") && !numbered("cuda"))
-      bad("devices.use", "cpu, cuda or cuda:N", "'" + d + "'");
-  }
   for (int layers : r.devices.split) int_range("devices.split", layers, 1, 1 << 20);
   // Combinations psy train and psy eval refuse, refused here so `psy recipe show` agrees with them.
-  if (r.devices.use.size() > 1 && r.devices.parallel == "none")
+  if (r.devices.use.size() > 1 && r.devices.parallel == ParallelMode::None)
     bad("devices.parallel", "data or layers with " + std::to_string(r.devices.use.size()) + " devices", "none");
-  bool any_cuda = false;
-  for (const auto& d : r.devices.use) any_cuda |= d.rfind("cuda", 0) == 0;
-  if (!any_cuda && (r.train.precision == "fp16" || r.model.dtype == "fp16"))
-    throw Error(location_of(origins, r.train.precision == "fp16" ? "train.precision" : "model.dtype", file),
+  const bool any_cuda = r.any_cuda();
+  if (!any_cuda && (r.train.precision == WeightDtype::Fp16 || r.model.dtype == WeightDtype::Fp16))
+    throw Error(location_of(origins, r.train.precision == WeightDtype::Fp16 ? "train.precision" : "model.dtype", file),
                 "fp16 needs a CUDA device (devices.use: [cuda:0]); psy does not run fp16 on CPU (LibTorch 1.13 has "
                 "no fp16 matrix multiplication there): on CPU use bf16 or fp32");
-  if (r.train.mode == "full" && (r.train.precision != "fp32" || r.model.dtype != "fp32"))
+  const bool full = r.train.mode == TrainMode::Full;
+  if (full && (r.train.precision != WeightDtype::Fp32 || r.model.dtype != WeightDtype::Fp32))
     bad("train.mode", "model.dtype fp32 and train.precision fp32 with mode full (fp32 master weights)",
-        r.model.dtype + " / " + r.train.precision);
-  if (r.train.mode == "full" && r.model.quantization != "none")
-    bad("model.quantization", "none with train.mode full (nf4 quantises a frozen base for LoRA)", r.model.quantization);
+        std::string(choice_name(r.model.dtype)) + " / " + choice_name(r.train.precision));
+  if (full && r.model.quantization != Quantization::None)
+    bad("model.quantization", "none with train.mode full (nf4 quantises a frozen base for LoRA)",
+        choice_name(r.model.quantization));
+  if (r.data.reasoning_slot == ReasoningSlot::Think && r.model.chat_template != "auto")
+    bad("data.reasoning_slot", "think only with model.chat_template auto (a template with a reasoning_content slot)",
+        "think with chat_template " + r.model.chat_template);
   int_range("eval.max_new_tokens", r.eval.max_new_tokens, 1, 1 << 22);
   in_range("eval.temperature", r.eval.temperature, 0, kNoLimit, true, false);
   int_range("eval.top_k", r.eval.top_k, 0, kNoIntLimit);
@@ -237,13 +237,36 @@ void check_values(const Recipe& r, const std::string& file, const Origins& origi
   in_range("eval.judge.temperature", r.eval.judge.temperature, 0, kNoLimit, false, false);
   int_range("eval.judge.batch_size", r.eval.judge.batch_size, 1, 65536);
   int_range("eval.judge.max_history_chars", r.eval.judge.max_history_chars, 0, kNoIntLimit);
-  if (!any_cuda && r.eval.judge.dtype == "fp16")
+  if (!any_cuda && r.eval.judge.dtype == WeightDtype::Fp16)
     bad("eval.judge.dtype", "bf16 or fp32 on CPU (fp16 needs a CUDA device in devices.use)", "fp16");
   if (!r.eval.judge.model.empty() && r.eval.judge.rubrics.empty())
     bad("eval.judge.rubrics", "at least one rubric file with eval.judge.model", "an empty list");
 }
 
 }  // namespace
+
+std::optional<DeviceName> parse_device_name(const std::string& d) {
+  for (auto kind : {DeviceName::Kind::Cpu, DeviceName::Kind::Cuda}) {
+    const std::string prefix = kind == DeviceName::Kind::Cuda ? "cuda" : "cpu";
+    if (d == prefix) return DeviceName{kind, -1};
+    if (d.rfind(prefix + ":", 0) != 0 || d.size() == prefix.size() + 1 || d.size() > prefix.size() + 4) continue;
+    if (d.find_first_not_of("0123456789", prefix.size() + 1) != std::string::npos) continue;
+    return DeviceName{kind, std::stoi(d.substr(prefix.size() + 1))};
+  }
+  return std::nullopt;
+}
+
+bool Recipe::any_cuda() const {
+  for (const auto& d : devices.use)
+    if (d.is_cuda()) return true;
+  return false;
+}
+
+std::string Recipe::tokenizer_location() const {
+  if (!model.tokenizer.empty()) return model.tokenizer;
+  if (!model.path.empty()) return model.path;
+  throw Error(source_path + ": model.tokenizer (or model.path) must name a SentencePiece tokenizer");
+}
 
 Recipe parse_recipe(const std::string& yaml_text, const std::string& name, const std::vector<std::string>& overrides) {
   Recipe r;

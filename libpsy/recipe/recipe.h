@@ -8,14 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "libpsy/recipe/recipe_choices.h"
+
 namespace psy {
 
 struct ModelSection {
   std::string path;                       // Hugging Face folder (config.json, *.safetensors, tokenizer.json or .model)
-  std::string dtype = "fp32";             // fp32 | bf16 | fp16
+  WeightDtype dtype = WeightDtype::Fp32;  // fp32 | bf16 | fp16
   std::string chat_template = "mistral";  // auto (the folder's own Jinja template) | mistral | llama2 | chatml | plain
   std::string tokenizer;                  // tokenizer.json / tokenizer.model or their folder; "" = the model folder
-  std::string quantization = "none";      // none | nf4
+  Quantization quantization = Quantization::None;  // none | nf4
 };
 
 struct LoraSection {
@@ -31,19 +33,19 @@ struct DataSection {
   std::vector<std::string> path;           // one or more Psy-Insight JSON / JSONL files
   std::string lang = "en";                 // en | zh
   std::string task = "observation_reasoning_dialog";  // dialog | reasoning_dialog | observation_reasoning_dialog | mix
-  std::string unit = "turn";               // turn | session
+  DataUnit unit = DataUnit::Turn;          // turn | session
   double test_fraction = 0.15;
   int max_seq_len = 4096;
   double prompt_loss_weight = 0.0;
   std::map<std::string, double> section_weights = {{"observation", 1.0}, {"reasoning", 1.0}, {"response", 1.0}};
-  std::string missing_annotation = "skip_section";  // skip_section | placeholder | drop_sample
+  MissingAnnotation missing_annotation = MissingAnnotation::SkipSection;  // skip_section | placeholder | drop_sample
   std::vector<std::string> context = {"background"};  // session fields in the input: background guide topic psychotherapy theme
   std::string instruction;                  // "" = the language's default instruction
   std::map<std::string, std::string> markers;  // overrides of section markers, e.g. {observation: "Observation:"}
   std::vector<std::string> mix_tasks = {"dialog", "reasoning_dialog", "observation_reasoning_dialog", "emotion",
                                         "strategy", "psychotherapy", "topic"};
-  std::string on_error = "stop";            // stop | skip (unusable sessions)
-  std::string reasoning_slot = "content";   // content | think (observation + reasoning in reasoning_content)
+  OnError on_error = OnError::Stop;         // stop | skip (unusable sessions)
+  ReasoningSlot reasoning_slot = ReasoningSlot::Content;  // content | think (observation + reasoning in reasoning_content)
   // Retrieval for task rag_dialog / rag_dialog_explanation (libpsy/data/retrieval_prompt.h).
   std::string retrieval_encoder;            // sentence encoder folder (e.g. all-MiniLM-L6-v2, a multilingual one for zh)
   int retrieval_k = 3;                      // similar training cases per prompt
@@ -54,20 +56,20 @@ struct DataSection {
 };
 
 struct TrainSection {
-  std::string mode = "lora";               // lora | full
+  TrainMode mode = TrainMode::Lora;        // lora | full
   double epochs = 1;
   long max_steps = 0;                      // > 0 overrides epochs
   int micro_batch = 1;
   int grad_accum = 1;
   double lr = 2e-4;
-  std::string schedule = "cosine";         // constant | linear | cosine
+  ScheduleKind schedule = ScheduleKind::Cosine;  // constant | linear | cosine
   double warmup_ratio = 0.0;
   long warmup_steps = 0;                   // > 0 overrides warmup_ratio
   double min_lr_ratio = 0.0;               // floor of the schedule, as a fraction of lr
   double weight_decay = 0.0;
   double max_grad_norm = 1.0;              // 0 = no clipping
-  std::string plw_normalization = "weight_sum";  // weight_sum | nonzero_tokens
-  std::string precision = "fp32";          // fp32 | bf16 | fp16 (autocast-style compute dtype)
+  LossDenominator plw_normalization = LossDenominator::WeightSum;  // weight_sum | nonzero_tokens
+  WeightDtype precision = WeightDtype::Fp32;  // fp32 | bf16 | fp16 (autocast-style compute dtype)
   bool gradient_checkpointing = false;
   bool group_by_length = true;
   bool shuffle = true;                     // false: the split's order, as psy data build --export writes it
@@ -76,14 +78,14 @@ struct TrainSection {
   int keep_last = 2;
   long eval_every = 0;                     // steps; 0 = only at the end
   int early_stop_patience = 0;             // evaluations without improvement; 0 = off
-  std::string nan_policy = "stop";         // stop | skip
+  NanPolicy nan_policy = NanPolicy::Stop;  // stop | skip
   long log_every = 1;
   bool tensorboard = false;
 };
 
 struct DevicesSection {
-  std::vector<std::string> use = {"cpu"};  // e.g. [cuda:0, cuda:1]
-  std::string parallel = "none";          // none | data | layers
+  std::vector<DeviceName> use = {DeviceName{}};  // e.g. [cuda:0, cuda:1]; never empty after validation
+  ParallelMode parallel = ParallelMode::None;  // none | data | layers
   std::vector<int> split;                  // layers per device for parallel: layers; empty = balanced
 };
 
@@ -92,7 +94,7 @@ struct JudgeSection {
   std::string model;                       // the judge's Hugging Face chat model folder; "" = no judge
   std::vector<std::string> rubrics = {"rubrics/cpsycoun.yaml"};
   std::string chat_template = "auto";      // auto | mistral | llama2 | chatml | plain | none
-  std::string dtype = "fp32";
+  WeightDtype dtype = WeightDtype::Fp32;
   int max_new_tokens = 64;
   double temperature = 0;                  // 0 = greedy
   int batch_size = 4;
@@ -101,7 +103,7 @@ struct JudgeSection {
 
 struct EvalSection {
   int max_new_tokens = 256;
-  std::string decoding = "greedy";         // greedy | sample
+  Decoding decoding = Decoding::Greedy;    // greedy | sample
   double temperature = 1.0;
   int top_k = 0;
   double top_p = 1.0;
@@ -127,6 +129,14 @@ struct Recipe {
   EvalSection eval;
 
   std::string source_path;                 // the YAML file it came from ("" for defaults)
+
+  // The device the run starts on (devices.use's first entry), the dtype it computes in
+  // (train.precision unless fp32, else model.dtype), and whether any device is a GPU.
+  const DeviceName& first_device() const { return devices.use.front(); }
+  WeightDtype compute_dtype() const { return train.precision != WeightDtype::Fp32 ? train.precision : model.dtype; }
+  bool any_cuda() const;
+  // The tokenizer the recipe names: model.tokenizer, else model.path; throws psy::Error when both are empty.
+  std::string tokenizer_location() const;
 };
 
 // Loads and validates a recipe file, then applies `overrides` ("key.path=value", value in YAML

@@ -90,6 +90,53 @@ struct ConvertInt {
   }
   static YAML::Node write(I v) { return YAML::Node(v); }
 };
+// A closed choice (recipe_choices.h): its name in YAML, the enum in the recipe.
+template <typename E>
+struct ConvertChoice {
+  static const char* name() { return "string"; }
+  static E read(const YAML::Node& n) {
+    if (!n.IsScalar()) throw TypeError{name()};
+    if (auto e = parse_choice<E>(n.Scalar())) return *e;
+    std::string list;
+    for (const auto& c : choice_names<E>()) list += (list.empty() ? "" : ", ") + c;
+    throw TypeError{"one of " + list + " (found '" + n.Scalar() + "')"};
+  }
+  static YAML::Node write(E v) { return YAML::Node(std::string(choice_name(v))); }
+};
+#define PSY_CONVERT_CHOICE(E) \
+  template <>                 \
+  struct Convert<E> : ConvertChoice<E> {};
+PSY_CONVERT_CHOICE(WeightDtype)
+PSY_CONVERT_CHOICE(Quantization)
+PSY_CONVERT_CHOICE(TrainMode)
+PSY_CONVERT_CHOICE(LossDenominator)
+PSY_CONVERT_CHOICE(NanPolicy)
+PSY_CONVERT_CHOICE(ParallelMode)
+PSY_CONVERT_CHOICE(DataUnit)
+PSY_CONVERT_CHOICE(MissingAnnotation)
+PSY_CONVERT_CHOICE(ReasoningSlot)
+PSY_CONVERT_CHOICE(Decoding)
+PSY_CONVERT_CHOICE(ScheduleKind)
+PSY_CONVERT_CHOICE(OnError)
+#undef PSY_CONVERT_CHOICE
+
+template <>
+struct Convert<DeviceName> {
+  static const char* name() { return "string"; }
+  static DeviceName read(const YAML::Node& n) {
+    if (!n.IsScalar()) throw TypeError{name()};
+    if (auto d = parse_device_name(n.Scalar())) return *d;
+    throw TypeError{"one of cpu, cuda or cuda:N (found '" + n.Scalar() + "')"};
+  }
+  static YAML::Node write(const DeviceName& v) { return YAML::Node(v.str()); }
+};
+
+template <typename T>
+std::vector<std::string> choices_of() {
+  if constexpr (is_recipe_choice<T>::value) return choice_names<T>();
+  else return {};
+}
+
 template <>
 struct Convert<int> : ConvertInt<int> {};
 template <>
@@ -109,7 +156,8 @@ struct Convert<std::vector<T>> {
     for (const auto& e : n) {
       try {
         out.push_back(Convert<T>::read(e));
-      } catch (const TypeError&) {
+      } catch (const TypeError& e) {
+        if (e.expected.rfind("one of ", 0) == 0) throw;  // names the item that is not a choice
         throw TypeError{name()};
       }
     }
@@ -170,7 +218,7 @@ void field(std::vector<FieldSpec>& out, const std::string& path, Access access, 
   f.path = path;
   f.type = Convert<T>::name();
   f.doc = doc;
-  f.choices = choices;
+  f.choices = choices.empty() ? choices_of<T>() : choices;
   f.set = [access, choices](Recipe& r, const YAML::Node& n) {
     T value = Convert<T>::read(n);
     check_choice(value, choices);
@@ -190,13 +238,13 @@ std::vector<FieldSpec> build_fields() {
   PSY_FIELD("output", output, "run folder; ${name} is replaced by the name");
 
   PSY_FIELD("model.path", model.path, "Hugging Face model folder (config.json, *.safetensors, tokenizer.model)");
-  PSY_FIELD("model.dtype", model.dtype, "weight dtype of the frozen base", {"fp32", "bf16", "fp16"});
+  PSY_FIELD("model.dtype", model.dtype, "weight dtype of the frozen base");
   PSY_FIELD("model.chat_template", model.chat_template,
             "chat format: auto = the model folder's own Jinja template (chat_template.jinja or "
             "tokenizer_config.json), else a built-in",
             {"auto", "mistral", "llama2", "chatml", "plain"});
   PSY_FIELD("model.tokenizer", model.tokenizer, "tokenizer file or folder (tokenizer.json or tokenizer.model); empty = the model folder");
-  PSY_FIELD("model.quantization", model.quantization, "quantisation of the frozen base", {"none", "nf4"});
+  PSY_FIELD("model.quantization", model.quantization, "quantisation of the frozen base");
 
   PSY_FIELD("lora.r", lora.r, "LoRA rank");
   PSY_FIELD("lora.alpha", lora.alpha, "LoRA alpha; scaling = alpha / r (alpha / sqrt(r) with rslora)");
@@ -210,13 +258,12 @@ std::vector<FieldSpec> build_fields() {
   PSY_FIELD("data.lang", data.lang, "language of markers, instructions and tokenisation for metrics", {"en", "zh"});
   PSY_FIELD("data.task", data.task, "what each therapist turn is trained to produce",
             {"dialog", "reasoning_dialog", "observation_reasoning_dialog", "mix", "rag_dialog", "rag_dialog_explanation"});
-  PSY_FIELD("data.unit", data.unit, "one sample per therapist turn, or one per session", {"turn", "session"});
+  PSY_FIELD("data.unit", data.unit, "one sample per therapist turn, or one per session");
   PSY_FIELD("data.test_fraction", data.test_fraction, "sessions held out for evaluation");
   PSY_FIELD("data.max_seq_len", data.max_seq_len, "tokens per sample; oldest history is dropped first");
   PSY_FIELD("data.prompt_loss_weight", data.prompt_loss_weight, "loss weight of prompt tokens; 0 = completion only");
   PSY_FIELD("data.section_weights", data.section_weights, "loss weight of each target section");
-  PSY_FIELD("data.missing_annotation", data.missing_annotation, "what to do when a turn lacks a needed annotation",
-            {"skip_section", "placeholder", "drop_sample"});
+  PSY_FIELD("data.missing_annotation", data.missing_annotation, "what to do when a turn lacks a needed annotation");
   PSY_FIELD("data.context", data.context, "session fields put in the input",
             {"background", "guide", "topic", "psychotherapy", "theme"});
   PSY_FIELD("data.instruction", data.instruction, "instruction text; empty = the language's default");
@@ -224,12 +271,10 @@ std::vector<FieldSpec> build_fields() {
   PSY_FIELD("data.mix_tasks", data.mix_tasks, "tasks mixed by task: mix",
             {"dialog", "reasoning_dialog", "observation_reasoning_dialog", "emotion", "strategy", "psychotherapy",
              "topic"});
-  PSY_FIELD("data.on_error", data.on_error, "unusable sessions: stop at the first, or skip and report",
-            {"stop", "skip"});
+  PSY_FIELD("data.on_error", data.on_error, "unusable sessions: stop at the first, or skip and report");
   PSY_FIELD("data.reasoning_slot", data.reasoning_slot,
             "where observation + reasoning go with chat_template auto: the assistant's content, or its "
-            "reasoning_content (the template's own <think> block, e.g. Qwen3)",
-            {"content", "think"});
+            "reasoning_content (the template's own <think> block, e.g. Qwen3)");
   PSY_FIELD("data.retrieval_encoder", data.retrieval_encoder,
             "rag tasks: sentence encoder folder (BERT family, sentence-transformers layout)");
   PSY_FIELD("data.retrieval_k", data.retrieval_k, "rag tasks: similar training sessions per prompt");
@@ -243,22 +288,21 @@ std::vector<FieldSpec> build_fields() {
   PSY_FIELD("data.retrieval_max_tokens", data.retrieval_max_tokens,
             "rag tasks: token budget of the retrieved text per prompt; dropped before history");
 
-  PSY_FIELD("train.mode", train.mode, "train LoRA adapters or all parameters", {"lora", "full"});
+  PSY_FIELD("train.mode", train.mode, "train LoRA adapters or all parameters");
   PSY_FIELD("train.epochs", train.epochs, "passes over the training split (fractions allowed)");
   PSY_FIELD("train.max_steps", train.max_steps, "optimizer steps; > 0 overrides epochs");
   PSY_FIELD("train.micro_batch", train.micro_batch, "samples per forward pass");
   PSY_FIELD("train.grad_accum", train.grad_accum, "micro-batches per optimizer step");
   PSY_FIELD("train.lr", train.lr, "peak learning rate");
-  PSY_FIELD("train.schedule", train.schedule, "learning-rate schedule after warmup", {"constant", "linear", "cosine"});
+  PSY_FIELD("train.schedule", train.schedule, "learning-rate schedule after warmup");
   PSY_FIELD("train.warmup_ratio", train.warmup_ratio, "warmup as a fraction of all steps");
   PSY_FIELD("train.warmup_steps", train.warmup_steps, "warmup steps; > 0 overrides warmup_ratio");
   PSY_FIELD("train.min_lr_ratio", train.min_lr_ratio, "floor of the schedule as a fraction of lr");
   PSY_FIELD("train.weight_decay", train.weight_decay, "AdamW decoupled weight decay");
   PSY_FIELD("train.max_grad_norm", train.max_grad_norm, "clip gradients to this global norm; 0 = off");
   PSY_FIELD("train.plw_normalization", train.plw_normalization,
-            "loss denominator: sum of token weights, or count of tokens with non-zero weight",
-            {"weight_sum", "nonzero_tokens"});
-  PSY_FIELD("train.precision", train.precision, "compute precision", {"fp32", "bf16", "fp16"});
+            "loss denominator: sum of token weights, or count of tokens with non-zero weight");
+  PSY_FIELD("train.precision", train.precision, "compute precision");
   PSY_FIELD("train.gradient_checkpointing", train.gradient_checkpointing, "recompute each layer in backward");
   PSY_FIELD("train.group_by_length", train.group_by_length, "batch samples of similar length");
   PSY_FIELD("train.shuffle", train.shuffle, "shuffle samples each epoch (seeded); false = the split's order, as exported");
@@ -267,16 +311,16 @@ std::vector<FieldSpec> build_fields() {
   PSY_FIELD("train.keep_last", train.keep_last, "checkpoints kept");
   PSY_FIELD("train.eval_every", train.eval_every, "held-out loss every N steps; 0 = at the end only");
   PSY_FIELD("train.early_stop_patience", train.early_stop_patience, "stop after N evaluations without improvement; 0 = off");
-  PSY_FIELD("train.nan_policy", train.nan_policy, "on a NaN/inf loss: stop the run or skip the step", {"stop", "skip"});
+  PSY_FIELD("train.nan_policy", train.nan_policy, "on a NaN/inf loss: stop the run or skip the step");
   PSY_FIELD("train.log_every", train.log_every, "log every N steps");
   PSY_FIELD("train.tensorboard", train.tensorboard, "also write TensorBoard event files");
 
   PSY_FIELD("devices.use", devices.use, "devices, e.g. [cpu] or [cuda:0, cuda:1]");
-  PSY_FIELD("devices.parallel", devices.parallel, "how several devices share the work", {"none", "data", "layers"});
+  PSY_FIELD("devices.parallel", devices.parallel, "how several devices share the work");
   PSY_FIELD("devices.split", devices.split, "decoder layers per device for parallel: layers; empty = balanced");
 
   PSY_FIELD("eval.max_new_tokens", eval.max_new_tokens, "generation length limit");
-  PSY_FIELD("eval.decoding", eval.decoding, "greedy or sampling", {"greedy", "sample"});
+  PSY_FIELD("eval.decoding", eval.decoding, "greedy or sampling");
   PSY_FIELD("eval.temperature", eval.temperature, "sampling temperature");
   PSY_FIELD("eval.top_k", eval.top_k, "sample from the k most likely tokens; 0 = off");
   PSY_FIELD("eval.top_p", eval.top_p, "nucleus sampling mass; 1 = off");
@@ -290,7 +334,7 @@ std::vector<FieldSpec> build_fields() {
   PSY_FIELD("eval.judge.rubrics", eval.judge.rubrics, "rubric judge: rubric YAML files (rubrics/*.yaml)");
   PSY_FIELD("eval.judge.chat_template", eval.judge.chat_template, "rubric judge: the judge model's chat format",
             {"auto", "mistral", "llama2", "chatml", "plain", "none"});
-  PSY_FIELD("eval.judge.dtype", eval.judge.dtype, "rubric judge: weight dtype", {"fp32", "bf16", "fp16"});
+  PSY_FIELD("eval.judge.dtype", eval.judge.dtype, "rubric judge: weight dtype");
   PSY_FIELD("eval.judge.max_new_tokens", eval.judge.max_new_tokens, "rubric judge: tokens per answer");
   PSY_FIELD("eval.judge.temperature", eval.judge.temperature, "rubric judge: 0 = greedy (deterministic)");
   PSY_FIELD("eval.judge.batch_size", eval.judge.batch_size, "rubric judge: examples judged together");

@@ -16,6 +16,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -70,7 +71,30 @@ struct TrainingResult {
 // nan_policy: stop, naming the step and samples.
 // Throws psy::Error (exit 2) when fp16 is asked for (train.precision or model.dtype) on a CPU
 // device; psy train calls it before loading the model, run_training again before the first step.
-void check_fp16_device(const std::string& precision, const std::string& model_dtype, const torch::Device& device);
+void check_fp16_device(WeightDtype precision, WeightDtype model_dtype, const torch::Device& device);
+
+// The loop in three parts, as a reader follows it: set-up (the constructor: trainable
+// parameters, AdamW, packing and the batch plan, the schedule, a resumed checkpoint, log files),
+// step() (one optimizer step with its log line, evaluation, checkpoint and early stop), and
+// finish() (the last checkpoint and the final adapter/ or model/). run_training is
+//   TrainingLoop loop(decoder, data, setup); while (!loop.done()) loop.step(); return loop.finish();
+struct TrainingLoopState;
+class TrainingLoop {
+ public:
+  TrainingLoop(DecoderImpl& decoder, const TrainingData& data, const TrainingSetup& setup);
+  ~TrainingLoop();
+  TrainingLoop(const TrainingLoop&) = delete;
+  TrainingLoop& operator=(const TrainingLoop&) = delete;
+
+  // All steps taken, or stopped early (early stop, or SIGINT/SIGTERM seen by step()).
+  bool done() const;
+  long total_steps() const;
+  void step();
+  TrainingResult finish();
+
+ private:
+  std::unique_ptr<TrainingLoopState> st_;
+};
 
 TrainingResult run_training(DecoderImpl& decoder, const TrainingData& data, const TrainingSetup& setup);
 

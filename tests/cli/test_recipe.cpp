@@ -34,7 +34,7 @@ output: runs/${name}
                              "r.yaml");
   CHECK(r.name == "exp1");
   CHECK(r.output == "runs/exp1");
-  CHECK(r.model.dtype == "bf16");
+  CHECK(r.model.dtype == psy::WeightDtype::Bf16);
   CHECK(r.lora.r == 256);
   CHECK(r.lora.targets == std::vector<std::string>{"q_proj", "lm_head"});
   CHECK(r.data.path == std::vector<std::string>{"d.json"});
@@ -42,6 +42,8 @@ output: runs/${name}
   CHECK(r.data.test_fraction == Approx(0.15));
   CHECK(r.train.lr == Approx(5e-5));
   CHECK(r.devices.use.size() == 2);
+  CHECK(r.devices.use[1].str() == "cuda:1");
+  CHECK(r.devices.parallel == psy::ParallelMode::Layers);
   CHECK(r.eval.protocol == "psy-insight");
 }
 

@@ -526,7 +526,7 @@ TEST_CASE("parse_cot tolerates malformed generations", "[samples][parse]") {
 TEST_CASE("options come from the recipe and bad values name their key", "[samples][options]") {
   Recipe r;
   r.data.task = "reasoning_dialog";
-  r.data.unit = "session";
+  r.data.unit = DataUnit::Session;
   r.model.chat_template = "chatml";
   r.seed = 5;
   SampleOptions o = sample_options_from_recipe(r);
@@ -547,14 +547,8 @@ TEST_CASE("options come from the recipe and bad values name their key", "[sample
   b.data.task = "chitchat";
   expect_error(b, "data.task");
   b = r;
-  b.data.unit = "paragraph";
-  expect_error(b, "data.unit");
-  b = r;
   b.model.chat_template = "vicuna";
   expect_error(b, "model.chat_template");
-  b = r;
-  b.data.missing_annotation = "ignore";
-  expect_error(b, "data.missing_annotation");
   b = r;
   b.data.markers = {{"conclusion", "C:"}};
   expect_error(b, "data.markers");

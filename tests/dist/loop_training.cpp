@@ -46,7 +46,7 @@ std::vector<torch::Tensor> train_with_loop(const dist::ProcessGroup& group, int 
   setup.train.grad_accum = grad_accum;
   setup.train.max_steps = 3;
   setup.train.lr = 5e-3;
-  setup.train.schedule = "constant";
+  setup.train.schedule = ScheduleKind::Constant;
   setup.train.max_grad_norm = 1.0;
   setup.train.group_by_length = false;
   setup.seed = 9;

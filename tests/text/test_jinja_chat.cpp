@@ -359,7 +359,7 @@ TEST_CASE("jinja chat: recipe model.chat_template auto and data.reasoning_slot",
           0);
   }
   test::write_file(dir.file("chat_template.jinja"), kThinkTemplate);
-  r.data.reasoning_slot = "think";
+  r.data.reasoning_slot = ReasoningSlot::Think;
   SampleOptions o = sample_options_from_recipe(r);
   REQUIRE(o.chat_template.jinja);
   CHECK(o.chat_template.jinja_options.reasoning_slot);
@@ -371,6 +371,6 @@ TEST_CASE("jinja chat: recipe model.chat_template auto and data.reasoning_slot",
   } catch (const Error& e) {
     CHECK(std::string(e.what()).rfind("data.reasoning_slot: think needs model.chat_template auto", 0) == 0);
   }
-  r.data.reasoning_slot = "content";
+  r.data.reasoning_slot = ReasoningSlot::Content;
   CHECK(sample_options_from_recipe(r).chat_template == ChatTemplate::Chatml);
 }

@@ -24,7 +24,7 @@ TEST_CASE("train.precision fp16 on CPU is refused with the alternatives named") 
   d->to(torch::kCPU);
   add_lora(d);
   TrainingSetup s = base_setup("");
-  s.train.precision = "fp16";
+  s.train.precision = WeightDtype::Fp16;
   CHECK_THROWS_WITH(run_training(*d, counting_data(4, 0), s),
                     Catch::Contains("train.precision") && Catch::Contains("CUDA") && Catch::Contains("bf16") &&
                         Catch::Contains("fp32"));
@@ -50,7 +50,7 @@ TEST_CASE("on CUDA, an fp16 base with fp32 LoRA and dynamic loss scaling trains 
     add_lora(d);
     for (auto& [name, p] : lora_parameters(*d)) CHECK(p.scalar_type() == torch::kFloat32);
     TrainingSetup s = base_setup("");
-    s.train.precision = dtype == torch::kHalf ? "fp16" : "bf16";
+    s.train.precision = dtype == torch::kHalf ? WeightDtype::Fp16 : WeightDtype::Bf16;
     s.train.epochs = 8;
     s.train.lr = 2e-2;
     TrainingResult r = run_training(*d, counting_data(12, 0), s);

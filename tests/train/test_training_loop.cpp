@@ -106,7 +106,7 @@ TEST_CASE("an interrupted run resumed from its checkpoint equals an uninterrupte
 TEST_CASE("NaN/inf loss: stop names the step and samples; skip skips the step") {
   TrainingData data = counting_data(6, 0);
   data.train[4].weights[3] = std::numeric_limits<float>::infinity();
-  for (const char* policy : {"stop", "skip"}) {
+  for (NanPolicy policy : {NanPolicy::Stop, NanPolicy::Skip}) {
     Decoder d = tiny_model(1);
     add_lora(d);
     TrainingSetup s = base_setup("");
@@ -115,7 +115,7 @@ TEST_CASE("NaN/inf loss: stop names the step and samples; skip skips the step") 
     s.train.micro_batch = 1;
     s.train.grad_accum = 1;
     s.train.epochs = 1;
-    if (std::string(policy) == "stop") {
+    if (policy == NanPolicy::Stop) {
       CHECK_THROWS_WITH(run_training(*d, data, s), Catch::Contains("NaN/inf") && Catch::Contains("seq 4"));
     } else {
       TrainingResult r = run_training(*d, data, s);
@@ -145,7 +145,7 @@ TEST_CASE("full fine-tuning trains every weight and writes a Hugging Face model"
   torch::Tensor before = d->model->embed_tokens->weight.detach().clone();
   TrainingData data = counting_data(12, 2);
   TrainingSetup s = base_setup(tmp.file("full"));
-  s.train.mode = "full";
+  s.train.mode = TrainMode::Full;
   s.train.lr = 3e-3;
   s.train.epochs = 4;
   TrainingResult r = run_training(*d, data, s);

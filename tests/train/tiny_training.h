@@ -47,12 +47,12 @@ inline TrainingData counting_data(int n_train, int n_eval) {
 
 inline TrainingSetup base_setup(const std::string& run_dir) {
   TrainingSetup s;
-  s.train.mode = "lora";
+  s.train.mode = TrainMode::Lora;
   s.train.epochs = 2;
   s.train.micro_batch = 3;
   s.train.grad_accum = 2;
   s.train.lr = 1e-2;
-  s.train.schedule = "cosine";
+  s.train.schedule = ScheduleKind::Cosine;
   s.train.warmup_steps = 1;
   s.train.max_grad_norm = 1.0;
   s.train.weight_decay = 0.01;
