@@ -56,16 +56,18 @@ ordered_json file_hashes(const std::string& dir, const std::vector<std::string>&
 GenerationOptions generation_options(const Recipe& r, const Tokenizer& tok) {
   GenerationOptions o;
   const auto& e = r.eval;
+  if (e.decoding != "greedy" && e.decoding != "sample")
+    throw Error("eval.decoding: " + expected_found("greedy or sample", "'" + e.decoding + "'"));
   if (e.max_new_tokens < 1) throw Error("eval.max_new_tokens: " + expected_found("at least 1", std::to_string(e.max_new_tokens)));
   if (e.batch_size < 1) throw Error("eval.batch_size: " + expected_found("at least 1", std::to_string(e.batch_size)));
-  if (e.decoding == Decoding::Sample && !(e.temperature > 0))
+  if (e.decoding == "sample" && !(e.temperature > 0))
     throw Error("eval.temperature: " + expected_found("a number > 0 when decoding: sample", std::to_string(e.temperature)));
   if (e.top_k < 0) throw Error("eval.top_k: " + expected_found("0 (off) or more", std::to_string(e.top_k)));
   if (!(e.top_p > 0 && e.top_p <= 1)) throw Error("eval.top_p: " + expected_found("a number in (0, 1]", std::to_string(e.top_p)));
   if (!(e.repetition_penalty > 0))
     throw Error("eval.repetition_penalty: " + expected_found("a number > 0 (1 = off)", std::to_string(e.repetition_penalty)));
   o.max_new_tokens = e.max_new_tokens;
-  o.sampling.do_sample = e.decoding == Decoding::Sample;
+  o.sampling.do_sample = e.decoding == "sample";
   o.sampling.temperature = e.temperature;
   o.sampling.top_k = e.top_k;
   o.sampling.top_p = e.top_p;
@@ -121,8 +123,8 @@ judge::JudgeModelSettings judge_settings(const Recipe& r) {
   judge::JudgeModelSettings s;
   s.model = r.eval.judge.model;
   s.chat_template = r.eval.judge.chat_template;
-  s.dtype = choice_name(r.eval.judge.dtype);
-  s.device = r.first_device().str();
+  s.dtype = r.eval.judge.dtype;
+  s.device = r.devices.use.empty() ? std::string("cpu") : r.devices.use[0];
   s.max_new_tokens = r.eval.judge.max_new_tokens;
   s.temperature = r.eval.judge.temperature;
   s.seed = static_cast<uint64_t>(r.seed);
@@ -220,11 +222,11 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
   out.resumed = records.size();
 
   // Model and adapter (loaded only when something is left to generate).
-  const torch::Device device(recipe.first_device().str());
+  const torch::Device device(recipe.devices.use.empty() ? std::string("cpu") : recipe.devices.use[0]);
   if (records.size() < held.examples.size()) {
     DecoderOptions dopt;
     dopt.device = device;
-    dopt.dtype = parse_model_dtype(choice_name(recipe.model.dtype));
+    dopt.dtype = parse_model_dtype(recipe.model.dtype);
     Decoder decoder = load_decoder(recipe.model.path, dopt);
     if (decoder->config().vocab_size < tokenizer.vocab_size())
       throw Error("model " + recipe.model.path + ": vocab_size " + std::to_string(decoder->config().vocab_size) +
@@ -255,7 +257,10 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
         for (int64_t t : generated.rows[i - start].new_ids)
           if (std::find(gen.eos_ids.begin(), gen.eos_ids.end(), t) == gen.eos_ids.end()) ids.push_back(static_cast<int32_t>(t));
         records.push_back(make_record(held.examples[i], tokenizer, ids, markers));
-        append << to_json(records.back()).dump() << "\n";
+        // One write per line: `<< line << "\n"` wrote a line over 1 KiB and its newline in two
+        // system calls, and a kill between them left a torn line.
+        const std::string line = to_json(records.back()).dump() + "\n";
+        append.write(line.data(), static_cast<std::streamsize>(line.size()));
         append.flush();
         if (!append)  // errno from the failed write: ENOSPC, EFBIG (ulimit -f), EIO...
           throw Error(out.predictions_path + ": write failed (" + std::strerror(errno) +

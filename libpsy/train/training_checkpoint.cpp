@@ -3,7 +3,10 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 
+#include <fcntl.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -74,6 +77,33 @@ void restore_cuda_rng_states(const std::map<std::string, torch::Tensor>& state) 
   }
 }
 
+// Removes a checkpoint folder without ever leaving a half-removed step-N behind: remove_tree
+// deletes trainer_state.json last (directory order), so a kill during it left a step-N that
+// looked complete and had lost its tensors. The folder is first renamed (atomically) to a hidden
+// ".tmp-step-N-removed", which the next save or start removes if this process dies first.
+void remove_checkpoint(const fs::path& dir) {
+  std::error_code ec;
+  const fs::path doomed = dir.parent_path() / (".tmp-" + dir.filename().string() + "-removed");
+  remove_tree(doomed.string(), ec);
+  fs::rename(dir, doomed, ec);
+  remove_tree((ec ? dir : doomed).string(), ec);
+}
+
+// Renames the complete checkpoint `tmp` to `final_dir`. A step-N already there (a resumed run
+// saving its last step again) is swapped out in one step (renameat2 RENAME_EXCHANGE) and then
+// removed, so step-N is whole at every moment.
+void move_into_place(const fs::path& tmp, const fs::path& final_dir) {
+  std::error_code ec;
+  if (fs::exists(final_dir, ec)) {
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_EXCHANGE) == 0) {
+      remove_tree(tmp.string(), ec);  // the old step-N, now under the hidden name
+      return;
+    }
+    remove_checkpoint(final_dir);  // a file system without the exchange
+  }
+  fs::rename(tmp, final_dir);
+}
+
 }  // namespace
 
 std::string save_training_checkpoint(const std::string& checkpoints_dir, DecoderImpl& decoder,
@@ -112,8 +142,7 @@ std::string save_training_checkpoint(const std::string& checkpoints_dir, Decoder
                          {"mode", content.mode},
                          {"param_names", content.param_names}};
     write_file_atomic((tmp / "trainer_state.json").string(), st.dump(1) + "\n");
-    remove_tree(final_dir.string(), ec);
-    fs::rename(tmp, final_dir);
+    move_into_place(tmp, final_dir);
   } catch (const std::exception& e) {
     remove_tree(tmp.string(), ec);
     throw Error("saving checkpoint " + final_dir.string() + " failed (previous checkpoints kept): " + e.what(),
@@ -121,7 +150,7 @@ std::string save_training_checkpoint(const std::string& checkpoints_dir, Decoder
   }
   if (keep_last > 0) {
     auto all = list_checkpoints(checkpoints_dir);
-    for (size_t i = 0; i + static_cast<size_t>(keep_last) < all.size(); ++i) remove_tree(all[i].second.string(), ec);
+    for (size_t i = 0; i + static_cast<size_t>(keep_last) < all.size(); ++i) remove_checkpoint(all[i].second);
   }
   return final_dir.string();
 }
