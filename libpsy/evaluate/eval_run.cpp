@@ -56,18 +56,16 @@ ordered_json file_hashes(const std::string& dir, const std::vector<std::string>&
 GenerationOptions generation_options(const Recipe& r, const Tokenizer& tok) {
   GenerationOptions o;
   const auto& e = r.eval;
-  if (e.decoding != "greedy" && e.decoding != "sample")
-    throw Error("eval.decoding: " + expected_found("greedy or sample", "'" + e.decoding + "'"));
   if (e.max_new_tokens < 1) throw Error("eval.max_new_tokens: " + expected_found("at least 1", std::to_string(e.max_new_tokens)));
   if (e.batch_size < 1) throw Error("eval.batch_size: " + expected_found("at least 1", std::to_string(e.batch_size)));
-  if (e.decoding == "sample" && !(e.temperature > 0))
+  if (e.decoding == Decoding::Sample && !(e.temperature > 0))
     throw Error("eval.temperature: " + expected_found("a number > 0 when decoding: sample", std::to_string(e.temperature)));
   if (e.top_k < 0) throw Error("eval.top_k: " + expected_found("0 (off) or more", std::to_string(e.top_k)));
   if (!(e.top_p > 0 && e.top_p <= 1)) throw Error("eval.top_p: " + expected_found("a number in (0, 1]", std::to_string(e.top_p)));
   if (!(e.repetition_penalty > 0))
     throw Error("eval.repetition_penalty: " + expected_found("a number > 0 (1 = off)", std::to_string(e.repetition_penalty)));
   o.max_new_tokens = e.max_new_tokens;
-  o.sampling.do_sample = e.decoding == "sample";
+  o.sampling.do_sample = e.decoding == Decoding::Sample;
   o.sampling.temperature = e.temperature;
   o.sampling.top_k = e.top_k;
   o.sampling.top_p = e.top_p;
@@ -123,8 +121,8 @@ judge::JudgeModelSettings judge_settings(const Recipe& r) {
   judge::JudgeModelSettings s;
   s.model = r.eval.judge.model;
   s.chat_template = r.eval.judge.chat_template;
-  s.dtype = r.eval.judge.dtype;
-  s.device = r.devices.use.empty() ? std::string("cpu") : r.devices.use[0];
+  s.dtype = choice_name(r.eval.judge.dtype);
+  s.device = r.first_device().str();
   s.max_new_tokens = r.eval.judge.max_new_tokens;
   s.temperature = r.eval.judge.temperature;
   s.seed = static_cast<uint64_t>(r.seed);
@@ -222,11 +220,11 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
   out.resumed = records.size();
 
   // Model and adapter (loaded only when something is left to generate).
-  const torch::Device device(recipe.devices.use.empty() ? std::string("cpu") : recipe.devices.use[0]);
+  const torch::Device device(recipe.first_device().str());
   if (records.size() < held.examples.size()) {
     DecoderOptions dopt;
     dopt.device = device;
-    dopt.dtype = parse_model_dtype(recipe.model.dtype);
+    dopt.dtype = parse_model_dtype(choice_name(recipe.model.dtype));
     Decoder decoder = load_decoder(recipe.model.path, dopt);
     if (decoder->config().vocab_size < tokenizer.vocab_size())
       throw Error("model " + recipe.model.path + ": vocab_size " + std::to_string(decoder->config().vocab_size) +
