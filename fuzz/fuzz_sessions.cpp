@@ -4,11 +4,11 @@
 // small max_seq_len so that truncation and dropping run too). LibTorch-free.
 //
 // Input: one option byte, then the file's text (a JSON list of sessions or JSON Lines). The
-// option byte picks the task, unit, language, chat template, missing-annotation policy and
-// max_seq_len. Loading must either succeed or throw psy::Error; the samples must keep their
-// documented invariants (ids inside the vocabulary, one weight per id, loss_weights[0] == 0,
-// segments tiling the ids, no sample over max_seq_len). Anything else aborts.
-// Build and run with fuzz/run_fuzzer.sh sessions.
+// option byte picks the task, unit, language, session fields in the prompt, missing-annotation
+// policy, prompt-loss weight and max_seq_len. Loading must either succeed or throw psy::Error;
+// the samples must keep their documented invariants (ids inside the vocabulary, one weight per
+// id, loss_weights[0] == 0, segments tiling the ids, no sample over max_seq_len). Anything else
+// aborts. Build and run with fuzz/run_fuzzer.sh sessions.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -65,10 +65,10 @@ psy::SampleOptions options_from(uint8_t b) {
   o.unit = (b & 4) ? psy::SampleUnit::Session : psy::SampleUnit::Turn;
   o.lang = (b & 8) ? "zh" : "en";
   o.missing = policies[(b >> 4) & 3];
-  o.chat_template = (b & 64) ? psy::ChatTemplate::Plain : psy::ChatTemplate::Chatml;
+  o.chat_template = psy::ChatTemplate::Chatml;  // the fixture has <|im_start|>/<|im_end|>, no EOS for the others
   o.max_seq_len = (b & 128) ? 48 : 1024;
   o.prompt_loss_weight = (b & 1) ? 0.1f : 0.0f;
-  o.context = {"background", "topic"};
+  if (b & 64) o.context = {"guide", "psychotherapy", "theme", "topic"};
   return o;
 }
 
