@@ -9,7 +9,8 @@
 // paper's setting (Mistral-7B shape, random bf16 weights, LoRA r 256 / alpha 128 / dropout 0.05
 // on q,k,v,o,gate,up,down and lm_head) against Hugging Face transformers + PEFT
 // (bench/baselines/train_hf_peft.py) with the same step; memory is the CUDA allocator's peak.
-// A step = forward + weighted CE + backward + clip + AdamW over B x T tokens; tokens/s is the
+// A step = forward + weighted CE (psy: the trainer's chunked lm_head loss, train_forward.h's
+// training_loss; --loss plain builds the full logits) + backward + clip + AdamW over B x T tokens; tokens/s is the
 // median over the measured steps (after 2 warm-up steps), then the median over runs.
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +42,7 @@ struct Options {
   bool python = true;
   std::string device = "cpu", shape = "58m", dtype = "fp32", lora = "r16";
   bool ckpt_only = false;
+  bool plain_loss = false;  // --loss plain: full [tokens x vocab] logits instead of the chunked loss
   bool cuda() const { return device.rfind("cuda", 0) == 0; }
 };
 
@@ -52,8 +54,8 @@ struct Figures {
 // The 58M bench shape, or Mistral-7B's (psy plan's built-in shape) for the GPU setting.
 psy::DecoderConfig bench_config(const Options& o) {
   psy::DecoderConfig c;
-  if (o.shape == "mistral-7b") {
-    c = psy::dist::known_model_shape("mistral-7b");
+  if (o.shape != "58m") {  // mistral-7b, qwen2.5-7b, ... (psy plan's built-in shapes)
+    c = psy::dist::known_model_shape(o.shape);
   } else {
     c = psy::parse_decoder_config(
         R"({"model_type":"llama","architectures":["LlamaForCausalLM"],"vocab_size":32000,"hidden_size":512,
@@ -100,7 +102,7 @@ Figures run_psy(const Options& o, bool checkpoint) {
   psy::AdamW opt(params, ao);
   d->train();
   const auto on = torch::TensorOptions().device(dopt.device);
-  torch::Tensor ids = torch::randint(3, 32000, {o.batch, o.seq}, on.dtype(torch::kLong));
+  torch::Tensor ids = torch::randint(3, c.vocab_size, {o.batch, o.seq}, on.dtype(torch::kLong));
   torch::Tensor mask = torch::ones({o.batch, o.seq}, on.dtype(torch::kLong));
   torch::Tensor w = torch::ones({o.batch, o.seq}, on);
   w.slice(1, 0, o.seq / 2).fill_(0.1);
@@ -110,8 +112,8 @@ Figures run_psy(const Options& o, bool checkpoint) {
   for (int s = 0; s < o.warmup + o.steps; ++s) {
     auto t0 = std::chrono::steady_clock::now();
     opt.zero_grad();
-    torch::Tensor logits = psy::training_forward(*d, ids, mask, checkpoint);
-    psy::weighted_next_token_loss(logits, ids, w).backward();
+    const double denom = psy::loss_denominator(w, psy::PlwNormalization::WeightSum);
+    psy::training_loss(*d, ids, mask, w, denom, checkpoint, o.plain_loss ? -1 : 0).backward();
     psy::clip_grad_norm(params, o.lora == "paper" ? 0.3 : 1.0);
     opt.step();
     if (dopt.device.is_cuda()) torch::cuda::synchronize();
@@ -195,11 +197,12 @@ int main(int argc, char** argv) {
     else if (a == "--dtype") o.dtype = word();
     else if (a == "--lora") o.lora = word();
     else if (a == "--ckpt-only") o.ckpt_only = true;
+    else if (a == "--loss") o.plain_loss = word() == "plain";
     else {
       std::fprintf(stderr,
                    "usage: bench_train [--threads N] [--batch B] [--seq T] [--steps N] [--warmup N] [--runs N] [--no-python]\n"
-                   "                   [--device cpu|cuda] [--shape 58m|mistral-7b] [--dtype fp32|bf16] [--lora r16|paper]"
-                   " [--ckpt-only]\n");
+                   "                   [--device cpu|cuda] [--shape 58m|mistral-7b|qwen2.5-7b] [--dtype fp32|bf16] [--lora r16|paper]"
+                   " [--ckpt-only] [--loss chunked|plain]\n");
       return 2;
     }
   }

@@ -13,7 +13,7 @@ import time
 import torch
 import torch.nn.functional as F
 from peft import LoraConfig, get_peft_model
-from transformers import MistralConfig, MistralForCausalLM
+from transformers import AutoModelForCausalLM, MistralConfig
 
 
 def main():
@@ -35,6 +35,11 @@ def main():
         cfg = MistralConfig(vocab_size=32000, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
                             num_attention_heads=32, num_key_value_heads=8, rms_norm_eps=1e-5, rope_theta=1e6,
                             max_position_embeddings=32768, tie_word_embeddings=False, sliding_window=None)
+    elif a.shape == "qwen2.5-7b":
+        from transformers import Qwen2Config
+        cfg = Qwen2Config(vocab_size=152064, hidden_size=3584, intermediate_size=18944, num_hidden_layers=28,
+                          num_attention_heads=28, num_key_value_heads=4, rms_norm_eps=1e-6, rope_theta=1e6,
+                          max_position_embeddings=32768, tie_word_embeddings=False)
     else:
         cfg = MistralConfig(vocab_size=32000, hidden_size=512, intermediate_size=1376, num_hidden_layers=8,
                             num_attention_heads=8, num_key_value_heads=8, rms_norm_eps=1e-5,
@@ -43,7 +48,7 @@ def main():
     torch.manual_seed(0)
     torch.set_default_dtype(dtype)
     with dev:
-        model = MistralForCausalLM(cfg)
+        model = AutoModelForCausalLM.from_config(cfg)
     torch.set_default_dtype(torch.float32)
     model.config.use_cache = False
     targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -60,7 +65,7 @@ def main():
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.0)
-    ids = torch.randint(3, 32000, (a.batch, a.seq), device=dev)
+    ids = torch.randint(3, cfg.vocab_size, (a.batch, a.seq), device=dev)
     mask = torch.ones_like(ids)
     w = torch.ones(a.batch, a.seq, device=dev)
     w[:, : a.seq // 2] = 0.1
