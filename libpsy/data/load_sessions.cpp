@@ -268,10 +268,11 @@ OnError parse_on_error(const std::string& value) {
 LoadedSessions parse_sessions(const std::string& text, const std::string& name, OnError on_error) {
   LoadedSessions out;
   size_t first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) {
+  if (first != std::string::npos && text.compare(first, 3, "\xEF\xBB\xBF") == 0)
+    first = text.find_first_not_of(" \t\r\n", first + 3);
+  if (first == std::string::npos) {  // nothing but whitespace (and a byte order mark)
     throw Error(name + ": empty file (expected a JSON list of sessions or JSON Lines, one session per line)");
   }
-  if (text.compare(first, 3, "\xEF\xBB\xBF") == 0) first = text.find_first_not_of(" \t\r\n", first + 3);
   if (size_t bad = find_invalid_utf8(text); bad != std::string::npos) {
     ErrorLocation at;
     at.file = name;

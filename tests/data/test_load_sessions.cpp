@@ -103,6 +103,8 @@ TEST_CASE("errors name the file, session, turn, field, and expected versus found
   }
   SECTION("an empty file") {
     CHECK_THAT(message_of("  \n"), Catch::Contains("empty file"));
+    CHECK_THAT(message_of("\xEF\xBB\xBF"), Catch::Contains("empty file"));  // a byte order mark alone (fuzz/)
+    CHECK_THAT(message_of(" \xEF\xBB\xBF \n"), Catch::Contains("empty file"));
   }
   SECTION("not a list of sessions") {
     CHECK_THAT(message_of("\"text\""), Catch::Contains("expected a JSON list of sessions"));
