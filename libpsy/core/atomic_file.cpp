@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "libpsy/core/error.h"
+#include "libpsy/core/remove_tree.h"
 
 namespace psy {
 
@@ -64,6 +65,24 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
 
 void write_file_atomic(const std::string& path, const std::string& content) {
   write_file_atomic(path, [&content](std::ostream& out) { out.write(content.data(), content.size()); });
+}
+
+void replace_folder(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  struct stat st {};
+  if (::stat(to.c_str(), &st) == 0) {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_EXCHANGE) == 0) {
+      remove_tree(from, ec);  // the old folder, now under the temporary name
+      return;
+    }
+    if (!remove_tree(to, ec))
+      throw Error(to + ": cannot replace (" + ec.message() + ")", kExitFailure);
+  }
+  if (std::rename(from.c_str(), to.c_str()) != 0) {
+    const int err = errno;
+    remove_tree(from, ec);
+    throw Error(to + ": cannot rename " + from + " into place (" + std::strerror(err) + ")", kExitFailure);
+  }
 }
 
 void make_dirs(const std::string& path) {

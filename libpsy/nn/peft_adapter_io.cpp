@@ -6,8 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/remove_tree.h"
 #include "libpsy/core/json_file.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/io/safetensors.h"
@@ -166,7 +171,6 @@ void save_peft_adapter(const DecoderImpl& decoder, const std::string& dir, const
     tensors.emplace_back(peft_tensor_key(path, "lora_B"), p->lora_B);
   }
   if (!first) throw Error("save_peft_adapter: the decoder has no LoRA adapters to save", kExitFailure);
-  make_dirs(dir);
   nlohmann::ordered_json j;
   j["alpha_pattern"] = nlohmann::json::object();
   j["auto_mapping"] = nullptr;
@@ -196,8 +200,22 @@ void save_peft_adapter(const DecoderImpl& decoder, const std::string& dir, const
   j["task_type"] = "CAUSAL_LM";
   j["use_dora"] = false;
   j["use_rslora"] = first->lora_rslora;
-  write_safetensors(dir + "/adapter_model.safetensors", tensors, {{"format", "pt"}});
-  write_file_atomic(dir + "/adapter_config.json", j.dump(2) + "\n");
+  // Whole or not at all: a kill between the two files left adapter/ with tensors and no config.
+  // Written under DIR.tmp.PID (a run folder's start removes such leftovers), then put in place.
+  std::filesystem::path target = std::filesystem::path(dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();
+  const std::string tmp = target.string() + ".tmp." + std::to_string(::getpid());
+  std::error_code ec;
+  remove_tree(tmp, ec);
+  make_dirs(tmp);
+  try {
+    write_safetensors(tmp + "/adapter_model.safetensors", tensors, {{"format", "pt"}});
+    write_file_atomic(tmp + "/adapter_config.json", j.dump(2) + "\n");
+  } catch (...) {
+    remove_tree(tmp, ec);
+    throw;
+  }
+  replace_folder(tmp, target.string());
 }
 
 }  // namespace psy

@@ -42,6 +42,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
     if (out >= 0) dup2(out, 1);
     if (err >= 0) dup2(err, 2);
     execv(args[0], args.data());
+    const std::string why = std::string("exec ") + args[0] + " failed: " + std::strerror(errno) + "\n";
+    (void)!write(2, why.data(), why.size());
     _exit(127);
   }
 }

@@ -9,10 +9,13 @@
 //    `psy eval` of its adapter (greedy generation of 15 held-out turns, then scoring), twice each:
 //    the second pair must equal the first (the runs are deterministic) and gives the timelines.
 // 2. N times each, seeded: starts the same train (or eval) in a fresh folder and SIGKILLs it at a
-//    moment drawn in turn from: any moment (uniform over the measured duration); the window of a
-//    checkpoint save (after the step's log line, through pruning; the last one covers the final
-//    adapter); the end of a step with held-out evaluation (train) or generation of line k /
-//    scoring (eval). One kill in three also kills the first resume at a uniform moment.
+//    moment drawn in turn from: any moment (uniform over the measured duration); inside a
+//    checkpoint save (once its hidden .tmp-step-N folder shows; or the end of the run: final
+//    checkpoint, adapter/, exit); the end of a step with held-out evaluation; right after a new
+//    checkpoint (pruning the oldest); the final adapter/ being written -- for eval: any moment,
+//    while line k of predictions.jsonl is generated, scoring until metrics.json. One kill in
+//    three also kills the first resume (at a uniform moment, or inside the resume's save of a
+//    last checkpoint it saves again). A run that ends before its moment is drawn again.
 // 3. After every kill: every checkpoint present is complete and loadable, log.jsonl and
 //    predictions.jsonl hold no torn line, adapter/ and the JSON files are whole
 //    (run_folder_checks.h). Then resumes as documented -- `psy train ... --resume` when a
@@ -136,40 +139,67 @@ EvalTimeline time_eval(const Commands& c, const std::string& out, const std::str
   return t;
 }
 
-// When to kill: once `lines` (log.jsonl or predictions.jsonl lines) are written -- or at once when
-// lines is 0 -- and, with `in_save`, once the save that follows shows its hidden .tmp-step-N
-// folder (or is already done), wait `delay` seconds, then SIGKILL.
+// When to kill: once the trigger holds, wait `delay` seconds, then SIGKILL.
+enum class Trigger {
+  kLines,           // `lines` lines of log.jsonl (train) or predictions.jsonl (eval) written; 0: at the start
+  kSaveFolder,      // step `lines` logged and its save's hidden .tmp-step-N folder seen (or the save done)
+  kSaveFolderOnly,  // a hidden .tmp-step-N folder seen (a resume's save)
+  kNewCheckpoint,   // checkpoints/step-`lines` complete: pruning of the oldest comes next
+  kAdapterWrite,    // the final adapter/ being written (or written)
+};
 struct KillPlan {
   std::string kind;   // what the moment aims at, for the summary
   size_t lines = 0;
   double delay = 0;
-  bool in_save = false;
+  Trigger trigger = Trigger::kLines;
 };
+
+bool train_trigger_holds(const KillPlan& plan, const std::string& run) {
+  if (plan.trigger == Trigger::kLines && plan.lines == 0) return true;
+  const TrainView v = view_train(run);
+  const long step = static_cast<long>(plan.lines);
+  switch (plan.trigger) {
+    case Trigger::kLines: return v.log_lines >= plan.lines;
+    case Trigger::kSaveFolder: return v.log_lines >= plan.lines && (v.saves_seen > 0 || v.newest_checkpoint >= step);
+    case Trigger::kSaveFolderOnly: return v.saves_seen > 0;
+    case Trigger::kNewCheckpoint: return v.newest_checkpoint >= step;
+    case Trigger::kAdapterWrite: return v.adapter_writing || v.final_adapter;
+  }
+  return true;
+}
 
 double uniform(Rng& rng, double lo, double hi) { return lo + (hi - lo) * rng.uniform01(); }
 
 KillPlan plan_train_kill(long i, const TrainTimeline& t, Rng& rng) {
   auto line_time = [&](long step) { return step <= 0 ? 0.0 : t.line_at[static_cast<size_t>(step - 1)]; };
-  switch (i % 3) {
+  std::vector<double> took;  // as long as the reference's saves took (median)
+  for (size_t j = 0; j < std::min(t.save_start.size(), t.save_end.size()); ++j) took.push_back(t.save_end[j] - t.save_start[j]);
+  std::sort(took.begin(), took.end());
+  const double median = took.empty() ? 0.01 : took[took.size() / 2];
+  switch (i % 5) {
     case 0:
       return {"any moment", 0, uniform(rng, 0, t.exit_at)};
+    case 4:  // the final adapter/: its two files
+      return {"final adapter", 0, uniform(rng, 0, 0.2 * median), Trigger::kAdapterWrite};
+    case 3: {  // right after a checkpoint is renamed into place: pruning the oldest (keep_last)
+      const long first = kSaveEvery * (kKeepLast + 1);
+      const long step = first + kSaveEvery * static_cast<long>(rng.uniform_below((kSteps - first) / kSaveEvery + 1));
+      return {"pruning", static_cast<size_t>(step), uniform(rng, 0, 0.002), Trigger::kNewCheckpoint};
+    }
     case 1: {  // from the step's log line through the save and the pruning (the last: final adapter too)
       const long k = static_cast<long>(rng.uniform_below(kSteps / kSaveEvery));
       const long step = kSaveEvery * (k + 1);
       if (step == kSteps && rng.uniform_below(2) == 0)  // the end: final checkpoint, adapter/, exit
         return {"final save", static_cast<size_t>(step), uniform(rng, 0, t.exit_at - line_time(step))};
-      std::vector<double> took;  // as long as the reference's saves took (median), and pruning after
-      for (size_t j = 0; j < std::min(t.save_start.size(), t.save_end.size()); ++j) took.push_back(t.save_end[j] - t.save_start[j]);
-      std::sort(took.begin(), took.end());
-      const double median = took.empty() ? 0.01 : took[took.size() / 2];
-      return {"checkpoint save", static_cast<size_t>(step), uniform(rng, 0, 1.2 * median), true};
+      return {"checkpoint save", static_cast<size_t>(step), uniform(rng, 0, 1.2 * median), Trigger::kSaveFolder};
     }
-    default: {  // the end of a step that evaluates the held-out loss (evaluation runs after the update)
+    case 2: {  // the end of a step that evaluates the held-out loss (evaluation runs after the update)
       const long step = kEvalEvery * (1 + static_cast<long>(rng.uniform_below(kSteps / kEvalEvery)));
       const double gap = line_time(step) - line_time(step - 1);
       return {"held-out evaluation", static_cast<size_t>(step - 1), uniform(rng, 0.4 * gap, gap)};
     }
   }
+  return {"any moment", 0, uniform(rng, 0, t.exit_at)};
 }
 
 KillPlan plan_eval_kill(long i, const EvalTimeline& t, Rng& rng) {
@@ -214,6 +244,8 @@ KillOutcome start_and_kill(const std::vector<std::string>& argv, const std::stri
 std::string train_phase(const std::string& run) {
   const TrainView v = view_train(run);
   if (v.saves_seen > 0) return "in a checkpoint save";
+  if (v.pruning) return "while pruning an old checkpoint";
+  if (v.adapter_writing) return "while writing adapter/";
   if (v.log_lines == 0) return "at start-up (before step 1's log line)";
   if (v.log_lines >= static_cast<size_t>(kSteps))
     return v.final_adapter ? "after adapter/ was written" : "after the last step (final checkpoint, adapter/)";
@@ -252,8 +284,8 @@ struct Trial {
 
 // A trial whose process finished before its kill moment is drawn again (another moment, same
 // kind), up to 5 times, so that N trials are N kills.
-void run_trial(const Trial& trial, const std::function<KillPlan()>& draw, const std::optional<KillPlan>& second,
-               Tally& tally) {
+void run_trial(const Trial& trial, const std::function<KillPlan()>& draw,
+               const std::function<std::optional<KillPlan>()>& draw_second, Tally& tally) {
   KillPlan first = draw();
   KillOutcome k = start_and_kill(trial.command(false), trial.logs + "-0", first, trial.reached);
   for (int redraw = 0; !k.killed && redraw < 5; ++redraw) {
@@ -273,6 +305,7 @@ void run_trial(const Trial& trial, const std::function<KillPlan()>& draw, const 
   ++tally.landed[phase];
   std::cout << trial.label << " [" << first.kind << "]: killed at " << k.at << " s, " << phase;
   report_problems(trial.label + " after the kill", trial.check(), tally.folder_problems);
+  const std::optional<KillPlan> second = draw_second();
   for (int round = 1; round <= 3; ++round) {
     const std::string log = trial.logs + "-" + std::to_string(round);
     int exit_code = -1;
@@ -282,7 +315,7 @@ void run_trial(const Trial& trial, const std::function<KillPlan()>& draw, const 
         ++tally.kills;
         ++tally.resumes_ok;  // the first resume started and ran until we killed it too
         const std::string p2 = trial.phase();
-        ++tally.aimed["any moment (during a resume)"];
+        ++tally.aimed[second->kind];
         ++tally.landed[p2];
         std::cout << "; resume killed at " << again.at << " s, " << p2;
         report_problems(trial.label + " after killing the resume", trial.check(), tally.folder_problems);
@@ -323,14 +356,16 @@ std::string counts(const std::map<std::string, long>& m) {
 
 Commands make_assets(const Settings& s) {
   Commands c;
-  c.psy = s.psy;
+  // A private copy: another build relinking psy meanwhile must not fail a start ("Permission denied").
+  c.psy = s.work + "/psy";
+  fs::copy_file(s.psy, c.psy, fs::copy_options::overwrite_existing);
   c.recipe = s.source + "/tests/fixtures/reliability/kill_recipe.yaml";
   c.data = s.source + "/data/sample/psy_insight_sample_en.json";
   c.logs = s.work + "/logs";
   fs::create_directories(c.logs);
-  run_ok({s.psy, "tokenizer", "train", "--input", c.data, "--vocab-size", "600", "--out", s.work + "/tokenizer"}, c.logs, "tokenizer");
+  run_ok({c.psy, "tokenizer", "train", "--input", c.data, "--vocab-size", "600", "--out", s.work + "/tokenizer"}, c.logs, "tokenizer");
   c.model = s.work + "/model";
-  run_ok({s.psy, "init-model", "--config", s.source + "/tests/fixtures/evaluate/tiny_llama_config.json", "--tokenizer",
+  run_ok({c.psy, "init-model", "--config", s.source + "/tests/fixtures/evaluate/tiny_llama_config.json", "--tokenizer",
           s.work + "/tokenizer", "--out", c.model, "--seed", "5"}, c.logs, "init-model");
   c.adapter = s.work + "/reference-train/adapter";
   return c;
@@ -364,17 +399,18 @@ int run(const Settings& s) {
               const bool saved = resume && view_train(run).newest_checkpoint > 0;
               return c.train(run, saved);
             },
-            [run](const KillPlan& plan) {
-              if (plan.lines == 0) return true;
-              const TrainView v = view_train(run);
-              return v.log_lines >= plan.lines &&
-                     (!plan.in_save || v.saves_seen > 0 || v.newest_checkpoint >= static_cast<long>(plan.lines));
-            },
+            [run](const KillPlan& plan) { return train_trigger_holds(plan, run); },
             [run] { return check_train_folder(run); },
             [&s, run] { return compare_train_runs(s.work + "/reference-train", run); }, [run] { return train_phase(run); }};
     const auto first = [&rng, &tt, i] { return plan_train_kill(i, tt, rng); };
-    std::optional<KillPlan> second;
-    if (rng.uniform_below(3) == 0) second = KillPlan{"any moment", 0, uniform(rng, 0, tt.exit_at)};
+    // One in three: kill the resume too; when the run had reached its last checkpoint, the resume
+    // saves it again: aim at that save.
+    const auto second = [&rng, &tt, run]() -> std::optional<KillPlan> {
+      if (rng.uniform_below(3) != 0) return std::nullopt;
+      if (view_train(run).newest_checkpoint == kSteps)
+        return KillPlan{"the resume's save of the last checkpoint", 0, uniform(rng, 0, 0.01), Trigger::kSaveFolderOnly};
+      return KillPlan{"any moment (during a resume)", 0, uniform(rng, 0, tt.exit_at)};
+    };
     run_trial(t, first, second, train_tally);
   }
   for (long i = 0; i < s.eval_kills; ++i) {
@@ -385,8 +421,10 @@ int run(const Settings& s) {
             [out] { return check_eval_folder(out); },
             [&s, out] { return compare_eval_runs(s.work + "/reference-eval", out); }, [out, n] { return eval_phase(out, n); }};
     const auto first = [&rng, &et, i] { return plan_eval_kill(i, et, rng); };
-    std::optional<KillPlan> second;
-    if (rng.uniform_below(3) == 0) second = KillPlan{"any moment", 0, uniform(rng, 0, et.exit_at)};
+    const auto second = [&rng, &et]() -> std::optional<KillPlan> {
+      if (rng.uniform_below(3) != 0) return std::nullopt;
+      return KillPlan{"any moment (during a resume)", 0, uniform(rng, 0, et.exit_at)};
+    };
     run_trial(t, first, second, eval_tally);
   }
   for (const auto& [name, tally] : {std::make_pair("psy train", &train_tally), std::make_pair("psy eval", &eval_tally)})

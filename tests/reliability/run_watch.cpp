@@ -27,7 +27,9 @@ TrainView view_train(const std::string& run_dir) {
   v.log_lines = complete_lines(run / "log.jsonl");
   for (const auto& e : fs::directory_iterator(run / "checkpoints", ec)) {
     const std::string name = e.path().filename().string();
-    if (name.rfind(".tmp-step-", 0) == 0) {
+    if (name.rfind(".tmp-step-", 0) == 0 && name.find("-removed") != std::string::npos) {
+      v.pruning = true;
+    } else if (name.rfind(".tmp-step-", 0) == 0) {
       ++v.saves_seen;
     } else if (name.rfind("step-", 0) == 0 && fs::exists(e.path() / "trainer_state.json", ec)) {
       try {
@@ -37,6 +39,9 @@ TrainView view_train(const std::string& run_dir) {
     }
   }
   v.final_adapter = fs::exists(run / "adapter" / "adapter_config.json", ec);
+  v.adapter_writing = !v.final_adapter && fs::exists(run / "adapter" / "adapter_model.safetensors", ec);
+  for (const auto& e : fs::directory_iterator(run, ec))
+    if (e.path().filename().string().rfind("adapter.tmp.", 0) == 0) v.adapter_writing = true;
   return v;
 }
 

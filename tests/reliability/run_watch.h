@@ -10,8 +10,10 @@ namespace psy::reliability {
 struct TrainView {
   size_t log_lines = 0;     // complete lines of log.jsonl (one per logged step)
   size_t saves_seen = 0;    // hidden .tmp-step-N folders present (a save in progress)
+  bool pruning = false;     // a hidden .tmp-step-N-removed folder present (an old checkpoint going)
   long newest_checkpoint = -1;  // N of the newest checkpoints/step-N with trainer_state.json
   bool final_adapter = false;   // adapter/adapter_config.json exists
+  bool adapter_writing = false; // adapter.tmp.PID/ exists, or adapter/ holds tensors without a config
 };
 TrainView view_train(const std::string& run_dir);
 
