@@ -6,9 +6,10 @@
 Same model (the real SmolLM2-135M-Instruct of .reference/models/), same samples (the real English
 Psy-Insight CoT samples, task observation_reasoning_dialog, built once by `psy data build --export`;
 TRL reads that file's token ids and loss weights), same order, same settings (LoRA r 16 / alpha 32 /
-no dropout on q,k,v,o,gate,up,down; completion-only loss; AdamW lr 1e-3, cosine, clip 1.0; fp32).
-Each run starts, in turn: psy (right-padded batches, the samples in TRL's order), TRL, and psy with
-padding-free packing (train.packing=true: its own order, so its losses are not compared). Every
+no dropout on q,k,v,o,gate,up,down, both from one initial adapter made by PEFT; completion-only loss; AdamW lr 1e-3, cosine, clip 1.0; fp32).
+Each run starts, in turn: psy (its defaults: padding-free micro-batches, the samples in TRL's order),
+TRL (right-padded batches), psy with packing (train.packing=true: rows filled to max_seq_len in its own
+order, so its losses are not compared) and, with --padded, psy with right-padded batches as TRL's. Every
 process is timed alone in its own child process; peak RSS is the child's own (wait4's ru_maxrss).
 tokens/s counts real (non-padding) tokens over the steps after the first (steady state: the
 first step pays for allocation and the thread pools). Prints one line per process, then the
@@ -33,7 +34,7 @@ def trl_side(base, samples, out, settings_json):
     import torch
     torch.set_num_threads(int(os.environ.get("PSY_THREADS", "2")))
     import datasets
-    from peft import LoraConfig, get_peft_model
+    from peft import PeftModel
     from torch.utils.data import SequentialSampler
     from transformers import AutoModelForCausalLM, TrainerCallback
     from trl import SFTConfig, SFTTrainer
@@ -48,9 +49,7 @@ def trl_side(base, samples, out, settings_json):
     lengths = [len(r["input_ids"]) for r in rows]
     dataset = datasets.Dataset.from_list(rows)
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32, attn_implementation=s["attn"])
-    torch.manual_seed(s["seed"])
-    model = get_peft_model(model, LoraConfig(r=s["r"], lora_alpha=s["alpha"], lora_dropout=0.0,
-                                             target_modules=s["targets"], task_type="CAUSAL_LM"))
+    model = PeftModel.from_pretrained(model, s["init_adapter"], is_trainable=True)
 
     class InOrder(SFTTrainer):
         def _get_train_sampler(self, train_dataset=None):
@@ -119,6 +118,7 @@ def main():
     ap.add_argument("--psy", default=os.environ.get("PSY_EXE", str(ROOT / "build/trainers/psy")))
     ap.add_argument("--out", default="")
     ap.add_argument("--no-packed", action="store_true", help="skip the psy run with packing")
+    ap.add_argument("--padded", action="store_true", help="also run psy with right-padded batches (padding_free=false)")
     a = ap.parse_args()
     for what, path in (("model", a.model), ("data", a.data), ("psy", a.psy)):
         if not Path(path).exists():
@@ -132,7 +132,7 @@ def main():
     targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     ga, seed, lr, warmup = 1, 66, 1.0e-3, 1
     common = [f"model.path={a.model}", "model.dtype=fp32", f"data.path=[{a.data}]", "data.prompt_loss_weight=0",
-              f"data.max_seq_len={a.max_seq_len}", "data.test_fraction=0.02", f"seed={seed}", f"threads={a.threads}",
+              f"data.max_seq_len={a.max_seq_len}", "data.test_fraction=0", f"seed={seed}", f"threads={a.threads}",
               "data.task=observation_reasoning_dialog"]
     samples = out / "samples.jsonl"
     subprocess.run([a.psy, "data", "build", str(ROOT / "recipes/quickstart.yaml"), *common, "--export", str(samples),
@@ -140,20 +140,25 @@ def main():
     lengths = [len(json.loads(l)["input_ids"]) for l in samples.read_text().splitlines()]
     used = lengths[: a.micro_batch * ga * a.steps]
     q = statistics.quantiles(lengths, n=10)
+    sys.stdout.flush()
     print(f"samples: {len(lengths)} (max_seq_len {a.max_seq_len}): length median {statistics.median(lengths):.0f}, "
           f"p10 {q[0]:.0f}, p90 {q[-1]:.0f}; the {len(used)} used: {sum(used)} real tokens, "
           f"padded to each micro-batch's longest {sum(max(used[i:i + a.micro_batch]) * len(used[i:i + a.micro_batch]) for i in range(0, len(used), a.micro_batch))}")
-    settings = {"micro_batch": a.micro_batch, "grad_accum": ga, "lr": lr, "warmup_steps": warmup, "steps": a.steps,
+    init_adapter = out / "init_adapter"  # PEFT's init, which both start from (psy: lora.init_adapter)
+    subprocess.run([sys.executable, str(ROOT / "bench/baselines/trl_parity.py"), "init", a.model, str(init_adapter), "16",
+                    "32", ",".join(targets), str(seed)], env=env, check=True, stderr=subprocess.DEVNULL)
+    settings = {"init_adapter": str(init_adapter), "micro_batch": a.micro_batch, "grad_accum": ga, "lr": lr, "warmup_steps": warmup, "steps": a.steps,
                 "seed": seed, "r": 16, "alpha": 32, "targets": targets, "attn": a.attn}
     (out / "settings.json").write_text(json.dumps(settings))
 
-    def psy_cmd(run_dir, packing):
+    def psy_cmd(run_dir, packing, padding_free=True):
         return [a.psy, "train", str(ROOT / "recipes/quickstart.yaml"), *common, f"output={run_dir}", "lora.r=16",
-                "lora.alpha=32", "lora.dropout=0", f"lora.targets=[{','.join(targets)}]",
+                "lora.alpha=32", "lora.dropout=0", f"lora.init_adapter={init_adapter}", f"lora.targets=[{','.join(targets)}]",
                 f"train.micro_batch={a.micro_batch}", f"train.grad_accum={ga}", f"train.lr={lr}",
                 "train.schedule=cosine", f"train.warmup_steps={warmup}", f"train.max_steps={a.steps}",
                 "train.weight_decay=0.01", "train.max_grad_norm=1.0", "train.shuffle=false",
-                "train.group_by_length=false", f"train.packing={'true' if packing else 'false'}", "train.eval_every=0",
+                "train.group_by_length=false", f"train.packing={'true' if packing else 'false'}",
+                f"train.padding_free={'true' if padding_free else 'false'}", "train.eval_every=0",
                 "train.save_every=0", "train.log_every=1", "train.plw_normalization=weight_sum", "--overwrite", "--quiet"]
 
     def psy_points(run_dir):
@@ -161,17 +166,17 @@ def main():
         rows = [r for r in rows if "loss" in r and "tokens" in r]
         return [(r["tokens"], r["elapsed_s"]) for r in rows], [r["loss"] for r in rows]
 
-    results = {"psy": [], "trl": [], "psy_packed": []}
+    results = {"psy": [], "trl": [], "psy_packed": [], "psy_padded": []}
     losses = {}
     print(f"load at start: {' '.join(uptime())}")
     for run in range(a.runs):
-        kinds = ["psy", "trl"] + ([] if a.no_packed else ["psy_packed"])
+        kinds = ["psy", "trl"] + ([] if a.no_packed else ["psy_packed"]) + (["psy_padded"] if a.padded else [])
         for kind in kinds:
             d = out / f"{kind}-{run}"
             if kind == "trl":
                 cmd = [sys.executable, __file__, "trl", a.model, str(samples), str(d), str(out / "settings.json")]
             else:
-                cmd = psy_cmd(d, kind == "psy_packed")
+                cmd = psy_cmd(d, kind == "psy_packed", kind != "psy_padded")
             load = uptime()[0]
             rc, wall, rss = run_child(cmd, env, out / f"{kind}-{run}.log")
             if rc != 0:
@@ -193,13 +198,13 @@ def main():
     for k, (tps, rss) in med.items():
         print(f"median {k:10s}: {tps:8.1f} tokens/s, peak RSS {rss:7.1f} MB ({len(results[k])} runs)")
     if "psy" in med and "trl" in med:
-        for k in ("psy", "psy_packed"):
+        for k in ("psy", "psy_packed", "psy_padded"):
             if k in med:
                 print(f"{k} / TRL: {med[k][0] / med['trl'][0]:.2f}x tokens/s, {med[k][1] / med['trl'][1]:.2f}x peak RSS")
     if "psy" in losses and "trl" in losses:
         n = min(len(losses["psy"]), len(losses["trl"]))
         rel = max(abs(losses["psy"][i] - losses["trl"][i]) / abs(losses["trl"][i]) for i in range(n))
-        print(f"loss psy (padded) vs TRL over {n} steps: max relative difference {rel:.2e}")
+        print(f"loss psy vs TRL over {n} steps: max relative difference {rel:.2e}")
 
 
 main()

@@ -74,6 +74,7 @@ struct TrainSection {
   bool group_by_length = true;
   bool shuffle = true;                     // false: the split's order, as psy data build --export writes it
   bool packing = false;
+  bool padding_free = true;                // a micro-batch's samples in one row, no padding (same loss)
   long save_every = 0;                     // steps; 0 = only at the end
   int keep_last = 2;
   long eval_every = 0;                     // steps; 0 = only at the end

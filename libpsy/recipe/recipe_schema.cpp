@@ -306,7 +306,10 @@ std::vector<FieldSpec> build_fields() {
   PSY_FIELD("train.gradient_checkpointing", train.gradient_checkpointing, "recompute each layer in backward");
   PSY_FIELD("train.group_by_length", train.group_by_length, "batch samples of similar length");
   PSY_FIELD("train.shuffle", train.shuffle, "shuffle samples each epoch (seeded); false = the split's order, as exported");
-  PSY_FIELD("train.packing", train.packing, "pack short samples into one sequence");
+  PSY_FIELD("train.packing", train.packing,
+            "fill each sequence with samples up to data.max_seq_len (fewer, fuller steps: changes the samples per step)");
+  PSY_FIELD("train.padding_free", train.padding_free,
+            "a micro-batch's samples in one row without padding, each its own sequence (same loss, less compute)");
   PSY_FIELD("train.save_every", train.save_every, "checkpoint every N steps; 0 = at the end only");
   PSY_FIELD("train.keep_last", train.keep_last, "checkpoints kept");
   PSY_FIELD("train.eval_every", train.eval_every, "held-out loss every N steps; 0 = at the end only");

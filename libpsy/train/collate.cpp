@@ -49,6 +49,25 @@ Batch collate(const std::vector<const TrainSequence*>& seqs, int64_t pad_id) {
   return out;
 }
 
+Batch collate_padding_free(const std::vector<const TrainSequence*>& seqs, int64_t pad_id) {
+  if (seqs.empty()) throw Error("collate: an empty micro-batch");
+  TrainSequence row;
+  for (size_t b = 0; b < seqs.size(); ++b) {
+    const TrainSequence* s = seqs[b];
+    if (s->ids.size() != s->weights.size() || s->ids.empty())
+      throw Error("collate: sequence " + std::to_string(b) + ": " +
+                  expected_found("as many weights as ids (at least one)",
+                                 std::to_string(s->ids.size()) + " ids and " + std::to_string(s->weights.size()) +
+                                     " weights"));
+    const size_t offset = row.ids.size();
+    if (s->segment_starts.empty()) row.segment_starts.push_back(offset);
+    for (size_t start : s->segment_starts) row.segment_starts.push_back(offset + start);
+    row.ids.insert(row.ids.end(), s->ids.begin(), s->ids.end());
+    row.weights.insert(row.weights.end(), s->weights.begin(), s->weights.end());
+  }
+  return collate({&row}, pad_id);  // collate checks the lengths and zeroes each sample's first weight
+}
+
 TrainSequence pack_sequences(const std::vector<const TrainSequence*>& seqs) {
   TrainSequence out;
   for (const auto* s : seqs) {

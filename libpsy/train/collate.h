@@ -34,6 +34,13 @@ struct Batch {
 // segment_starts that are not ascending offsets inside the sequence starting at 0.
 Batch collate(const std::vector<const TrainSequence*>& seqs, int64_t pad_id);
 
+// Padding-free batching (train.padding_free, the default): the micro-batch's sequences in ONE
+// row [1, sum of lengths] with their sample numbers in attention_mask (as pack_sequences'
+// segments), so no position is padding and training_forward / training_loss keep every sample
+// its own sequence. The same samples, loss and gradients as collate(); less compute where the
+// lengths differ. Already packed sequences keep their own segments.
+Batch collate_padding_free(const std::vector<const TrainSequence*>& seqs, int64_t pad_id);
+
 // Padding-free packing: concatenates sequences into one row and records where each starts
 // (segment_starts). Training then treats every sample as its own sequence (positions from 0,
 // causal attention that never crosses a sample boundary): its loss and gradients equal those

@@ -136,9 +136,15 @@ TEST_CASE("a packed batch has the loss and gradients of its samples unpacked") {
     check_same(packed, unpacked);
     // The same through the chunked loss and with checkpointed layers.
     check_same(step(d, {{&p1, &p2}}, 5, /*checkpoint=*/true), unpacked);
-    // One row holding everything, split over two micro-batches against the unpacked ones.
+    // One row holding everything.
     TrainSequence p_all = pack_sequences(all);
     check_same(step(d, {{&p_all}}, kPlain), unpacked);
+    // train.padding_free (the default): each micro-batch's samples in one row, packed rows kept.
+    Batch one_row = collate_padding_free({&p1, &data[2], &data[3]}, 0);
+    CHECK(one_row.input_ids.sizes() == torch::IntArrayRef({1, 34}));
+    CHECK(one_row.attention_mask.max().item<int64_t>() == 5);
+    CHECK(one_row.label_weights.sum().item<double>() ==
+          Approx(collate(all, 0).label_weights.sum().item<double>()));
   }
 }
 
