@@ -8,27 +8,6 @@ namespace psy::eval {
 
 namespace {
 
-// Decodes one code point at text[i] (invalid bytes: U+FFFD, length 1). Returns the length.
-size_t next_cp(std::string_view text, size_t i, char32_t& cp) {
-  const auto b0 = static_cast<unsigned char>(text[i]);
-  if (b0 < 0x80) {
-    cp = b0;
-    return 1;
-  }
-  size_t len = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 1;
-  if (len == 1 || i + len > text.size()) {
-    cp = 0xFFFD;
-    return 1;
-  }
-  auto cps = decode_utf8(text.substr(i, len));
-  if (cps.size() != 1) {
-    cp = 0xFFFD;
-    return 1;
-  }
-  cp = cps[0];
-  return len;
-}
-
 // A fast check for ASCII-only whitespace splitting.
 inline bool ascii_space(unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F); }
 
@@ -45,7 +24,7 @@ void each_whitespace_token(std::string_view text, Emit&& emit) {
       space = ascii_space(b);
     } else {
       char32_t cp;
-      len = next_cp(text, i, cp);
+      len = decode_utf8_at(text, i, cp);
       space = is_python_space(cp);
     }
     if (space) {
@@ -81,7 +60,7 @@ bool is_blank(std::string_view text) {
       continue;
     }
     char32_t cp;
-    i += next_cp(text, i, cp);
+    i += decode_utf8_at(text, i, cp);
     if (!is_python_space(cp)) return false;
   }
   return true;
@@ -92,7 +71,7 @@ Tokens split_chars(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
     char32_t cp;
-    size_t len = next_cp(text, i, cp);
+    size_t len = decode_utf8_at(text, i, cp);
     if (!is_python_space(cp)) out.emplace_back(text.substr(i, len));
     i += len;
   }
@@ -123,7 +102,7 @@ void each_rouge_char(std::string_view text, Put&& put, EndWord&& end_word) {
       continue;
     }
     char32_t cp;
-    i += next_cp(text, i, cp);
+    i += decode_utf8_at(text, i, cp);
     if (cp == 0x212A) {
       put('k');
     } else if (cp == 0x130) {

@@ -9,6 +9,7 @@
 #include "libpsy/judge/judge_loop.h"
 #include "libpsy/judge/judge_run.h"
 #include "libpsy/judge/rubric.h"
+#include "libpsy/run/run_folder.h"
 #include "libpsy/runtime/runtime.h"
 #include "libpsy/train/run_folder_files.h"
 #include "trainers/commands.h"
@@ -64,7 +65,7 @@ int cmd_judge(const Args& args) {
 
   judge::JudgeRequest q;
   q.predictions_path = a.get("PREDICTIONS");
-  if (fs::is_directory(q.predictions_path)) q.predictions_path = (fs::path(q.predictions_path) / "predictions.jsonl").string();
+  if (fs::is_directory(q.predictions_path)) q.predictions_path = RunFolder(q.predictions_path).predictions_path();
   q.rubric_paths = a.list("rubric");
   if (q.rubric_paths.empty()) throw Error("psy judge: --rubric FILE is required (e.g. --rubric rubrics/cpsycoun.yaml)");
   if (a.flag("show-prompt")) {
@@ -107,7 +108,7 @@ int cmd_judge(const Args& args) {
   std::string lock_dir = q.out_dir.empty() ? fs::path(q.predictions_path).parent_path().string() : q.out_dir;
   if (lock_dir.empty()) lock_dir = ".";
   judge::check_judge_request(q);  // bad input leaves no folder or lock behind
-  FolderLock lock(lock_dir, "psy judge");
+  FolderLock lock = RunFolder(lock_dir).lock("psy judge");
   for (const auto& stale : clean_stale_files(lock_dir))
     if (!q.quiet) std::cerr << "psy judge: removed " << stale << " (left by a killed run)\n";
   for (const auto& o : judge::run_judge(q)) {

@@ -1,4 +1,5 @@
 // psy report: paper-ready tables (Markdown, LaTeX, CSV) and SVG plots from run folders.
+#include <filesystem>
 #include <iostream>
 #include <set>
 
@@ -9,7 +10,12 @@
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/file_lock.h"
+#include "libpsy/run/model_source.h"
+#include "libpsy/run/run_folder.h"
 #include "trainers/commands.h"
+
+namespace fs = std::filesystem;
 
 namespace psy::cli {
 
@@ -116,8 +122,11 @@ int cmd_report(const Args& args) {
   ArgParser p("psy report",
               "Tabulate evaluation results of several runs like the Psy-Insight paper's Table 5 (one row per\n"
               "run, best value per column in bold) and draw loss curves and metric bars as SVG files.");
-  p.positional("RUN_DIR", "run folders (each with metrics.json from psy eval and/or log.jsonl from psy train)", true,
-               true)
+  p.positional("RUN_DIR",
+               "run folders (each with metrics.json from psy eval and/or log.jsonl from psy train); a checkpoint, "
+               "adapter/ or model/ inside a run stands for its run (as --checkpoint resolves them in psy eval, generate, "
+               "chat and merge)",
+               true, true)
       .option("format", "md|latex|csv", "table format", "md")
       .option("metrics", "LIST", "comma-separated metric columns; empty = every metric present, paper order", "")
       .option("baseline", "RUN_DIR", "mark runs that differ significantly from this one (paired bootstrap)", "")
@@ -134,16 +143,26 @@ int cmd_report(const Args& args) {
   if (format != "md" && format != "latex" && format != "csv") {
     throw Error("psy report: --format: " + expected_found("md, latex or csv", "'" + format + "'"));
   }
-  std::vector<std::string> dirs = a.list("RUN_DIR");
+  std::vector<std::string> dirs;
+  for (const auto& d : a.list("RUN_DIR")) dirs.push_back(run_folder_of(d));
   int baseline = -1;
   if (!a.get("baseline").empty()) {
+    const std::string base = run_folder_of(a.get("baseline"));
     for (size_t i = 0; i < dirs.size(); ++i) {
-      if (dirs[i] == a.get("baseline")) baseline = static_cast<int>(i);
+      if (dirs[i] == base) baseline = static_cast<int>(i);
     }
     if (baseline < 0) {
-      dirs.insert(dirs.begin(), a.get("baseline"));
+      dirs.insert(dirs.begin(), base);
       baseline = 0;
     }
+  }
+  // Writing into a run folder (the table or the plots) takes its lock: one writing process per run.
+  std::vector<FolderLock> locks;
+  std::set<std::string> locked;
+  for (const std::string& output : {a.get("out"), a.get("plots")}) {
+    const std::string run = output.empty() ? "" : enclosing_run_folder(output);
+    if (!run.empty() && locked.insert(fs::weakly_canonical(run).string()).second)
+      locks.push_back(RunFolder(run).lock("psy report"));
   }
   std::vector<report::RunResults> runs;
   for (const auto& d : dirs) runs.push_back(report::read_run_folder(d));

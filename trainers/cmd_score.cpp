@@ -17,6 +17,7 @@
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/cli_args.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/jsonl_reader.h"
 #include "libpsy/core/utf8.h"
 #include "trainers/commands.h"
 
@@ -64,35 +65,27 @@ struct Pair {
   long line = 0;
 };
 
-// Reads JSON Lines one object at a time, with errors that name FILE:LINE.
+// Reads JSON Lines one object at a time (the one JSONL reader: errors name FILE:LINE, invalid
+// UTF-8 FILE:LINE:COLUMN), with the field helpers below.
 class JsonLines {
  public:
-  explicit JsonLines(const std::string& path) : path_(path), in_(path, std::ios::binary) {
-    if (!in_) throw Error(ErrorLocation{path, 0, 0, "", "", ""}, "cannot open the file");
-  }
+  explicit JsonLines(const std::string& path) : path_(path), reader_(JsonlReader::open(path, options())) {}
   // Next non-blank line as a JSON object; false at the end.
   bool next(nlohmann::json& obj) {
-    std::string line;
-    while (std::getline(in_, line)) {
-      ++line_no_;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;
-      const size_t bad = find_invalid_utf8(line);
-      if (bad != std::string::npos)
-        throw Error(ErrorLocation{path_, line_no_, static_cast<long>(bad) + 1, "", "", ""}, "invalid UTF-8");
-      try {
-        obj = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::parse_error& e) {
-        throw Error(ErrorLocation{path_, line_no_, 0, "", "", ""}, std::string("not valid JSON: ") + e.what());
-      }
-      if (!obj.is_object())
-        throw Error(ErrorLocation{path_, line_no_, 0, "", "", ""}, expected_found("a JSON object", obj.type_name()));
-      return true;
-    }
-    return false;
+    JsonLine line;
+    if (!reader_.next(line)) return false;
+    line_no_ = line.line;
+    obj = std::move(line.value);
+    return true;
   }
   long line() const { return line_no_; }
   const std::string& path() const { return path_; }
+  static JsonlOptions options() {
+    JsonlOptions o;
+    o.objects_only = true;
+    o.check_utf8 = true;
+    return o;
+  }
 
   // The text under the first of `keys` present; "" and false when none is.
   bool text(const nlohmann::json& obj, std::initializer_list<const char*> keys, std::string& out) const {
@@ -117,7 +110,7 @@ class JsonLines {
 
  private:
   std::string path_;
-  std::ifstream in_;
+  JsonlReader reader_;
   long line_no_ = 0;
 };
 

@@ -47,20 +47,21 @@ size_t find_invalid_utf8(std::string_view text) {
   return std::string_view::npos;
 }
 
+size_t decode_utf8_at(std::string_view text, size_t i, char32_t& cp) {
+  const size_t len = decode_one(text, i, cp);
+  if (len > 0) return len;
+  cp = 0xFFFD;
+  return 1;
+}
+
 std::vector<char32_t> decode_utf8(std::string_view text) {
   std::vector<char32_t> out;
   out.reserve(text.size());
   size_t i = 0;
   while (i < text.size()) {
     char32_t cp;
-    size_t len = decode_one(text, i, cp);
-    if (len == 0) {
-      out.push_back(0xFFFD);
-      ++i;
-    } else {
-      out.push_back(cp);
-      i += len;
-    }
+    i += decode_utf8_at(text, i, cp);
+    out.push_back(cp);
   }
   return out;
 }

@@ -15,6 +15,10 @@ size_t find_invalid_utf8(std::string_view text);
 // invalid bytes decode as U+FFFD here).
 std::vector<char32_t> decode_utf8(std::string_view text);
 
+// Decodes the code point at text[i] into cp and returns its length in bytes; an invalid or cut
+// off sequence gives U+FFFD and length 1 (as decode_utf8 does byte by byte). i < text.size().
+size_t decode_utf8_at(std::string_view text, size_t i, char32_t& cp);
+
 // Appends the UTF-8 encoding of one code point.
 void append_utf8(std::string& out, char32_t cp);
 std::string encode_utf8(const std::vector<char32_t>& cps);

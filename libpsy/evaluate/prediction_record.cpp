@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "libpsy/core/error.h"
+#include "libpsy/core/jsonl_reader.h"
 
 namespace psy {
 
@@ -103,42 +104,35 @@ PredictionRecord record_from_json(const nlohmann::json& j, const std::string& wh
   return r;
 }
 
-std::vector<PredictionRecord> read_predictions(const std::string& path, size_t* dropped_partial) {
+namespace {
+
+JsonlOptions predictions_jsonl_options() {
+  JsonlOptions o;
+  o.torn_last_line = TornLastLine::Drop;  // psy eval appends line by line: a kill may cut the last one
+  o.invalid_hint = "predictions.jsonl is damaged; use --overwrite to start again";
+  return o;
+}
+
+}  // namespace
+
+std::vector<PredictionRecord> read_predictions_text(const std::string& text, const std::string& name,
+                                                    size_t* dropped_partial) {
   std::vector<PredictionRecord> out;
+  const size_t torn = for_each_jsonl_line_in(
+      text, name, [&out](const JsonLine& l) { out.push_back(record_from_json(l.value, l.where)); },
+      predictions_jsonl_options());
+  if (dropped_partial) *dropped_partial = torn;
+  return out;
+}
+
+std::vector<PredictionRecord> read_predictions(const std::string& path, size_t* dropped_partial) {
   if (dropped_partial) *dropped_partial = 0;
-  if (path.empty() || !std::filesystem::exists(path)) return out;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open the file");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string text = buf.str();
-  size_t start = 0;
-  long line_no = 0;
-  while (start < text.size()) {
-    const size_t nl = text.find('\n', start);
-    const bool complete = nl != std::string::npos;
-    const std::string line = text.substr(start, complete ? nl - start : std::string::npos);
-    ++line_no;
-    start = complete ? nl + 1 : text.size();
-    const bool last = start >= text.size();
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(line_no);
-    nlohmann::json j;
-    bool ok = complete;
-    if (ok) {
-      try {
-        j = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::exception&) {  // parse_error, or out_of_range for a number like 1e999
-        ok = false;
-      }
-    }
-    if (!ok) {
-      if (!last) throw Error(where + ": not valid JSON (predictions.jsonl is damaged; use --overwrite to start again)");
-      if (dropped_partial) ++*dropped_partial;
-      break;
-    }
-    out.push_back(record_from_json(j, where));
-  }
+  if (path.empty() || !std::filesystem::exists(path)) return {};
+  std::vector<PredictionRecord> out;
+  const size_t torn = for_each_jsonl_line(
+      path, [&out](const JsonLine& l) { out.push_back(record_from_json(l.value, l.where)); },
+      predictions_jsonl_options());
+  if (dropped_partial) *dropped_partial = torn;
   return out;
 }
 

@@ -33,7 +33,13 @@ PredictionRecord record_from_json(const nlohmann::json& j, const std::string& wh
 
 // The complete records at the start of an existing predictions.jsonl ("" or no file: none).
 // A last line cut off by an interruption (no newline, or not valid JSON) is dropped and counted
-// in *dropped_partial; an invalid line before the last is a psy::Error.
+// in *dropped_partial; an invalid line before the last is a psy::Error. Read with the one JSON
+// Lines reader (libpsy/core/jsonl_reader.h).
+// Fuzzed (fuzz/fuzz_predictions.cpp, issue 14): keep these two names and signatures stable, or
+// update that target with them.
 std::vector<PredictionRecord> read_predictions(const std::string& path, size_t* dropped_partial = nullptr);
+// The same over the file's text already in memory; `name` stands for the file in errors.
+std::vector<PredictionRecord> read_predictions_text(const std::string& text, const std::string& name,
+                                                    size_t* dropped_partial = nullptr);
 
 }  // namespace psy

@@ -1,9 +1,9 @@
 #include "libpsy/judge/judgement.h"
 
-#include <fstream>
 
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/jsonl_reader.h"
 #include "libpsy/core/text_file.h"
 
 namespace psy::judge {
@@ -65,22 +65,10 @@ Judgement judgement_from_json(const nlohmann::json& j, const std::string& where)
 std::vector<Judgement> read_judgements(const std::string& path) {
   std::vector<Judgement> out;
   if (path.empty() || !path_exists(path)) return out;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open the file");
-  std::string line;
-  long n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(n);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error&) {
-      throw Error(where + ": not valid JSON (expected one judgement per line; use --overwrite to judge again)");
-    }
-    out.push_back(judgement_from_json(j, where));
-  }
+  JsonlOptions options;
+  options.invalid_hint = "expected one judgement per line; use --overwrite to judge again";
+  for_each_jsonl_line(
+      path, [&out](const JsonLine& l) { out.push_back(judgement_from_json(l.value, l.where)); }, options);
   return out;
 }
 

@@ -68,8 +68,7 @@ bool is_run_folder(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return false;
   const RunFolder run(dir);
-  for (const std::string& p : {run.recipe_path(), run.log_path(), run.metrics_path(), run.predictions_path(),
-                               dir + "/" + FolderLock::file_name()})
+  for (const std::string& p : {run.recipe_path(), run.log_path(), dir + "/" + FolderLock::file_name()})
     if (fs::is_regular_file(p, ec)) return true;
   return fs::is_directory(run.checkpoints_dir(), ec);
 }

@@ -76,8 +76,8 @@ class RunFolder {
   std::string dir_;
 };
 
-// True when `dir` looks like a run folder psy wrote (recipe.yaml, log.jsonl, checkpoints/, its
-// lock file, or psy eval's metrics.json / predictions.jsonl).
+// True when `dir` looks like a run folder psy wrote: recipe.yaml, log.jsonl, checkpoints/ or the
+// lock file psy train, eval and judge leave there.
 bool is_run_folder(const std::string& dir);
 
 // The run folder that `path` is or lies in (a checkpoint, adapter/, model/ or a file of a run),

@@ -5,6 +5,7 @@
 
 #include "libpsy/core/error.h"
 #include "libpsy/core/remove_tree.h"
+#include "libpsy/run/run_folder.h"
 
 namespace fs = std::filesystem;
 
@@ -17,13 +18,6 @@ bool is_temporary_file(const std::string& name) {
   const auto pos = name.rfind(".tmp.");
   if (pos == std::string::npos || pos == 0 || pos + 5 >= name.size()) return false;
   for (size_t i = pos + 5; i < name.size(); ++i)
-    if (name[i] < '0' || name[i] > '9') return false;
-  return true;
-}
-
-bool is_step_folder(const std::string& name) {
-  if (name.rfind("step-", 0) != 0 || name.size() == 5) return false;
-  for (size_t i = 5; i < name.size(); ++i)
     if (name[i] < '0' || name[i] > '9') return false;
   return true;
 }
@@ -45,22 +39,9 @@ void collect_temporaries(const fs::path& dir, std::vector<std::string>& out) {
 
 }  // namespace
 
-const std::vector<std::string>& run_output_names() {
-  static const std::vector<std::string> names = {
-      "checkpoints", "adapter",         "model",        "log.jsonl",         "tensorboard",
-      "recipe.yaml", "manifest.json",   "metrics.json", "predictions.jsonl", "eval_settings.json"};
-  return names;
-}
+const std::vector<std::string>& run_output_names() { return RunFolder::output_names(); }
 
-bool holds_previous_run(const std::string& run_dir) {
-  std::error_code ec;
-  const fs::path run(run_dir);
-  if (fs::exists(run / "adapter", ec) || fs::exists(run / "model", ec)) return true;
-  if (!fs::is_directory(run / "checkpoints", ec)) return false;
-  for (const auto& e : fs::directory_iterator(run / "checkpoints", ec))
-    if (is_step_folder(e.path().filename().string()) && fs::exists(e.path() / "trainer_state.json", ec)) return true;
-  return false;
-}
+bool holds_previous_run(const std::string& run_dir) { return RunFolder(run_dir).holds_trained_weights(); }
 
 void clear_run_outputs(const std::string& run_dir) {
   for (const auto& name : run_output_names()) remove_or_throw((fs::path(run_dir) / name).string());
@@ -68,23 +49,23 @@ void clear_run_outputs(const std::string& run_dir) {
 }
 
 std::vector<std::string> clean_stale_files(const std::string& run_dir) {
-  const fs::path run(run_dir);
+  const RunFolder run(run_dir);
   std::vector<std::string> doomed;
-  collect_temporaries(run, doomed);
-  collect_temporaries(run / "adapter", doomed);
-  collect_temporaries(run / "model", doomed);
+  collect_temporaries(run.dir(), doomed);
+  collect_temporaries(run.adapter_dir(), doomed);
+  collect_temporaries(run.model_dir(), doomed);
   std::error_code ec;
-  if (fs::is_directory(run / "checkpoints", ec)) {
-    for (const auto& e : fs::directory_iterator(run / "checkpoints", ec)) {
+  if (fs::is_directory(run.checkpoints_dir(), ec)) {
+    for (const auto& e : fs::directory_iterator(run.checkpoints_dir(), ec)) {
       const std::string name = e.path().filename().string();
-      if (name.rfind(".tmp-step-", 0) == 0) {
+      if (is_checkpoint_temp_name(name)) {
         doomed.push_back(e.path().string());
-      } else if (is_step_folder(name)) {
-        if (!fs::exists(e.path() / "trainer_state.json", ec)) doomed.push_back(e.path().string());
+      } else if (checkpoint_step(name) >= 0) {
+        if (!is_complete_checkpoint(e.path().string())) doomed.push_back(e.path().string());
         else {
           collect_temporaries(e.path(), doomed);
-          collect_temporaries(e.path() / "adapter", doomed);
-          collect_temporaries(e.path() / "model", doomed);
+          collect_temporaries(e.path() / CheckpointFiles::adapter, doomed);
+          collect_temporaries(e.path() / CheckpointFiles::model, doomed);
         }
       }
     }

@@ -19,6 +19,7 @@
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/lora.h"
 #include "libpsy/nn/peft_adapter_io.h"
+#include "libpsy/run/run_folder.h"
 
 namespace fs = std::filesystem;
 
@@ -26,17 +27,7 @@ namespace psy {
 
 namespace {
 
-long step_of(const fs::path& p) {
-  std::string name = p.filename().string();
-  if (name.rfind("step-", 0) != 0) return -1;
-  try {
-    size_t used = 0;
-    long n = std::stol(name.substr(5), &used);
-    return used == name.size() - 5 ? n : -1;
-  } catch (...) {
-    return -1;
-  }
-}
+long step_of(const fs::path& p) { return checkpoint_step(p.filename().string()); }
 
 std::vector<std::pair<long, fs::path>> list_checkpoints(const fs::path& dir) {
   std::vector<std::pair<long, fs::path>> out;
@@ -44,7 +35,7 @@ std::vector<std::pair<long, fs::path>> list_checkpoints(const fs::path& dir) {
   if (!fs::is_directory(dir, ec)) return out;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     long n = step_of(e.path());
-    if (n >= 0 && fs::exists(e.path() / "trainer_state.json")) out.emplace_back(n, e.path());
+    if (n >= 0 && is_complete_checkpoint(e.path().string())) out.emplace_back(n, e.path());
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -110,25 +101,24 @@ std::string save_training_checkpoint(const std::string& checkpoints_dir, Decoder
                                      const AdamW& optimizer, const TrainerProgress& progress,
                                      const CheckpointContent& content, int keep_last) {
   make_dirs(checkpoints_dir);
-  const std::string name = "step-" + std::to_string(progress.step);
-  const fs::path final_dir = fs::path(checkpoints_dir) / name;
-  const fs::path tmp = fs::path(checkpoints_dir) / (".tmp-" + name);
+  const fs::path final_dir = fs::path(checkpoints_dir) / checkpoint_name(progress.step);
+  const fs::path tmp = fs::path(checkpoints_dir) / checkpoint_temp_name(progress.step);
   std::error_code ec;
   // Leftovers of a save that a killed process never finished (one writer per run folder).
   for (const auto& e : fs::directory_iterator(checkpoints_dir, ec))
-    if (e.path().filename().string().rfind(".tmp-step-", 0) == 0) remove_tree(e.path().string(), ec);
+    if (is_checkpoint_temp_name(e.path().filename().string())) remove_tree(e.path().string(), ec);
   remove_tree(tmp.string(), ec);
   try {
     make_dirs(tmp.string());
     if (content.mode == "full") {
-      save_decoder(decoder, (tmp / "model").string());
+      save_decoder(decoder, (tmp / CheckpointFiles::model).string());
     } else {
-      save_peft_adapter(decoder, (tmp / "adapter").string(), content.base_model_path);
+      save_peft_adapter(decoder, (tmp / CheckpointFiles::adapter).string(), content.base_model_path);
     }
     auto tensors = optimizer.state_tensors();
     tensors["rng.cpu"] = at::detail::getDefaultCPUGenerator().get_state();
     for (const auto& [key, state] : cuda_rng_states(decoder)) tensors[key] = state;
-    write_safetensors((tmp / "optimizer.safetensors").string(), tensors);
+    write_safetensors((tmp / CheckpointFiles::optimizer).string(), tensors);
     nlohmann::json st = {{"step", progress.step},
                          {"micro_batches", progress.micro_batches},
                          {"tokens", progress.tokens},
@@ -141,7 +131,7 @@ std::string save_training_checkpoint(const std::string& checkpoints_dir, Decoder
                          {"skipped_steps", progress.skipped_steps},
                          {"mode", content.mode},
                          {"param_names", content.param_names}};
-    write_file_atomic((tmp / "trainer_state.json").string(), st.dump(1) + "\n");
+    write_file_atomic((tmp / CheckpointFiles::trainer_state).string(), st.dump(1) + "\n");
     move_into_place(tmp, final_dir);
   } catch (const std::exception& e) {
     remove_tree(tmp.string(), ec);
@@ -157,8 +147,8 @@ std::string save_training_checkpoint(const std::string& checkpoints_dir, Decoder
 
 std::string find_latest_checkpoint(const std::string& dir) {
   fs::path p(dir);
-  if (fs::exists(p / "trainer_state.json")) return p.string();
-  for (const fs::path& cand : {p / "checkpoints", p}) {
+  if (is_complete_checkpoint(p.string())) return p.string();
+  for (const fs::path& cand : {fs::path(RunFolder(dir).checkpoints_dir()), p}) {
     auto all = list_checkpoints(cand);
     if (!all.empty()) return all.back().second.string();
   }
@@ -168,13 +158,14 @@ std::string find_latest_checkpoint(const std::string& dir) {
 TrainerProgress load_training_checkpoint(const std::string& checkpoint, DecoderImpl& decoder, AdamW& optimizer,
                                          const CheckpointContent& content) {
   const fs::path dir(checkpoint);
-  std::ifstream in(dir / "trainer_state.json");
-  if (!in) throw Error("resume: no trainer_state.json in '" + checkpoint + "'");
+  const fs::path state_path = dir / CheckpointFiles::trainer_state;
+  std::ifstream in(state_path);
+  if (!in) throw Error("resume: no " + std::string(CheckpointFiles::trainer_state) + " in '" + checkpoint + "'");
   nlohmann::json st;
   try {
     st = nlohmann::json::parse(in);
   } catch (const std::exception& e) {
-    throw Error("resume: " + (dir / "trainer_state.json").string() + ": " + e.what());
+    throw Error("resume: " + state_path.string() + ": " + e.what());
   }
   if (st.value("mode", "") != content.mode)
     throw Error("resume: checkpoint '" + checkpoint + "' " +
@@ -183,11 +174,11 @@ TrainerProgress load_training_checkpoint(const std::string& checkpoint, DecoderI
     throw Error("resume: checkpoint '" + checkpoint +
                 "' trains different parameters than this recipe (LoRA targets or rank changed?)");
   if (content.mode == "full") {
-    CheckpointReader reader((dir / "model").string());
+    CheckpointReader reader((dir / CheckpointFiles::model).string());
     load_decoder_weights(decoder, reader);
   } else {
     // Copy into the existing parameters: the optimizer holds them.
-    SafetensorsReader adapter((dir / "adapter" / "adapter_model.safetensors").string());
+    SafetensorsReader adapter((dir / CheckpointFiles::adapter / CheckpointFiles::adapter_weights).string());
     torch::NoGradGuard no_grad;
     for (auto& [key, param] : lora_parameters(decoder)) {
       torch::Tensor t = adapter.load(key, param.device(), param.scalar_type());
@@ -196,7 +187,7 @@ TrainerProgress load_training_checkpoint(const std::string& checkpoint, DecoderI
       param.copy_(t);
     }
   }
-  SafetensorsReader opt((dir / "optimizer.safetensors").string());
+  SafetensorsReader opt((dir / CheckpointFiles::optimizer).string());
   std::map<std::string, torch::Tensor> state;
   for (const auto& n : opt.names()) state[n] = opt.load(n);
   optimizer.load_state(state, st.at("optimizer_steps").get<int64_t>());
