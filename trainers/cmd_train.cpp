@@ -6,6 +6,7 @@
 #include "libpsy/core/error.h"
 #include "libpsy/dist/launcher.h"
 #include "libpsy/recipe/recipe.h"
+#include "libpsy/run/run_folder.h"
 #include "libpsy/run/train_run.h"
 #include "trainers/commands.h"
 
@@ -55,7 +56,8 @@ void print_result(const TrainRunFacts& f, const TrainingResult& r) {
   if (r.last_eval_loss >= 0) std::cout << "eval loss: " << r.last_eval_loss << "\n";
   std::cout << "tokens/s: " << static_cast<long>(r.tokens_per_s) << "\n";
   if (!r.last_checkpoint.empty()) std::cout << "checkpoint: " << r.last_checkpoint << "\n";
-  if (!r.interrupted) std::cout << (f.full ? "model: " + f.run_dir + "/model" : "adapter: " + f.run_dir + "/adapter") << "\n";
+  const RunFolder run(f.run_dir);
+  if (!r.interrupted) std::cout << (f.full ? "model: " + run.model_dir() : "adapter: " + run.adapter_dir()) << "\n";
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include "libpsy/run/recipe_dataset.h"
 #include "libpsy/run/recipe_retrieval_hook.h"
 #include "libpsy/run/run_folder.h"
+#include "libpsy/run/torch_choices.h"
 #include "libpsy/runtime/runtime.h"
 #include "libpsy/text/tokenizer.h"
 #include "libpsy/train/file_hash.h"
@@ -125,7 +126,7 @@ void set_up_devices(Parts& p) {
   const Recipe& r = p.recipe;
   p.facts.threads = set_threads(p.options.threads >= 0 ? p.options.threads : r.threads);
   p.denv = dist::read_dist_env();  // a single process unless started as a rank
-  p.device = torch::Device(r.first_device().str());
+  p.device = torch_device(r.first_device());
   if (p.device.is_cuda() && p.denv.distributed() && r.devices.parallel != ParallelMode::Layers)
     p.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(p.denv.local_rank));
   check_fp16_device(r.train.precision, r.model.dtype, p.device);
@@ -181,12 +182,12 @@ void set_up_model(Parts& p) {
   dopt.device = p.device;
   p.facts.compute_dtype = choice_name(r.compute_dtype());
   p.facts.device = p.device.str();
-  dopt.dtype = parse_model_dtype(p.facts.compute_dtype);
+  dopt.dtype = scalar_type_of(r.compute_dtype());
   p.decoder = load_decoder(r.model.path, dopt);
   if (r.model.quantization == Quantization::Nf4) quantize_decoder_nf4(*p.decoder, /*double_quant=*/true);  // QLoRA
   if (r.devices.parallel == ParallelMode::Layers) {
     std::vector<torch::Device> devices;
-    for (const auto& d : r.devices.use) devices.push_back(parse_device(d.str()));
+    for (const auto& d : r.devices.use) devices.push_back(torch_device(d));
     const LayerSplit split = plan_layer_split(*p.decoder, devices, r.devices.split);
     place_layers(*p.decoder, split);
     if (!p.options.quiet) std::cerr << "psy train: layer split\n" << describe_split(split);

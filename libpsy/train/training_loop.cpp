@@ -20,9 +20,11 @@
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/lora.h"
 #include "libpsy/nn/peft_adapter_io.h"
+#include "libpsy/run/run_folder.h"
 #include "libpsy/runtime/cuda_memory.h"
 #include "libpsy/train/adamw.h"
 #include "libpsy/train/batch_plan.h"
+#include "libpsy/train/chunked_head_loss.h"
 #include "libpsy/train/grad_clip.h"
 #include "libpsy/train/loss_scaler.h"
 #include "libpsy/train/lr_schedule.h"
@@ -111,8 +113,8 @@ double evaluation_loss(DecoderImpl& decoder, const std::vector<TrainSequence>& s
     Batch b = collate(group, pad_id);
     torch::Device dev = decoder.device();
     torch::Tensor ids = b.input_ids.to(dev), w = b.label_weights.to(dev);
-    torch::Tensor logits = decoder.forward(ids, b.attention_mask.to(dev));
-    sum += weighted_ce_sum(logits, ids, w).item<double>();
+    torch::Tensor h = training_hidden(decoder, ids, b.attention_mask.to(dev), false);  // chunked lm_head: no full logits
+    sum += chunked_head_weighted_ce_sum(decoder.lm_head, h, ids, w).item<double>();
     denom += loss_denominator(b.label_weights, norm);
   }
   if (was_training) decoder.train();
@@ -247,16 +249,16 @@ void set_up_progress_and_logs(LoopState& st) {
     st.progress = load_training_checkpoint(st.setup.resume_from, st.decoder, *st.optimizer, st.content);
   st.scaler.scale = st.progress.loss_scale;
   st.scaler.good_steps = st.progress.loss_scale_good_steps;
-  const std::string& run_dir = st.setup.run_dir;
-  const bool writes = !run_dir.empty() && st.writer;
-  st.log_path = writes ? run_dir + "/log.jsonl" : "";
-  st.ckpt_dir = writes ? run_dir + "/checkpoints" : "";
+  const RunFolder run(st.setup.run_dir);
+  const bool writes = !run.dir().empty() && st.writer;
+  st.log_path = writes ? run.log_path() : "";
+  st.ckpt_dir = writes ? run.checkpoints_dir() : "";
   if (!writes) return;
-  make_dirs(run_dir);
+  make_dirs(run.dir());
   if (st.progress.step > 0) truncate_log(st.log_path, st.progress.step);
   else write_file_atomic(st.log_path, "");
   if (!st.tr.tensorboard) return;
-  const std::string tb_dir = run_dir + "/tensorboard";
+  const std::string tb_dir = run.tensorboard_dir();
   if (st.progress.step == 0) remove_event_files(tb_dir);
   st.tensorboard.emplace(tb_dir);
   // Steps after the checkpoint that an earlier (stopped) process logged are superseded.
@@ -291,7 +293,7 @@ StepBatches gather_micro_batches(LoopState& st) {
     const MicroBatch& mb = micro_batch_at(st, st.progress.micro_batches + a * st.world + st.setup.rank);
     std::vector<const TrainSequence*> group;
     for (size_t i : mb) group.push_back(&(*st.seqs)[i]);
-    out.batches.push_back(collate(group, st.setup.pad_id));
+    out.batches.push_back(st.tr.padding_free ? collate_padding_free(group, st.setup.pad_id) : collate(group, st.setup.pad_id));
     out.members.push_back(mb);
     out.weights.push_back(out.batches.back().label_weights);
     out.tokens += out.batches.back().real_tokens;
@@ -440,15 +442,15 @@ void after_step_taken(LoopState& st, double step_loss, double lr, double grad_no
 
 // The end of a completed run: adapter/ (PEFT format) or model/ (Hugging Face format).
 void save_final_weights(LoopState& st) {
-  const std::string& run_dir = st.setup.run_dir;
+  const RunFolder run(st.setup.run_dir);
   if (!st.full) {
-    save_peft_adapter(st.decoder, run_dir + "/adapter", st.setup.base_model_path);
+    save_peft_adapter(st.decoder, run.adapter_dir(), st.setup.base_model_path);
     return;
   }
-  save_decoder(st.decoder, run_dir + "/model");
+  save_decoder(st.decoder, run.model_dir());
   for (const auto& f : st.setup.copy_to_final_model) {
     std::error_code ec;
-    fs::copy_file(f, fs::path(run_dir) / "model" / fs::path(f).filename(), fs::copy_options::overwrite_existing, ec);
+    fs::copy_file(f, fs::path(run.model_dir()) / fs::path(f).filename(), fs::copy_options::overwrite_existing, ec);
   }
 }
 
