@@ -8,23 +8,14 @@
 #include "libpsy/core/error.h"
 #include "libpsy/generate/continuous_batching.h"
 #include "libpsy/nn/decoder.h"
+#include "tests/tiny_decoder.h"
 
 namespace {
 
 psy::Decoder random_decoder(int64_t max_positions = 2048) {
-  psy::DecoderConfig c;
-  c.model_type = "llama";
-  c.vocab_size = 40;
-  c.hidden_size = 32;
-  c.intermediate_size = 48;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  c.max_position_embeddings = max_positions;
-  torch::manual_seed(5);
-  psy::Decoder d(c, psy::DecoderOptions{});
-  d->init_random_weights();
+  psy::test::TinyDecoderShape shape;
+  shape.max_position_embeddings = max_positions;
+  psy::Decoder d = psy::test::tiny_random_decoder(shape.config(), 5);
   {
     torch::NoGradGuard g;
     for (auto& p : d->parameters()) if (p.dim() == 2) p.mul_(40);

@@ -11,24 +11,14 @@
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/peft_adapter_io.h"
 #include "tests/test_support.h"
+#include "tests/tiny_decoder.h"
 
 namespace {
 
 std::vector<int64_t> ids_of(const nlohmann::json& j) { return j.get<std::vector<int64_t>>(); }
 
 psy::Decoder random_decoder() {
-  psy::DecoderConfig c;
-  c.model_type = "llama";
-  c.vocab_size = 40;
-  c.hidden_size = 32;
-  c.intermediate_size = 48;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  torch::manual_seed(5);
-  psy::Decoder d(c, psy::DecoderOptions{});
-  d->init_random_weights();
+  psy::Decoder d = psy::test::tiny_random_decoder(psy::test::TinyDecoderShape{}.config(), 5);
   {
     torch::NoGradGuard g;
     for (auto& p : d->parameters()) if (p.dim() == 2) p.mul_(40);
