@@ -1,5 +1,6 @@
 // psy eval: evaluation-only runs on a checkpoint -- generate on the held-out split, parse the
 // chain of thought, score it; RUN/predictions.jsonl and RUN/metrics.json (libpsy/evaluate).
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
@@ -38,6 +39,60 @@ gold annotations, the CoT parse rate, settings, file hashes) and eval_settings.j
 An interrupted run continues where it stopped when run again with the same settings.
 Predictions made elsewhere (e.g. ChatGPT): score them with `psy score` and the same --protocol.)";
 
+void print_outcome(const EvalOutcome& o) {
+  std::cout << "examples: " << o.examples << " (" << o.resumed << " resumed, " << o.generated << " generated)\n";
+  std::cout << "cot parse rate: " << o.cot_parse_rate << "\n";
+  for (auto it = o.metrics["metrics"].begin(); it != o.metrics["metrics"].end(); ++it) {
+    std::cout << it.key() << ": " << it.value()["value"].dump();
+    if (it.value().contains("ci95")) std::cout << "  ci95 " << it.value()["ci95"].dump();
+    std::cout << "\n";
+  }
+  for (auto s = o.metrics["sections"].begin(); s != o.metrics["sections"].end(); ++s) {
+    std::cout << s.key() << " (" << s.value()["n_pairs"].dump() << " pairs):";
+    for (auto it = s.value()["metrics"].begin(); it != s.value()["metrics"].end(); ++it)
+      std::cout << " " << it.key() << "=" << it.value()["value"].dump();
+    std::cout << "\n";
+  }
+  std::cout << "predictions: " << o.predictions_path << "\nmetrics: " << o.metrics_path << "\n";
+}
+
+// Writes into `out_dir` under its lock, after removing what a killed run left there.
+EvalOutcome evaluate_locked(const EvalRequest& q) {
+  FolderLock lock = RunFolder(q.out_dir).lock("psy eval");  // one writer per output folder
+  for (const auto& stale : clean_stale_files(q.out_dir))
+    if (!q.quiet) std::cerr << "psy eval: removed " << stale << " (left by a killed run)\n";
+  return run_evaluation(q);
+}
+
+// "step-20" for a checkpoint, "final" for a run's final weights, else the folder's name.
+std::string checkpoint_label(const ModelSource& source, const std::string& path) {
+  if (source.step >= 0) return "step-" + std::to_string(source.step);
+  if (!source.run_dir.empty()) return "final";
+  return std::filesystem::path(path).lexically_normal().filename().string();
+}
+
+// psy eval --checkpoints: one evaluation per checkpoint, the base model loaded once.
+int evaluate_checkpoints(const std::vector<std::string>& paths, const EvalRequest& common, const std::string& out_root) {
+  LoadedBase base;
+  for (const auto& path : paths) {
+    const ModelSource source = resolve_model_source(path, "--checkpoints");
+    EvalRequest q = common;
+    if (source.is_adapter()) {
+      q.adapter_dir = source.adapter_dir;
+    } else {
+      q.recipe.model.path = source.model_dir;
+    }
+    const std::string label = checkpoint_label(source, path);
+    q.recipe.name = common.recipe.name + " @ " + label;
+    q.out_dir = (std::filesystem::path(out_root) / "eval" / label).string();
+    q.base = &base;
+    if (!q.quiet) std::cerr << "psy eval: " << source.describe() << " -> " << q.out_dir << "\n";
+    std::cout << "== " << q.recipe.name << "\n";
+    print_outcome(evaluate_locked(q));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int cmd_eval(const Args& args) {
@@ -47,6 +102,9 @@ int cmd_eval(const Args& args) {
   p.positional("RECIPE", "recipe YAML file", false)
       .positional("OVERRIDES", "key.path=value overrides of the recipe (e.g. eval.max_samples=50)", false, true)
       .option("checkpoint", "PATH", kCheckpointHelp, "")
+      .multi_option("checkpoints", "PATH...", "evaluate several checkpoints of a run in one command (each as for "
+                    "--checkpoint), loading the base model once and swapping adapters; each writes to "
+                    "OUT/eval/step-N (OUT: --out or the recipe's output; 'final' for a run's final weights)")
       .option("model", "DIR", "base (or merged) Hugging Face model folder (overrides model.path)", "")
       .option("adapter", "DIR", "PEFT LoRA adapter folder to apply on the base model", "")
       .option("data", "FILE", "Psy-Insight data file (overrides data.path)", "")
@@ -76,15 +134,19 @@ int cmd_eval(const Args& args) {
   set_threads(a.given("threads") ? static_cast<int>(a.get_long("threads")) : recipe.threads);
 
   EvalRequest q;
-  int chosen = (a.given("checkpoint") ? 1 : 0) + (a.given("adapter") ? 1 : 0) + (a.flag("base") ? 1 : 0);
-  if (chosen > 1) throw Error("psy eval: give at most one of --checkpoint, --adapter and --base");
+  const std::vector<std::string>& several = a.list("checkpoints");
+  int chosen = (a.given("checkpoint") ? 1 : 0) + (a.given("adapter") ? 1 : 0) + (a.flag("base") ? 1 : 0) +
+               (several.empty() ? 0 : 1);
+  if (chosen > 1) throw Error("psy eval: give at most one of --checkpoint, --checkpoints, --adapter and --base");
+  if (!several.empty() && !a.get("name").empty())
+    throw Error("psy eval: --name names one run; with --checkpoints each is named RECIPE-NAME @ step-N");
   std::string model_override;
   std::optional<ModelSource> source;
   if (a.given("checkpoint")) {
     source = resolve_model_source(a.get("checkpoint"));
   } else if (a.given("adapter")) {
     q.adapter_dir = a.get("adapter");
-  } else if (!a.flag("base")) {
+  } else if (!a.flag("base") && several.empty()) {
     source = find_model_source(recipe.output);  // the recipe's run, when it holds weights
   }
   if (source && source->is_adapter()) q.adapter_dir = source->adapter_dir;
@@ -99,28 +161,11 @@ int cmd_eval(const Args& args) {
   const long st = a.get_long("score-threads");
   if (st < 1 || st > 256) throw Error("psy eval: --score-threads " + expected_found("1 to 256", std::to_string(st)));
   q.score_threads = static_cast<int>(st);
+  if (!several.empty()) return evaluate_checkpoints(several, q, q.out_dir);
   if (!q.quiet)
     std::cerr << "psy eval: model " << recipe.model.path
               << (q.adapter_dir.empty() ? std::string(" (no adapter)") : " + adapter " + q.adapter_dir) << "\n";
-
-  FolderLock lock = RunFolder(q.out_dir).lock("psy eval");  // one writer per output folder
-  for (const auto& stale : clean_stale_files(q.out_dir))
-    if (!q.quiet) std::cerr << "psy eval: removed " << stale << " (left by a killed run)\n";
-  const EvalOutcome o = run_evaluation(q);
-  std::cout << "examples: " << o.examples << " (" << o.resumed << " resumed, " << o.generated << " generated)\n";
-  std::cout << "cot parse rate: " << o.cot_parse_rate << "\n";
-  for (auto it = o.metrics["metrics"].begin(); it != o.metrics["metrics"].end(); ++it) {
-    std::cout << it.key() << ": " << it.value()["value"].dump();
-    if (it.value().contains("ci95")) std::cout << "  ci95 " << it.value()["ci95"].dump();
-    std::cout << "\n";
-  }
-  for (auto s = o.metrics["sections"].begin(); s != o.metrics["sections"].end(); ++s) {
-    std::cout << s.key() << " (" << s.value()["n_pairs"].dump() << " pairs):";
-    for (auto it = s.value()["metrics"].begin(); it != s.value()["metrics"].end(); ++it)
-      std::cout << " " << it.key() << "=" << it.value()["value"].dump();
-    std::cout << "\n";
-  }
-  std::cout << "predictions: " << o.predictions_path << "\nmetrics: " << o.metrics_path << "\n";
+  print_outcome(evaluate_locked(q));
   return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "libpsy/core/jsonl_reader.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/generate/chat_prompt.h"
+#include "libpsy/generate/continuous_batching.h"
 #include "libpsy/generate/generator.h"
 #include "libpsy/run/run_folder.h"
 #include "trainers/commands.h"
@@ -50,7 +51,7 @@ int cmd_generate(const Args& args) {
       .option("out", "FILE", "write JSON Lines here instead of stdout", "");
   add_prompt_options(p, "none");
   p.multi_option("stop", "TEXT", "stop strings (generation ends before them)")
-      .option("batch-size", "N", "prompts per batch (left padded)", "8");
+      .option("batch-size", "N", "sequences decoded together (continuous batching: a finished one's slot takes the next prompt)", "8");
   add_sampling_options(p, SamplingDefaults{});
   add_decoder_options(p);
   auto a = p.parse(args);
@@ -133,23 +134,21 @@ int cmd_generate(const Args& args) {
       return tok->decode(std::vector<int32_t>(ids.begin(), ids.end()), /*render_special=*/false);
     };
   }
-  const long batch_size = std::max(1L, a.get_long("batch-size"));
+  // Continuous batching over --batch-size slots; lines are printed in input order as they complete.
+  const long slots = std::max(1L, a.get_long("batch-size"));
   std::string out;
-  for (std::size_t start = 0; start < prompts.size(); start += static_cast<std::size_t>(batch_size)) {
-    std::vector<std::vector<int64_t>> chunk(prompts.begin() + static_cast<long>(start),
-                                            prompts.begin() + static_cast<long>(std::min(prompts.size(), start + batch_size)));
-    auto result = generate(*decoder, chunk, g);
-    for (std::size_t i = 0; i < result.rows.size(); ++i) {
-      nlohmann::ordered_json j;
-      j["index"] = start + i;
-      j["text"] = result.rows[i].text;
-      j["new_ids"] = result.rows[i].new_ids;
-      j["finish_reason"] = result.rows[i].finish_reason;
-      const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-      if (a.get("out").empty()) std::cout << line << std::flush;
-      out += line;
-    }
-  }
+  InputOrder<GeneratedRow> in_order(0, [&](std::size_t i, GeneratedRow& row) {
+    nlohmann::ordered_json j;
+    j["index"] = i;
+    j["text"] = row.text;
+    j["new_ids"] = row.new_ids;
+    j["finish_reason"] = row.finish_reason;
+    const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    if (a.get("out").empty()) std::cout << line << std::flush;
+    out += line;
+  });
+  generate_continuous(*decoder, prompts, g, slots, [&g](std::size_t i) { return g.seed + 0x9E3779B97F4A7C15ull * i; },
+                      [&](std::size_t i, GeneratedRow row) { in_order.put(i, std::move(row)); });
   if (!a.get("out").empty()) write_file_atomic(a.get("out"), out);
   return 0;
 }

@@ -18,6 +18,7 @@
 #include "libpsy/evaluate/held_out_examples.h"
 #include "libpsy/evaluate/prediction_record.h"
 #include "libpsy/evaluate/prediction_scoring.h"
+#include "libpsy/generate/continuous_batching.h"
 #include "libpsy/generate/generator.h"
 #include "libpsy/judge/judge_run.h"
 #include "libpsy/nn/load_decoder.h"
@@ -25,6 +26,8 @@
 #include "libpsy/retrieval/recipe_retrieval.h"
 #include "libpsy/text/tokenizer.h"
 #include "libpsy/train/file_hash.h"
+#include "libpsy/run/run_folder.h"
+#include "libpsy/run/torch_choices.h"
 
 namespace fs = std::filesystem;
 
@@ -148,13 +151,22 @@ PredictionRecord make_record(const EvalExample& e, const Tokenizer& tok, const s
   return r;
 }
 
+// The recipe's model, loaded, or the one q.base already holds (psy eval --checkpoints).
+Decoder base_model(const EvalRequest& q, torch::Device device) {
+  DecoderOptions dopt;
+  dopt.device = device;
+  dopt.dtype = scalar_type_of(q.recipe.model.dtype);
+  if (!q.base) return load_decoder(q.recipe.model.path, dopt);
+  if (!q.base->decoder || q.base->path != q.recipe.model.path) {
+    q.base->decoder = load_decoder(q.recipe.model.path, dopt);
+    q.base->path = q.recipe.model.path;
+  }
+  return q.base->decoder;
+}
+
 }  // namespace
 
-std::string recipe_tokenizer_location(const Recipe& r) {
-  if (!r.model.tokenizer.empty()) return r.model.tokenizer;
-  if (!r.model.path.empty()) return r.model.path;
-  throw Error(r.source_path + ": model.tokenizer (or model.path) must name a SentencePiece tokenizer");
-}
+std::string recipe_tokenizer_location(const Recipe& r) { return r.tokenizer_location(); }
 
 EvalOutcome run_evaluation(const EvalRequest& q) {
   const Recipe& recipe = q.recipe;
@@ -173,9 +185,10 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
 
   EvalOutcome out;
   out.examples = held.examples.size();
-  out.predictions_path = (fs::path(q.out_dir) / "predictions.jsonl").string();
-  out.metrics_path = (fs::path(q.out_dir) / "metrics.json").string();
-  const std::string settings_path = (fs::path(q.out_dir) / "eval_settings.json").string();
+  const RunFolder run(q.out_dir);
+  out.predictions_path = run.predictions_path();
+  out.metrics_path = run.metrics_path();
+  const std::string settings_path = run.eval_settings_path();
   fs::create_directories(q.out_dir);
 
   // Resume or start afresh.
@@ -220,15 +233,13 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
   out.resumed = records.size();
 
   // Model and adapter (loaded only when something is left to generate).
-  const torch::Device device(recipe.first_device().str());
+  const torch::Device device = torch_device(recipe.first_device());
   if (records.size() < held.examples.size()) {
-    DecoderOptions dopt;
-    dopt.device = device;
-    dopt.dtype = parse_model_dtype(choice_name(recipe.model.dtype));
-    Decoder decoder = load_decoder(recipe.model.path, dopt);
+    Decoder decoder = base_model(q, device);
     if (decoder->config().vocab_size < tokenizer.vocab_size())
       throw Error("model " + recipe.model.path + ": vocab_size " + std::to_string(decoder->config().vocab_size) +
                   " is smaller than the tokenizer's " + std::to_string(tokenizer.vocab_size()));
+    for (auto& [path, projection] : decoder->projections()) projection->remove_lora();  // a reused base
     if (!q.adapter_dir.empty()) load_peft_adapter(*decoder, q.adapter_dir);
     decoder->eval();
     if (!q.quiet)
@@ -239,35 +250,34 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
     std::ofstream append(out.predictions_path, std::ios::binary | std::ios::app);
     if (!append) throw Error(out.predictions_path + ": cannot open for writing", kExitFailure);
     EvalProgress progress(records.size(), held.examples.size(), q.quiet, q.progress_tty);
-    const size_t bsz = static_cast<size_t>(recipe.eval.batch_size);
-    for (size_t start = records.size() / bsz * bsz; start < held.examples.size(); start += bsz) {
-      const size_t end = std::min(held.examples.size(), start + bsz);
-      std::vector<std::vector<int64_t>> prompts;
-      for (size_t i = start; i < end; ++i)
-        prompts.emplace_back(held.examples[i].prompt.input_ids.begin(), held.examples[i].prompt.input_ids.end());
-      // Sampling is seeded per batch from the recipe seed and the batch's first example, so a
-      // resumed run (same batch boundaries) draws what an uninterrupted one drew.
-      gen.seed = fnv1a(held.examples[start].id, static_cast<uint64_t>(recipe.seed) * 0x9E3779B97F4A7C15ull + 1);
-      const GenerationResult generated = generate(*decoder, prompts, gen);
-      for (size_t i = start; i < end; ++i) {
-        if (i < records.size()) continue;  // written before the interruption
-        std::vector<int32_t> ids;
-        for (int64_t t : generated.rows[i - start].new_ids)
-          if (std::find(gen.eos_ids.begin(), gen.eos_ids.end(), t) == gen.eos_ids.end()) ids.push_back(static_cast<int32_t>(t));
-        records.push_back(make_record(held.examples[i], tokenizer, ids, markers));
-        // One write per line: `<< line << "\n"` wrote a line over 1 KiB and its newline in two
-        // system calls, and a kill between them left a torn line.
-        const std::string line = to_json(records.back()).dump() + "\n";
-        append.write(line.data(), static_cast<std::streamsize>(line.size()));
-        append.flush();
-        if (!append)  // errno from the failed write: ENOSPC, EFBIG (ulimit -f), EIO...
-          throw Error(out.predictions_path + ": write failed (" + std::strerror(errno) +
-                          "); run again to continue from the last complete line",
-                      kExitFailure);
-        ++out.generated;
-      }
+    // Continuous batching over eval.batch_size slots. Lines are written in input order as they
+    // complete, so a resumed run continues at the first unwritten example; sampling is seeded per
+    // example (recipe seed and example id), so what it draws does not depend on the slots.
+    const size_t first = records.size();
+    std::vector<std::vector<int64_t>> prompts;
+    for (size_t i = first; i < held.examples.size(); ++i)
+      prompts.emplace_back(held.examples[i].prompt.input_ids.begin(), held.examples[i].prompt.input_ids.end());
+    InputOrder<GeneratedRow> in_order(0, [&](std::size_t k, GeneratedRow& row) {
+      std::vector<int32_t> ids;
+      for (int64_t t : row.new_ids)
+        if (std::find(gen.eos_ids.begin(), gen.eos_ids.end(), t) == gen.eos_ids.end()) ids.push_back(static_cast<int32_t>(t));
+      records.push_back(make_record(held.examples[first + k], tokenizer, ids, markers));
+      // One write per line: `<< line << "\n"` wrote a line over 1 KiB and its newline in two
+      // system calls, and a kill between them left a torn line.
+      const std::string line = to_json(records.back()).dump() + "\n";
+      append.write(line.data(), static_cast<std::streamsize>(line.size()));
+      append.flush();
+      if (!append)  // errno from the failed write: ENOSPC, EFBIG (ulimit -f), EIO...
+        throw Error(out.predictions_path + ": write failed (" + std::strerror(errno) +
+                        "); run again to continue from the last complete line",
+                    kExitFailure);
+      ++out.generated;
       progress.update(records.size());
-    }
+    });
+    const uint64_t seed = static_cast<uint64_t>(recipe.seed) * 0x9E3779B97F4A7C15ull + 1;
+    generate_continuous(*decoder, prompts, gen, recipe.eval.batch_size,
+                        [&](std::size_t k) { return fnv1a(held.examples[first + k].id, seed); },
+                        [&](std::size_t k, GeneratedRow row) { in_order.put(k, std::move(row)); });
     progress.finish();
   }
 

@@ -7,17 +7,25 @@
 //   "cot_parse_rate", "parse_failures", "settings": {...}, "model": {"path", "files": [{path, sha256}]},
 //   "adapter": {...} | null, "data": {...}, "notes": [...]}
 // Resume: predictions.jsonl is appended and flushed line by line; a new run with the same
-// settings (eval_settings.json) keeps its complete lines and goes on from there. Batches keep
-// their boundaries (examples [k*B, (k+1)*B)) and sampling seeds, so a resumed run writes what an
-// uninterrupted one would.
+// settings (eval_settings.json) keeps its complete lines and goes on from there. Generation is
+// continuously batched (eval.batch_size slots) and written in input order; sampling is seeded per
+// example, so a resumed run writes what an uninterrupted one would.
 #pragma once
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "libpsy/nn/decoder.h"
 #include "libpsy/recipe/recipe.h"
 
 namespace psy {
+
+// A base model kept loaded across the evaluations of several adapters of one run (psy eval
+// --checkpoints): loaded by the first that needs it, reused while model.path stays the same.
+struct LoadedBase {
+  std::string path;
+  Decoder decoder{nullptr};
+};
 
 struct EvalRequest {
   Recipe recipe;            // resolved; model.path = the base (or merged) model folder
@@ -27,6 +35,7 @@ struct EvalRequest {
   bool quiet = false;       // no progress on stderr
   int score_threads = 2;
   int progress_tty = -1;    // -1 detect, 0 plain lines, 1 bar
+  LoadedBase* base = nullptr;  // reuse this base model (its adapters are replaced); null = load it
 };
 
 struct EvalOutcome {

@@ -59,7 +59,9 @@ torch::Tensor additive_mask(const torch::Tensor& allowed, torch::Device device) 
 void set_rope_tables(const DecoderConfig& config, const torch::Tensor& positions, torch::Device device,
                      AttentionContext& ctx) {
   torch::Tensor pos = positions.to(device, torch::kInt64);
-  const int64_t max_pos = pos.numel() > 0 ? pos.max().item<int64_t>() + 1 : 0;
+  // Only dynamic NTK scaling needs the longest position (a host sync on CUDA: skipped otherwise).
+  const bool dynamic = config.rope_scaling == RopeScalingType::Dynamic;
+  const int64_t max_pos = dynamic && pos.numel() > 0 ? pos.max().item<int64_t>() + 1 : 0;
   torch::Tensor inv_freq = rope_inverse_frequencies(config, max_pos, device);
   torch::Tensor p = pos.to(torch::kFloat32);
   if (config.rope_scaling == RopeScalingType::Linear) p = p / config.rope_scaling_factor;
@@ -91,7 +93,8 @@ AttentionContext make_attention_context(const DecoderConfig& config, const torch
                                                        "] (cached + new positions)",
                                                    c10::str(attention_mask.sizes())));
   }
-  const bool padded = attention_mask.defined() && !attention_mask.to(torch::kBool).all().item<bool>();
+  // With a cache the mask is built anyway: no host sync to ask whether it pads.
+  const bool padded = past == 0 && attention_mask.defined() && !attention_mask.to(torch::kBool).all().item<bool>();
   bool window_layers = false;
   for (int64_t i = 0; i < config.num_hidden_layers && !window_layers; ++i) window_layers = config.layer_uses_window(i);
   const bool window = window_layers && s > *config.sliding_window;

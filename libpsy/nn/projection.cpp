@@ -22,6 +22,18 @@ torch::Tensor ProjectionImpl::base_forward(const torch::Tensor& x) {
     torch::Tensor y = nf4_linear(x, *nf4);
     return bias.defined() ? y + bias.to(y.scalar_type()) : y;
   }
+  // One fp32 row on the CPU without autograd (batch-1 decoding): a matrix-vector product reads the
+  // weights once, where OpenBLAS's matrix product first copies (packs) the whole weight matrix
+  // (27% of batch-1 decode time in perf, bench/bench_eval_generate.cpp).
+  const bool grad = torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad());
+  if (!grad && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && weight.scalar_type() == torch::kFloat32 &&
+      x.dim() >= 1 && x.numel() == x.size(-1)) {
+    const torch::Tensor v = x.reshape({x.size(-1)});
+    torch::Tensor y = bias.defined() ? torch::addmv(bias, weight, v) : torch::mv(weight, v);
+    std::vector<int64_t> sizes = x.sizes().vec();
+    sizes.back() = weight.size(0);
+    return y.view(sizes);
+  }
   return torch::nn::functional::linear(x, weight, bias);
 }
 

@@ -328,7 +328,7 @@ std::vector<FieldSpec> build_fields() {
   PSY_FIELD("eval.top_k", eval.top_k, "sample from the k most likely tokens; 0 = off");
   PSY_FIELD("eval.top_p", eval.top_p, "nucleus sampling mass; 1 = off");
   PSY_FIELD("eval.repetition_penalty", eval.repetition_penalty, "penalty on tokens already generated; 1 = off");
-  PSY_FIELD("eval.batch_size", eval.batch_size, "prompts generated together");
+  PSY_FIELD("eval.batch_size", eval.batch_size, "sequences decoded together (continuous batching: a finished one's slot takes the next prompt)");
   PSY_FIELD("eval.max_samples", eval.max_samples, "evaluate at most N test turns; 0 = all");
   PSY_FIELD("eval.protocol", eval.protocol, "metric protocol (see psy score --help)", {"psy-insight", "standard"});
   PSY_FIELD("eval.metrics", eval.metrics, "metrics to report");

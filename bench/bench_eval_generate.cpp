@@ -1,0 +1,206 @@
+// bench-libs: psy_evaluate_core psy_generate psy_nn psy_recipe psy_text psy_core nlohmann_json::nlohmann_json
+// The eval workload (issue 19): greedy generation of 128 new tokens for held-out prompts, on a real
+// model (SmolLM2-135M-Instruct from .reference/models/), psy vs transformers' generate in the same
+// run. Prints numbers, never fails on speed.
+//   bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared]
+//                       [--no-python] [--skip-static]
+// 1. Memory bandwidth: a STREAM-like copy (256 MB arrays, best of 5; read + write bytes).
+// 2. Batch-1 decode in fp32 and bf16 (32-token prompt, 64 steps), as a fraction of the bound
+//    weight bytes / bandwidth (every parameter is read once per token; SmolLM2's tied lm_head
+//    reads the embedding matrix).
+// 3. The workload: the quickstart recipe's held-out prompts in the model's chat template (the real
+//    English test split with --data shared, else the bundled sample), first N (default 48):
+//    psy continuous batching with S slots (default 8); psy's static batches of S in input order
+//    (what `psy eval` did before); transformers generate, batches of S sorted by length, sdpa,
+//    same threads (tests/reference/hf_greedy_generate.py). Tokens/s counts generated tokens.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "libpsy/evaluate/held_out_examples.h"
+#include "libpsy/generate/continuous_batching.h"
+#include "libpsy/nn/load_decoder.h"
+#include "libpsy/recipe/recipe.h"
+#include "libpsy/text/tokenizer.h"
+
+namespace {
+
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// GB/s of a large copy through LibTorch's threads (read + write bytes).
+double copy_bandwidth_gbs() {
+  const int64_t n = 64 * 1024 * 1024;  // 256 MB of floats
+  torch::Tensor a = torch::ones({n}), b = torch::empty({n});
+  double best = 0;
+  for (int r = 0; r < 5; ++r) {
+    const double t0 = now_s();
+    b.copy_(a);
+    const double t = now_s() - t0;
+    best = std::max(best, 2.0 * 4.0 * static_cast<double>(n) / t / 1e9);
+  }
+  return best;
+}
+
+double decode_tokens_per_s(psy::DecoderImpl& d) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor ids = torch::randint(3, 1000, {1, 32}, torch::TensorOptions().dtype(torch::kInt64));
+  std::vector<double> runs;
+  for (int r = 0; r < 3; ++r) {
+    psy::KVCache cache(d.config().num_hidden_layers);
+    cache.reserve(32 + 64);
+    torch::Tensor logits = d.next_token_logits(ids, {}, &cache);
+    const double t0 = now_s();
+    for (int s = 0; s < 64; ++s) logits = d.next_token_logits(logits.argmax(-1).view({1, 1}), {}, &cache);
+    runs.push_back(64.0 / (now_s() - t0));
+  }
+  return median(runs);
+}
+
+// Bytes of distinct parameter storage (a tied lm_head shares the embeddings: counted once).
+int64_t parameter_bytes(psy::DecoderImpl& d) {
+  int64_t bytes = 0;
+  std::set<const void*> seen;
+  for (const auto& p : d.parameters())
+    if (seen.insert(p.data_ptr()).second) bytes += p.numel() * static_cast<int64_t>(p.element_size());
+  return bytes;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int prompts_n = 48, slots = 8, new_tokens = 128, threads = 2;
+  std::string data = "sample";
+  bool python = true, static_batches = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--prompts") prompts_n = std::atoi(next().c_str());
+    else if (a == "--slots") slots = std::atoi(next().c_str());
+    else if (a == "--new-tokens") new_tokens = std::atoi(next().c_str());
+    else if (a == "--threads") threads = std::atoi(next().c_str());
+    else if (a == "--data") data = next();
+    else if (a == "--no-python") python = false;
+    else if (a == "--skip-static") static_batches = false;
+    else {
+      std::cerr << "usage: bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared] [--no-python] [--skip-static]\n";
+      return 2;
+    }
+  }
+  const std::string root = PSY_SOURCE_DIR;
+  const std::string model = root + "/.reference/models/smollm2-135m-instruct";
+  if (!std::ifstream(model + "/config.json")) {
+    std::cout << "bench_eval_generate: SKIPPED (" << model << " is missing: run scripts/setup-reference.sh)\n";
+    return 0;
+  }
+  torch::set_num_threads(threads);
+  std::cout << "bench_eval_generate: SmolLM2-135M-Instruct, " << threads << " threads, LibTorch " << TORCH_VERSION
+            << ", OMP_WAIT_POLICY=" << (std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "unset") << "\n";
+
+  const double bandwidth = copy_bandwidth_gbs();
+  std::cout << "  memory bandwidth (copy, best of 5): " << bandwidth << " GB/s\n";
+  for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+    psy::DecoderOptions o;
+    o.dtype = dtype;
+    psy::Decoder d = psy::load_decoder(model, o);
+    d->eval();
+    const double tps = decode_tokens_per_s(*d);
+    const double bytes = static_cast<double>(parameter_bytes(*d));
+    const double bound = bandwidth * 1e9 / bytes;
+    std::cout << "  batch-1 decode " << (dtype == torch::kFloat32 ? "fp32" : "bf16") << ": " << tps << " tok/s (median of 3 x 64 steps); weights "
+              << bytes / 1e6 << " MB, bound " << bound << " tok/s: " << 100.0 * tps / bound << "% of the bound\n";
+  }
+
+  std::vector<std::string> overrides = {"model.path=" + model, "eval.max_samples=" + std::to_string(prompts_n)};
+  if (data == "shared") {
+    overrides.push_back("data.path=" + root + "/../shared/data/psy-insight/en_data_version7.json");
+    overrides.push_back("data.test_fraction=0.15");
+  } else {
+    overrides.push_back("data.test_fraction=0.85");
+  }
+  const psy::Recipe recipe = psy::load_recipe(root + "/recipes/quickstart.yaml", overrides);
+  const psy::Tokenizer tok = psy::Tokenizer::load(model);
+  const psy::HeldOutSet held = psy::held_out_examples(recipe, tok, psy::eval_prompt_budget(recipe));
+  std::vector<std::vector<int64_t>> prompts;
+  int64_t prompt_tokens = 0;
+  for (const auto& e : held.examples) {
+    prompts.emplace_back(e.prompt.input_ids.begin(), e.prompt.input_ids.end());
+    prompt_tokens += static_cast<int64_t>(prompts.back().size());
+  }
+  psy::Decoder d = psy::load_decoder(model);
+  d->eval();
+  psy::GenerationOptions g;
+  g.max_new_tokens = new_tokens;
+  g.eos_ids = d->config().eos_token_ids;
+  if (tok.eos_id() >= 0 && std::find(g.eos_ids.begin(), g.eos_ids.end(), tok.eos_id()) == g.eos_ids.end()) g.eos_ids.push_back(tok.eos_id());
+  g.pad_id = g.eos_ids.empty() ? 0 : g.eos_ids[0];
+  std::cout << "  workload: " << prompts.size() << " held-out prompts (" << data << " data, " << prompt_tokens / std::max<size_t>(prompts.size(), 1)
+            << " tokens on average), up to " << new_tokens << " new tokens, greedy, fp32, " << slots << " slots\n";
+
+  std::vector<std::vector<int64_t>> continuous(prompts.size());
+  double t0 = now_s();
+  psy::generate_continuous(*d, prompts, g, slots, nullptr,
+                           [&](std::size_t i, psy::GeneratedRow r) { continuous[i] = std::move(r.new_ids); });
+  const double t_cont = now_s() - t0;
+  int64_t generated = 0;
+  for (const auto& r : continuous) generated += static_cast<int64_t>(r.size());
+  std::cout << "  psy continuous batching: " << generated << " tokens in " << t_cont << " s = " << generated / t_cont << " tok/s\n";
+
+  if (static_batches) {
+    t0 = now_s();
+    int64_t n = 0;
+    for (std::size_t s = 0; s < prompts.size(); s += static_cast<std::size_t>(slots)) {
+      std::vector<std::vector<int64_t>> chunk(prompts.begin() + static_cast<std::ptrdiff_t>(s),
+                                              prompts.begin() + static_cast<std::ptrdiff_t>(std::min(prompts.size(), s + static_cast<std::size_t>(slots))));
+      for (const auto& r : psy::generate(*d, chunk, g).rows) n += static_cast<int64_t>(r.new_ids.size());
+    }
+    const double t_static = now_s() - t0;
+    std::cout << "  psy static batches:      " << n << " tokens in " << t_static << " s = " << n / t_static << " tok/s ("
+              << t_static / t_cont << "x the continuous time)\n";
+  }
+
+  if (python) {
+    const std::string py = root + "/.reference/venv/bin/python";
+    const std::string job = "/tmp/psy-bench-eval-generate-job.json";
+    std::ofstream(job) << nlohmann::json({{"model", model}, {"prompts", prompts}, {"max_new_tokens", new_tokens}, {"eos_ids", g.eos_ids},
+                                          {"batch_size", slots}, {"sort_by_length", true}, {"threads", threads}, {"margins", false}})
+                              .dump();
+    const std::string cmd = py + " " + root + "/tests/reference/hf_greedy_generate.py " + job;
+    FILE* pipe = ::popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[65536];
+    size_t got;
+    while (pipe && (got = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, got);
+    if (pipe) ::pclose(pipe);
+    try {
+      const auto j = nlohmann::json::parse(out);
+      const double s = j["seconds"].get<double>();
+      const auto n = j["new_tokens"].get<int64_t>();
+      const auto outs = j["outputs"].get<std::vector<std::vector<int64_t>>>();
+      int same = 0;
+      for (std::size_t i = 0; i < outs.size() && i < continuous.size(); ++i) same += outs[i] == continuous[i] ? 1 : 0;
+      std::cout << std::flush;
+      std::cout << "  transformers " << j["transformers"].get<std::string>() << " generate (batches of " << slots
+                << ", sorted by length): " << n << " tokens in " << s << " s = " << n / s << " tok/s\n"
+                << "  psy continuous / transformers: " << (generated / t_cont) / (n / s) << "x tokens/s; identical outputs "
+                << same << " of " << outs.size() << "\n";
+    } catch (const std::exception& e) {
+      std::cout << "  transformers baseline failed: " << e.what() << "\n";
+    }
+  }
+  return 0;
+}
