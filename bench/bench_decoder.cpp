@@ -23,6 +23,7 @@
 
 #include "libpsy/dist/memory_plan.h"
 #include "libpsy/nn/load_decoder.h"
+#include "tests/tiny_decoder.h"
 
 namespace {
 
@@ -47,17 +48,16 @@ long status_kb(const std::string& field) {
 
 psy::DecoderConfig shape(const std::string& name) {
   if (name == "7b") return psy::dist::known_model_shape("mistral-7b");
-  psy::DecoderConfig c;
-  c.model_type = "llama";
-  c.eos_token_ids = {2};
-  c.vocab_size = 32000;
-  c.hidden_size = 768;
-  c.intermediate_size = 2048;
-  c.num_hidden_layers = 8;
-  c.num_attention_heads = 12;
-  c.num_key_value_heads = 4;
-  c.head_dim = 64;
-  return c;
+  psy::test::TinyDecoderShape s;  // the bench's small llama: the tests' helper, larger
+  s.eos_token_ids = {2};
+  s.vocab_size = 32000;
+  s.hidden_size = 768;
+  s.intermediate_size = 2048;
+  s.num_hidden_layers = 8;
+  s.num_attention_heads = 12;
+  s.num_key_value_heads = 4;
+  s.head_dim = 64;
+  return s.config();
 }
 
 void sync(const torch::Device& d) {

@@ -5,22 +5,19 @@
 #include "libpsy/core/error.h"
 #include "libpsy/nn/load_decoder.h"
 #include "tests/test_support.h"
+#include "tests/tiny_decoder.h"
 
 namespace {
 
 psy::DecoderConfig tiny_config(int64_t layers = 2) {
-  psy::DecoderConfig c;
-  c.model_type = "mistral";
-  c.vocab_size = 50;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_hidden_layers = layers;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  c.rms_norm_eps = 1e-5;
-  c.eos_token_ids = {2};
-  return c;
+  psy::test::TinyDecoderShape s;
+  s.model_type = "mistral";
+  s.vocab_size = 50;
+  s.intermediate_size = 64;
+  s.num_hidden_layers = layers;
+  s.rms_norm_eps = 1e-5;
+  s.eos_token_ids = {2};
+  return s.config();
 }
 
 psy::Decoder random_decoder(const psy::DecoderConfig& c, psy::DecoderOptions o = {}) {
