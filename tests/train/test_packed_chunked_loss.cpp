@@ -148,6 +148,27 @@ TEST_CASE("a packed batch has the loss and gradients of its samples unpacked") {
   }
 }
 
+TEST_CASE("packed samples longer than a sliding window see the same window as unpacked") {
+  DecoderConfig c = parse_decoder_config(
+      R"({"model_type":"mistral","architectures":["MistralForCausalLM"],"vocab_size":61,"hidden_size":32,
+          "intermediate_size":48,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,
+          "rms_norm_eps":1e-5,"max_position_embeddings":256,"sliding_window":4,"torch_dtype":"float32",
+          "tie_word_embeddings":false})",
+      "tiny-window");
+  REQUIRE(c.layer_uses_window(0));
+  torch::manual_seed(4);
+  Decoder d(c, DecoderOptions{});
+  d->init_random_weights();
+  d->to(psy::test::test_device());
+  add_random_lora(d);
+  auto data = samples(0.3f);
+  std::vector<const TrainSequence*> all;
+  for (const auto& s : data) all.push_back(&s);
+  LossAndGrads unpacked = step(d, {all}, kPlain);
+  TrainSequence p_all = pack_sequences(all);
+  check_same(step(d, {{&p_all}}, 3), unpacked);
+}
+
 TEST_CASE("packing without segments would mix samples: the packed rows' positions restart at 0") {
   Decoder d = tiny_decoder(false);
   auto data = samples(1.0f);
