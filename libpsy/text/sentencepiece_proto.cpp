@@ -80,7 +80,8 @@ std::string patch_piece(const std::string& msg, const std::set<std::string>& mak
     auto [b, e] = r.skip(static_cast<uint32_t>(tag & 7));
     if ((tag >> 3) == 1 && (tag & 7) == kWireLen) piece = msg.substr(b, e - b);
     if ((tag >> 3) == 3 && (tag & 7) == kWireVarint) {
-      Reader v(msg.substr(b, e - b));
+      const std::string bytes = msg.substr(b, e - b);  // Reader keeps a reference: not a temporary
+      Reader v(bytes);
       type = v.varint();
     }
   }
@@ -111,7 +112,8 @@ std::string patch_normalizer(const std::string& msg, SentencePieceModelInfo& inf
     auto [b, e] = r.skip(static_cast<uint32_t>(tag & 7));
     if (field == 1 && (tag & 7) == kWireLen) info.normalizer_name = msg.substr(b, e - b);
     if ((field == 3 || field == 4) && (tag & 7) == kWireVarint) {
-      Reader v(msg.substr(b, e - b));
+      const std::string bytes = msg.substr(b, e - b);  // Reader keeps a reference: not a temporary
+      Reader v(bytes);
       bool value = v.varint() != 0;
       (field == 3 ? info.add_dummy_prefix : info.remove_extra_whitespaces) = value;
       continue;

@@ -20,6 +20,20 @@ std::string executable_dir() {
   return slash == std::string::npos ? "" : path.substr(0, slash);
 }
 
+// AddressSanitizer refuses RTLD_DEEPBIND (the module would bind to libc's malloc, not ASan's):
+// sanitized builds (scripts/test.sh --sanitize) load the module without deep binding, which is
+// safe in processes without LibTorch's libprotobuf (see spm_shim.cpp for why normal builds need it).
+#if defined(__SANITIZE_ADDRESS__)
+#define PSY_SPM_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PSY_SPM_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL)
+#endif
+#endif
+#ifndef PSY_SPM_DLOPEN_FLAGS
+#define PSY_SPM_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND)
+#endif
+
 void* open_module(std::string& tried) {
   std::vector<std::string> candidates;
   if (const char* env = std::getenv("PSY_SPM_LIBRARY"); env && *env) candidates.push_back(env);
@@ -30,7 +44,7 @@ void* open_module(std::string& tried) {
   }
   candidates.push_back(PSY_SPM_BUILD_PATH);
   for (const auto& c : candidates) {
-    void* h = ::dlopen(c.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    void* h = ::dlopen(c.c_str(), PSY_SPM_DLOPEN_FLAGS);
     if (h) return h;
     const char* err = ::dlerror();
     tried += "\n  " + c + (err ? std::string(": ") + err : "");
