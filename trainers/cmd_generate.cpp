@@ -128,6 +128,8 @@ int cmd_generate(const Args& args) {
   g.eos_ids = tok ? stop_token_ids(decoder->config(), *tok, tmpl) : decoder->config().eos_token_ids;
   g.pad_id = tok && tok->pad_id() >= 0 ? tok->pad_id() : decoder->config().pad_token_id.value_or(0);
   g.stop_strings = a.list("stop");
+  for (const auto& stop : g.stop_strings)
+    if (stop.empty()) throw Error("psy generate: --stop " + expected_found("a non-empty text", "an empty one"));
   if (!g.stop_strings.empty()) tokenizer_for("--stop");
   if (tok) {
     g.detokenize = [&tok](const std::vector<int64_t>& ids) {

@@ -19,10 +19,9 @@ void check_prompts(const DecoderConfig& config, const std::vector<std::vector<in
     const auto n = static_cast<int64_t>(prompts[b].size());
     if (n + max_new_tokens > config.max_position_embeddings) {
       throw Error(which + " has " + std::to_string(n) + " tokens; with max_new_tokens " + std::to_string(max_new_tokens) +
-                  " that is " + expected_found("at most the model's context of " + std::to_string(config.max_position_embeddings) +
-                                                   " positions (max_position_embeddings)",
-                                               std::to_string(n + max_new_tokens)) +
-                  ": shorten the prompt or lower max_new_tokens");
+                  " it needs " + std::to_string(n + max_new_tokens) + " positions, more than the model's context of " +
+                  std::to_string(config.max_position_embeddings) +
+                  " positions (max_position_embeddings): shorten the prompt or lower max_new_tokens");
     }
   }
 }

@@ -106,6 +106,11 @@ int load_peft_adapter(DecoderImpl& decoder, const std::string& dir) {
   std::map<std::string, Projection> by_path;
   for (auto& [path, p] : decoder.projections()) by_path.emplace(path, p);
   std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> found;
+  // An adapter of another base fails on a module or a shape: say which base it was made for.
+  const std::string made_for = config.base_model_name_or_path.empty()
+                                   ? std::string()
+                                   : " (an adapter for another base? adapter_config.json names base_model_name_or_path '" +
+                                         config.base_model_name_or_path + "')";
   for (const auto& key : reader.names()) {
     std::string rest = key;
     if (rest.compare(0, kPrefix.size(), kPrefix) != 0) {
@@ -128,7 +133,7 @@ int load_peft_adapter(DecoderImpl& decoder, const std::string& dir) {
       const std::string module = rest.substr(0, rest.size() - base_suffix.size());
       if (!by_path.count(module)) {
         throw Error(file + ": tensor '" + key + "' names '" + module + "', which is not a projection of this " +
-                    decoder.config().model_type + " decoder");
+                    decoder.config().model_type + " decoder" + made_for);
       }
       apply_saved_base_weight(*by_path.at(module), reader.tensor(key), file, key);
       continue;
@@ -136,7 +141,7 @@ int load_peft_adapter(DecoderImpl& decoder, const std::string& dir) {
     if (part.empty()) throw Error(file + ": tensor '" + key + "' is not a lora_A/lora_B weight");
     if (!by_path.count(rest)) {
       throw Error(file + ": tensor '" + key + "' targets '" + rest + "', which is not a projection of this " +
-                  decoder.config().model_type + " decoder");
+                  decoder.config().model_type + " decoder" + made_for);
     }
     (part == "lora_A" ? found[rest].first : found[rest].second) = reader.tensor(key);
   }
@@ -147,7 +152,7 @@ int load_peft_adapter(DecoderImpl& decoder, const std::string& dir) {
     try {
       by_path.at(path)->set_lora(ab.first, ab.second, config.lora_alpha, config.lora_dropout, config.use_rslora);
     } catch (const Error& e) {
-      throw Error(file + ": module '" + path + "': " + e.what());
+      throw Error(file + ": module '" + path + "': " + e.what() + made_for);
     }
   }
   return static_cast<int>(found.size());
