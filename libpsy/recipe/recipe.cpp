@@ -1,5 +1,6 @@
 #include "libpsy/recipe/recipe.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <map>
@@ -8,6 +9,7 @@
 
 #include "libpsy/core/error.h"
 #include "libpsy/core/text_file.h"
+#include "libpsy/core/utf8.h"
 #include "libpsy/recipe/recipe_schema.h"
 
 namespace psy {
@@ -269,6 +271,15 @@ std::string Recipe::tokenizer_location() const {
 }
 
 Recipe parse_recipe(const std::string& yaml_text, const std::string& name, const std::vector<std::string>& overrides) {
+  // YAML is Unicode text; invalid UTF-8 would come back changed from the resolved recipe.yaml.
+  if (const size_t bad = find_invalid_utf8(yaml_text); bad != std::string::npos) {
+    ErrorLocation at;
+    at.file = name;
+    at.line = 1 + static_cast<long>(std::count(yaml_text.begin(), yaml_text.begin() + static_cast<long>(bad), '\n'));
+    throw Error(at, "invalid UTF-8 (byte offset " + std::to_string(bad) + ")");
+  }
+  for (const auto& o : overrides)
+    if (find_invalid_utf8(o) != std::string::npos) throw Error("override '" + o + "': invalid UTF-8");
   Recipe r;
   r.source_path = name;
   Origins origins;
