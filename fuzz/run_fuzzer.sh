@@ -6,7 +6,7 @@
 #           predictions (predictions.jsonl reader)
 #     RUNS: executions (default 1000000; 0 = until stopped)
 #   fuzz/run_fuzzer.sh NAME merge      minimises the committed corpus: fuzz/corpus_NAME_new/ and
-#                                      fuzz/corpus_NAME/ merged into a fresh fuzz/corpus_NAME/
+#                                      fuzz/corpus_NAME/ merged into a fresh fuzz/corpus_NAME/ (edges only)
 # Seeds: fuzz/corpus_NAME/ (committed). New entries go to fuzz/corpus_NAME_new/ (not committed);
 # crashes, leaks and timeouts to fuzz/artifacts/. Objects are cached in build-fuzz/NAME/ and
 # rebuilt when their source is newer. The fuzzer runs at nice 10 with one job: it burns one core.
@@ -64,7 +64,8 @@ dict=""
 [ -f "$here/$name.dict" ] && dict="-dict=$here/$name.dict"
 if [ "$mode" = merge ]; then
   rm -rf "$here/corpus_${name}_min" && mkdir -p "$here/corpus_${name}_min"
-  nice -n 10 "$out/fuzz_$name" -merge=1 -max_len=$max_len -rss_limit_mb=2048 -timeout=10 \
+  # -use_counters=0: keep the inputs that reach new edges (not new hit counts): a few hundred files.
+  nice -n 10 "$out/fuzz_$name" -merge=1 -use_counters=0 -max_len=$max_len -rss_limit_mb=2048 -timeout=10 \
     "$here/corpus_${name}_min" "$here/corpus_$name" "$here/corpus_${name}_new"
   rm -rf "$here/corpus_$name" && mv "$here/corpus_${name}_min" "$here/corpus_$name"
   exit 0
