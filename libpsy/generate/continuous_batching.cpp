@@ -46,7 +46,7 @@ class ContinuousDecoder {
         cache_(decoder.config().num_hidden_layers) {}
 
   void run() {
-    const std::vector<std::size_t> order = admission_order(prompts_, static_cast<std::size_t>(4 * slots_));
+    const std::vector<std::size_t> order = admission_order(prompts_, static_cast<std::size_t>(slots_));
     std::size_t next = 0;
     while (true) {
       const bool stop = o_.interrupted && o_.interrupted();

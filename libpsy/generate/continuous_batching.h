@@ -1,9 +1,10 @@
 // Continuous batching: generates a completion for each of many prompts with at most `slots`
 // sequences decoding together. When a sequence finishes, the next prompt takes its slot: its
 // prefill runs alone (batch 1, lm_head on its last position only) and its keys/values join the
-// shared cache, then it decodes with the others. Prompts are admitted in windows of 4 x slots,
-// longest first within a window, so rows that decode together have similar lengths while finished
-// results can still be written in input order with little buffering (InputOrder below).
+// shared cache, then it decodes with the others. Prompts are admitted in windows of `slots`
+// prompts, longest first within a window, so rows that decode together have similar lengths while
+// finished results can still be written in input order with little buffering (InputOrder below;
+// a kill loses only finished results still waiting for an earlier prompt).
 //
 //   generate_continuous(*decoder, prompts, options, /*slots=*/8,
 //                       [](std::size_t i) { return seed_for(i); },
