@@ -18,11 +18,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <iostream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -175,7 +178,8 @@ int main(int argc, char** argv) {
 
   if (python) {
     const std::string py = root + "/.reference/venv/bin/python";
-    const std::string job = "/tmp/psy-bench-eval-generate-job.json";
+    const std::string job =
+        (std::filesystem::temp_directory_path() / ("psy-bench-eval-generate-" + std::to_string(::getpid()) + ".json")).string();
     std::ofstream(job) << nlohmann::json({{"model", model}, {"prompts", prompts}, {"max_new_tokens", new_tokens}, {"eos_ids", g.eos_ids},
                                           {"batch_size", slots}, {"sort_by_length", true}, {"threads", threads}, {"margins", false}})
                               .dump();
@@ -186,6 +190,7 @@ int main(int argc, char** argv) {
     size_t got;
     while (pipe && (got = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, got);
     if (pipe) ::pclose(pipe);
+    std::filesystem::remove(job);
     try {
       const auto j = nlohmann::json::parse(out);
       const double s = j["seconds"].get<double>();

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "libpsy/core/error.h"
@@ -21,8 +22,8 @@ namespace {
 struct ScratchFile {
   std::string path;
   ScratchFile() {
-    char name[] = "/tmp/psy-fuzz-predictions-XXXXXX";
-    const int fd = mkstemp(name);
+    std::string name = (std::filesystem::temp_directory_path() / "psy-fuzz-predictions-XXXXXX").string();
+    const int fd = mkstemp(name.data());
     if (fd < 0) std::abort();
     close(fd);
     path = name;
