@@ -7,6 +7,7 @@
 #include <torch/version.h>
 
 #include "libpsy/core/error.h"
+#include "libpsy/nn/memory_efficient_attention.h"
 
 #if TORCH_VERSION_MAJOR >= 2
 #define PSY_HAVE_SDPA 1
@@ -214,8 +215,24 @@ torch::Tensor attend_fused(const torch::Tensor& q, const torch::Tensor& k, const
 #endif
 
 
+// Training on the CPU where the plain kernel would run: the memory-efficient kernel
+// (memory_efficient_attention.h) gives the same output and gradients without keeping every
+// layer's attention probabilities until backward. Inference, the fused kernel and CUDA keep
+// their kernels.
+bool use_memory_efficient(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                          const AttentionContext& ctx) {
+  if (!torch::GradMode::is_enabled() || !(q.requires_grad() || k.requires_grad() || v.requires_grad())) return false;
+  if (!q.device().is_cpu() || k.size(2) != q.size(2)) return false;
+  return ctx.kernel == AttentionKernel::Plain || (ctx.kernel == AttentionKernel::Auto && PSY_HAVE_SDPA == 0);
+}
+
 torch::Tensor attend_one(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                          const AttentionContext& ctx) {
+  if (use_memory_efficient(q, k, v, ctx)) {  // every row one block: causal, or ctx.mask (padding, window)
+    std::vector<AttentionSegment> rows;
+    for (int64_t r = 0; r < q.size(0); ++r) rows.push_back(AttentionSegment{r, 0, q.size(2)});
+    return memory_efficient_attention(q, k, v, rows, 0, ctx.mask).transpose(1, 2);
+  }
   switch (ctx.kernel) {
     case AttentionKernel::Plain: return attend_plain(q, k, v, ctx);
     case AttentionKernel::Fused:
@@ -244,6 +261,8 @@ torch::Tensor attend_segments(const torch::Tensor& q, const torch::Tensor& k, co
     throw Error("packed attention: " + expected_found("keys for the new tokens only (no cache)",
                                                       std::to_string(k.size(2)) + " keys for " + std::to_string(t) +
                                                           " tokens"));
+  if (use_memory_efficient(q, k, v, ctx))
+    return memory_efficient_attention(q, k, v, ctx.segments, ctx.window_active ? ctx.segment_window : 0).transpose(1, 2);
   std::vector<std::vector<torch::Tensor>> pieces(static_cast<size_t>(b));
   std::vector<int64_t> filled(static_cast<size_t>(b), 0);
   auto fill_to = [&](int64_t row, int64_t upto) {

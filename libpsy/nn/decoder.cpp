@@ -2,6 +2,7 @@
 
 #include "libpsy/core/error.h"
 #include "libpsy/nn/placement.h"
+#include "libpsy/nn/swiglu.h"
 
 namespace psy {
 
@@ -26,9 +27,9 @@ MLPImpl::MLPImpl(const DecoderConfig& c, const torch::TensorOptions& options) {
 torch::Tensor MLPImpl::forward(const torch::Tensor& x) {
   if (gate_up_proj) {
     auto halves = gate_up_proj->forward(x).chunk(2, -1);
-    return down_proj->forward(halves[1] * torch::silu(halves[0]));
+    return down_proj->forward(swiglu(halves[0], halves[1]));
   }
-  return down_proj->forward(torch::silu(gate_proj->forward(x)) * up_proj->forward(x));
+  return down_proj->forward(swiglu(gate_proj->forward(x), up_proj->forward(x)));
 }
 
 DecoderLayerImpl::DecoderLayerImpl(const DecoderConfig& c, const torch::TensorOptions& options, int64_t index_)

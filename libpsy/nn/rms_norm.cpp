@@ -1,12 +1,53 @@
 #include "libpsy/nn/rms_norm.h"
 
+#include <torch/csrc/autograd/custom_function.h>
+
 namespace psy {
+
+namespace {
+
+// y = x * rstd * weight with rstd = rsqrt(mean(x^2) + eps), in fp32, saving only x, weight and
+// rstd (one value per row) for backward; the plain composition also keeps the normalised x,
+// a second [tokens x hidden] copy per norm until backward.
+//   dx = rstd * (g w - x_hat * mean(g w x_hat)),  dweight = sum over rows of g x_hat  (x_hat = x * rstd)
+struct RMSNormFunction : torch::autograd::Function<RMSNormFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& weight, double eps) {
+    torch::Tensor h = x.to(torch::kFloat32);
+    torch::Tensor rstd = torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
+    ctx->save_for_backward({x, weight, rstd});
+    return (h * rstd * weight.to(torch::kFloat32)).to(x.scalar_type());
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_out) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x = saved[0], &weight = saved[1], &rstd = saved[2];
+    torch::Tensor g = grad_out[0].to(torch::kFloat32);
+    torch::Tensor x_hat = x.to(torch::kFloat32) * rstd;
+    torch::Tensor dweight;
+    if (ctx->needs_input_grad(1)) {
+      dweight = (g * x_hat).reshape({-1, x.size(-1)}).sum(0).to(weight.scalar_type());
+    }
+    torch::Tensor dx;
+    if (ctx->needs_input_grad(0)) {
+      torch::Tensor gw = g * weight.to(torch::kFloat32);
+      torch::Tensor mean = (gw * x_hat).mean(-1, /*keepdim=*/true);
+      dx = gw.sub_(x_hat.mul_(mean)).mul_(rstd).to(x.scalar_type());
+    }
+    return {dx, dweight, torch::Tensor()};
+  }
+};
+
+}  // namespace
 
 RMSNormImpl::RMSNormImpl(int64_t hidden, double eps_, const torch::TensorOptions& options) : eps(eps_) {
   weight = register_parameter("weight", torch::ones({hidden}, options), /*requires_grad=*/false);
 }
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+  if (torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad()))
+    return RMSNormFunction::apply(x, weight, eps);
   torch::Tensor h = x.to(torch::kFloat32);
   h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
   return (h * weight.to(torch::kFloat32)).to(x.scalar_type());

@@ -1,5 +1,6 @@
 // RMSNorm computed in fp32: y = x * rsqrt(mean(x^2) + eps) * weight, cast back to x's dtype.
-// Parameter: weight [hidden] (frozen).
+// Parameter: weight [hidden] (frozen). With autograd on, one custom Function that keeps only x,
+// weight and the per-row rsqrt for backward (the same output as the composition).
 #pragma once
 #include <torch/torch.h>
 
