@@ -3,11 +3,13 @@
 // model (SmolLM2-135M-Instruct from .reference/models/), psy vs transformers' generate in the same
 // run. Prints numbers, never fails on speed.
 //   bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared]
-//                       [--no-python] [--skip-static]
+//                       [--no-python] [--skip-static] [--decode-only]
 // 1. Memory bandwidth: a STREAM-like copy (256 MB arrays, best of 5; read + write bytes).
 // 2. Batch-1 decode in fp32 and bf16 (32-token prompt, 64 steps), as a fraction of the bound
 //    weight bytes / bandwidth (every parameter is read once per token; SmolLM2's tied lm_head
 //    reads the embedding matrix).
+//    Then one pass over every projection's weights with one row of x: the few-rows kernel
+//    (libpsy/nn/few_rows_matmul.h) against LibTorch's linear, same run.
 // 3. The workload: the quickstart recipe's held-out prompts in the model's chat template (the real
 //    English test split with --data shared, else the bundled sample), first N (default 48):
 //    psy continuous batching with S slots (default 8); psy's static batches of S in input order
@@ -32,6 +34,7 @@
 
 #include "libpsy/evaluate/held_out_examples.h"
 #include "libpsy/generate/continuous_batching.h"
+#include "libpsy/nn/few_rows_matmul.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/recipe/recipe.h"
 #include "libpsy/text/tokenizer.h"
@@ -74,6 +77,27 @@ double decode_tokens_per_s(psy::DecoderImpl& d) {
   return median(runs);
 }
 
+// Milliseconds for one row of x through every projection (median of 5 passes): the few-rows
+// kernel, or LibTorch's linear (what a 1-row product costs without it).
+double projections_pass_ms(psy::DecoderImpl& d, bool kernel) {
+  torch::NoGradGuard no_grad;
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> weights_x;
+  for (const auto& named : d.projections()) {
+    const torch::Tensor& w = named.second->weight;
+    weights_x.emplace_back(w, torch::randn({1, w.size(1)}).to(w.scalar_type()));
+  }
+  std::vector<double> runs;
+  for (int r = 0; r < 5; ++r) {
+    const double t0 = now_s();
+    for (const auto& [w, x] : weights_x) {
+      if (kernel) psy::few_rows_matmul(x, w, {});
+      else torch::nn::functional::linear(x, w);
+    }
+    runs.push_back(1e3 * (now_s() - t0));
+  }
+  return median(runs);
+}
+
 // Bytes of distinct parameter storage (a tied lm_head shares the embeddings: counted once).
 int64_t parameter_bytes(psy::DecoderImpl& d) {
   int64_t bytes = 0;
@@ -88,7 +112,7 @@ int64_t parameter_bytes(psy::DecoderImpl& d) {
 int main(int argc, char** argv) {
   int prompts_n = 48, slots = 8, new_tokens = 128, threads = 2;
   std::string data = "sample";
-  bool python = true, static_batches = true;
+  bool python = true, static_batches = true, decode_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -99,8 +123,9 @@ int main(int argc, char** argv) {
     else if (a == "--data") data = next();
     else if (a == "--no-python") python = false;
     else if (a == "--skip-static") static_batches = false;
+    else if (a == "--decode-only") decode_only = true;
     else {
-      std::cerr << "usage: bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared] [--no-python] [--skip-static]\n";
+      std::cerr << "usage: bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared] [--no-python] [--skip-static] [--decode-only]\n";
       return 2;
     }
   }
@@ -126,7 +151,11 @@ int main(int argc, char** argv) {
     const double bound = bandwidth * 1e9 / bytes;
     std::cout << "  batch-1 decode " << (dtype == torch::kFloat32 ? "fp32" : "bf16") << ": " << tps << " tok/s (median of 3 x 64 steps); weights "
               << bytes / 1e6 << " MB, bound " << bound << " tok/s: " << 100.0 * tps / bound << "% of the bound\n";
+    const double kernel_ms = projections_pass_ms(*d, true), linear_ms = projections_pass_ms(*d, false);
+    std::cout << "    one row through every projection: few-rows kernel (" << psy::to_string(psy::few_rows_matmul_isa())
+              << ") " << kernel_ms << " ms, LibTorch linear " << linear_ms << " ms: " << linear_ms / kernel_ms << "x\n";
   }
+  if (decode_only) return 0;
 
   std::vector<std::string> overrides = {"model.path=" + model, "eval.max_samples=" + std::to_string(prompts_n)};
   if (data == "shared") {

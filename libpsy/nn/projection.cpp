@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "libpsy/core/error.h"
+#include "libpsy/nn/few_rows_matmul.h"
 #include "libpsy/nn/nf4.h"
 
 namespace psy {
@@ -22,18 +23,11 @@ torch::Tensor ProjectionImpl::base_forward(const torch::Tensor& x) {
     torch::Tensor y = nf4_linear(x, *nf4);
     return bias.defined() ? y + bias.to(y.scalar_type()) : y;
   }
-  // One fp32 row on the CPU without autograd (batch-1 decoding): a matrix-vector product reads the
-  // weights once, where OpenBLAS's matrix product first copies (packs) the whole weight matrix
-  // (27% of batch-1 decode time in perf, bench/bench_eval_generate.cpp).
-  const bool grad = torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad());
-  if (!grad && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && weight.scalar_type() == torch::kFloat32 &&
-      x.dim() >= 1 && x.numel() == x.size(-1)) {
-    const torch::Tensor v = x.reshape({x.size(-1)});
-    torch::Tensor y = bias.defined() ? torch::addmv(bias, weight, v) : torch::mv(weight, v);
-    std::vector<int64_t> sizes = x.sizes().vec();
-    sizes.back() = weight.size(0);
-    return y.view(sizes);
-  }
+  // A few rows on the CPU without autograd (decoding: one row per sequence): a kernel that reads the
+  // weights once, where OpenBLAS's matrix product first copies (packs) the whole weight matrix (27%
+  // of batch-1 decode time in perf) and LibTorch 1.13's bf16 product is not memory-bound at all
+  // (bench/README.md, bench_eval_generate).
+  if (few_rows_matmul_applies(x, weight, bias)) return few_rows_matmul(x, weight, bias);
   return torch::nn::functional::linear(x, weight, bias);
 }
 

@@ -1,0 +1,34 @@
+// x W^T (+ bias) for a handful of rows of x on the CPU, without autograd: decoding, where each
+// sequence contributes one row per step. A general matrix product first copies (packs) the whole
+// weight matrix and then reads it; here each weight row is read once from memory and used for every
+// row of x while it is in the cache, so a decode step costs one pass over the weights.
+//   fp32 weights: AVX-512F, or AVX2 + FMA.
+//   bf16 weights: AVX-512 BF16 (two bf16 products per fp32 lane, VDPBF16PS), or AVX2 widening.
+// Products accumulate in fp32 (as LibTorch's bf16 matmuls do); the result is rounded to x's dtype.
+// The summation order differs from OpenBLAS's, so results agree to fp32 (or bf16) rounding, not bits.
+#pragma once
+#include <cstdint>
+
+#include <torch/torch.h>
+
+namespace psy {
+
+// The most rows of x the kernels take; beyond it a general matrix product reuses the weights better.
+constexpr int64_t kFewRowsMatmulMaxRows = 16;
+
+// True when x [..., K] (at most kFewRowsMatmulMaxRows rows) and weight [N, K] are CPU tensors of one
+// dtype this machine has a kernel for (fp32, bf16), nothing needs a gradient, and bias (if defined)
+// is [N] of that dtype.
+bool few_rows_matmul_applies(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+
+// The kernel families, best first; a CPU runs the best it supports.
+enum class FewRowsIsa { Avx512Bf16, Avx2, None };
+FewRowsIsa few_rows_matmul_isa();
+const char* to_string(FewRowsIsa isa);  // "avx512-bf16", "avx2", "none"
+
+// x W^T (+ bias), shaped [..., N]; call only where few_rows_matmul_applies(). `isa` picks a lower
+// family than the CPU's best (tests run both); a family the CPU lacks is refused.
+torch::Tensor few_rows_matmul(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                              FewRowsIsa isa = few_rows_matmul_isa());
+
+}  // namespace psy
