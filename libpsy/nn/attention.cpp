@@ -161,6 +161,10 @@ torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const
   const int64_t rot = cos.size(-1);
   const bool partial = rot < xf.size(-1);
   torch::Tensor xr = partial ? xf.narrow(-1, 0, rot) : xf;
+  // The result's buffer before the temporaries (the rotated copy and its product with sin): a
+  // temporary freed below a tensor that backward keeps leaves a hole in the heap that later
+  // allocations rarely fit (peak RSS, bench/README.md).
+  torch::Tensor out = xr * cos;
   torch::Tensor rotated;
   if (interleaved) {
     using torch::indexing::Slice;
@@ -171,7 +175,7 @@ torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const
     const int64_t half = rot / 2;
     rotated = torch::cat({-xr.narrow(-1, half, half), xr.narrow(-1, 0, half)}, -1);
   }
-  torch::Tensor out = xr * cos + rotated * sin;
+  out.add_(rotated * sin);
   if (partial) out = torch::cat({out, xf.narrow(-1, rot, xf.size(-1) - rot)}, -1);
   return out.to(x.scalar_type());
 }

@@ -49,10 +49,12 @@ DecoderLayerImpl::DecoderLayerImpl(const DecoderConfig& c, const torch::TensorOp
 torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& h, const AttentionContext& ctx, KVCache* cache) {
   torch::Tensor a = self_attn->forward(input_layernorm->forward(h), ctx, cache, index);
   if (post_self_attn_layernorm) a = post_self_attn_layernorm->forward(a);
-  torch::Tensor x = h + a;
+  // The residual adds land in the branch's fresh output (a + h == h + a): no new buffer above a
+  // freed one, so no hole in the heap under the tensors kept for backward (peak RSS).
+  torch::Tensor x = a.add_(h);
   torch::Tensor m = mlp->forward(post_attention_layernorm->forward(x));
   if (post_mlp_layernorm) m = post_mlp_layernorm->forward(m);
-  return x + m;
+  return m.add_(x);
 }
 
 DecoderBodyImpl::DecoderBodyImpl(const DecoderConfig& c, const torch::TensorOptions& options) {

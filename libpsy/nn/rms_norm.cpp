@@ -14,9 +14,13 @@ struct RMSNormFunction : torch::autograd::Function<RMSNormFunction> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& weight, double eps) {
     torch::Tensor h = x.to(torch::kFloat32);
+    // The result's buffer before the temporaries (x^2): a temporary freed below a tensor that
+    // backward keeps leaves a hole in the heap that later allocations rarely fit (peak RSS).
+    torch::Tensor y = torch::empty_like(h, torch::MemoryFormat::Contiguous);
     torch::Tensor rstd = torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
     ctx->save_for_backward({x, weight, rstd});
-    return (h * rstd * weight.to(torch::kFloat32)).to(x.scalar_type());
+    torch::mul_out(y, h, rstd).mul_(weight.to(torch::kFloat32));
+    return y.to(x.scalar_type());
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,

@@ -12,7 +12,7 @@ struct SwiGLU : torch::autograd::Function<SwiGLU> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& gate,
                                const torch::Tensor& up) {
     ctx->save_for_backward({gate, up});
-    return torch::silu(gate) * up;
+    return swiglu(gate, up);  // autograd is off inside forward
   }
 
   // d up = grad * silu(g); d gate = grad * up * sigmoid(g) * (1 + g * (1 - sigmoid(g))).
@@ -24,7 +24,7 @@ struct SwiGLU : torch::autograd::Function<SwiGLU> {
     torch::Tensor sig = torch::sigmoid(g);
     torch::Tensor d_up = g * sig;  // silu(g)
     d_up.mul_(grad);
-    // sigmoid(g) * (1 + g * (1 - sigmoid(g))), built in place in `sig`'s companion
+    // sigmoid(g) * (1 + g * (1 - sigmoid(g))) * grad * up, in place on one temporary
     torch::Tensor d_gate = (1 - sig).mul_(g).add_(1).mul_(sig).mul_(grad).mul_(u);
     return {d_gate.to(saved[0].scalar_type()), d_up.to(saved[1].scalar_type())};
   }
@@ -36,8 +36,11 @@ torch::Tensor swiglu(const torch::Tensor& gate, const torch::Tensor& up) {
   if (gate.sizes() != up.sizes())
     throw Error("swiglu: " + expected_found("gate and up of one shape",
                                             "gate " + c10::str(gate.sizes()) + ", up " + c10::str(up.sizes())));
-  if (!torch::GradMode::is_enabled() || !(gate.requires_grad() || up.requires_grad())) return torch::silu(gate) * up;
-  return SwiGLU::apply(gate, up);
+  if (torch::GradMode::is_enabled() && (gate.requires_grad() || up.requires_grad())) return SwiGLU::apply(gate, up);
+  // The result's buffer first, then no temporary at all: a temporary freed below a tensor kept for
+  // backward leaves a hole in the heap that later allocations rarely fit (peak RSS, bench/README.md).
+  torch::Tensor out = torch::silu(gate);
+  return out.mul_(up);
 }
 
 }  // namespace psy
