@@ -147,7 +147,12 @@ void set_up_run_folder(Parts& p) {
   if (!p.options.resume.empty()) {
     const std::string where = p.options.resume == kResumeLatest ? run_dir : p.options.resume;
     p.facts.resumed_from = find_latest_checkpoint(where);
-    if (p.facts.resumed_from.empty()) throw Error("--resume: no checkpoint found in '" + where + "'");
+    if (p.facts.resumed_from.empty())
+      throw Error("--resume: no checkpoint found in '" + where + "'" +
+                  (p.options.resume == kResumeLatest
+                       ? std::string(" (the run stopped before its first checkpoint, train.save_every): start it "
+                                     "again with --overwrite")
+                       : std::string()));
     for (const auto& note : check_resume_against_run(p.recipe, p.facts.resumed_from))
       if (p.notes()) std::cerr << "psy train: resuming with " << note << " (extends the run)\n";
   } else if (holds_previous_run(run_dir)) {

@@ -43,6 +43,12 @@ TEST_CASE("--overwrite clears the previous run's outputs, not only checkpoints",
   CHECK(r.exit_code == 2);
   CHECK(line_count(r.err) == 1);
   CHECK_THAT(r.err, Catch::Contains("already holds a run") && Catch::Contains("--overwrite"));
+  // --resume of a run killed before its first checkpoint says so and how to go on.
+  r = run_psy(tiny_run_args("train", run, "--quiet --resume"));
+  CHECK(r.exit_code == 2);
+  CHECK(line_count(r.err) == 1);
+  CHECK_THAT(r.err, Catch::Contains("no checkpoint found") && Catch::Contains("before its first checkpoint") &&
+                        Catch::Contains("--overwrite"));
   // A new run that fails right after starting leaves no stale adapter or evaluation behind.
   r = run_psy(tiny_run_args("train", run, "--quiet --overwrite data.path=[" + tmp.file("missing.json") + "]"));
   CHECK(r.exit_code == 2);
