@@ -2,7 +2,9 @@
 // or GLM's interleaved pairs on the first rotary_dim dims), optional q/k/v/o biases and Qwen3's
 // per-head q/k RMSNorm before RoPE, grouped-query attention, causal + padding + sliding-window
 // masks, softmax in fp32. Two kernels: LibTorch's fused scaled_dot_product_attention (LibTorch >=
-// 2.0) and a plain matmul/softmax version.
+// 2.0) and a plain matmul/softmax version. Where the plain one would run for CPU training (autograd
+// on, no cache), memory_efficient_attention.h runs instead: the same results without keeping the
+// attention probabilities for backward.
 #pragma once
 #include <cstdint>
 #include <vector>
