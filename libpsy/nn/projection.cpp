@@ -43,6 +43,10 @@ torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
   if (lora_dropout > 0.0 && is_training()) h = torch::dropout(h, lora_dropout, /*train=*/true);
   torch::Tensor delta =
       torch::nn::functional::linear(torch::nn::functional::linear(h, lora_A.to(compute)), lora_B.to(compute));
+  // Added into the base product's fresh result where the dtypes agree: a new sum would be allocated
+  // after delta's temporaries, leaving a hole in the heap under the tensors kept for backward (a
+  // training step's peak RSS, bench/README.md "Issue 20 on CPU").
+  if (delta.scalar_type() == y.scalar_type()) return y.add_(delta, lora_scaling);
   return y + (delta * lora_scaling).to(y.scalar_type());
 }
 
