@@ -14,6 +14,18 @@ if(PSY_CUDA AND NOT TORCH_CUDA_LIBRARIES AND NOT TARGET torch_cuda)
 endif()
 message(STATUS "psy: LibTorch ${Torch_VERSION} from ${Torch_DIR}")
 
+# Debian's LibTorch reaches BLAS through the libblas.so.3 alternative, OpenBLAS's pthread build by
+# default. Its worker threads wait by yielding (sched_yield) beside LibTorch's OpenMP threads: on a
+# loaded machine a psy train step ran 2.4-2.8x slower than with OpenBLAS's OpenMP build, which shares
+# LibTorch's OpenMP threads and OMP_WAIT_POLICY (bitwise-identical results: the same kernels and
+# the same split of the work). Executables look there first (DT_RPATH, which also applies to
+# libtorch's own dependencies); without the package they fall back to the system's choice.
+set(PSY_OPENBLAS_OPENMP_DIR "/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp")
+if(EXISTS "${PSY_OPENBLAS_OPENMP_DIR}/libblas.so.3")
+  string(APPEND CMAKE_EXE_LINKER_FLAGS " -Wl,--disable-new-dtags -Wl,-rpath,${PSY_OPENBLAS_OPENMP_DIR}")
+  message(STATUS "psy: BLAS from ${PSY_OPENBLAS_OPENMP_DIR} (OpenBLAS, OpenMP threads)")
+endif()
+
 if(PSY_TESTS)
   find_package(Catch2 REQUIRED)
 endif()
