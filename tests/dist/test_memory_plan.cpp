@@ -96,6 +96,12 @@ TEST_CASE("memory plan: device specs", "[plan]") {
 }
 
 TEST_CASE("memory plan: estimates vs measured peak RSS of LoRA training on CPU", "[plan][rss]") {
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer's shadow memory and freed-memory quarantine double a process's RSS (2.0-2.6x
+  // measured under scripts/test.sh --sanitize): a peak-RSS bound means nothing there.
+  WARN("SKIPPED: peak RSS is not measurable under AddressSanitizer");
+  return;
+#endif
   // hidden, layers, vocab, seq, micro-batch, r
   for (const char* args : {"256 4 4000 256 2 8", "384 3 8000 512 1 16"}) {
     std::string cmd = std::string(PSY_MEMORY_PROBE) + " " + args;
