@@ -10,6 +10,7 @@
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -40,14 +41,14 @@ class VectorIterator : public sentencepiece::SentenceIterator {
 extern "C" {
 
 __attribute__((visibility("default"))) void* psy_spm_load(const std::string* model, std::string* error) {
-  auto* sp = new sentencepiece::SentencePieceProcessor();
+  // Owned until it loaded: a throwing load (protobuf's fatal checks throw) must not leak it.
+  auto sp = std::make_unique<sentencepiece::SentencePieceProcessor>();
   auto status = sp->LoadFromSerializedProto(*model);
   if (!status.ok()) {
     *error = status.ToString();
-    delete sp;
     return nullptr;
   }
-  return sp;
+  return sp.release();
 }
 
 __attribute__((visibility("default"))) void psy_spm_free(void* h) { delete as_sp(h); }
