@@ -55,21 +55,14 @@ PSY_TARGET_AVX512 void tile_f32_avx512(const float* const* w, const float* const
   __m512 acc[kRows][C];
   for (int r = 0; r < kRows; ++r)
     for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
-  int64_t k = 0;
-  for (; k + 16 <= k_size; k += 16) {
-    __m512 xv[C];
-    for (int c = 0; c < C; ++c) xv[c] = _mm512_loadu_ps(x[c] + k);
-    for (int r = 0; r < kRows; ++r) {
-      _mm_prefetch(reinterpret_cast<const char*>(next[r] + k), _MM_HINT_T0);
-      const __m512 wv = _mm512_loadu_ps(w[r] + k);
-      for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
-    }
-  }
-  if (k < k_size) {
-    const __mmask16 mask = static_cast<__mmask16>((1u << (k_size - k)) - 1u);
+  // The last step loads only what is left (zeros past the end add nothing); the others load all 16.
+  for (int64_t k = 0; k < k_size; k += 16) {
+    const int64_t left = k_size - k;
+    const __mmask16 mask = left >= 16 ? static_cast<__mmask16>(0xFFFFu) : static_cast<__mmask16>((1u << left) - 1u);
     __m512 xv[C];
     for (int c = 0; c < C; ++c) xv[c] = _mm512_maskz_loadu_ps(mask, x[c] + k);
     for (int r = 0; r < kRows; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(next[r] + k), _MM_HINT_T0);
       const __m512 wv = _mm512_maskz_loadu_ps(mask, w[r] + k);
       for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
     }
@@ -84,21 +77,15 @@ PSY_TARGET_AVX512 void tile_bf16_avx512(const c10::BFloat16* const* w, const c10
   __m512 acc[kRows][C];
   for (int r = 0; r < kRows; ++r)
     for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
-  int64_t k = 0;
-  for (; k + 32 <= k_size; k += 32) {
-    __m512bh xv[C];
-    for (int c = 0; c < C; ++c) xv[c] = (__m512bh)_mm512_loadu_si512(x[c] + k);
-    for (int r = 0; r < kRows; ++r) {
-      _mm_prefetch(reinterpret_cast<const char*>(next[r] + k), _MM_HINT_T0);
-      const __m512bh wv = (__m512bh)_mm512_loadu_si512(w[r] + k);
-      for (int c = 0; c < C; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], wv, xv[c]);
-    }
-  }
-  if (k < k_size) {  // zeros past the end contribute nothing
-    const __mmask32 mask = static_cast<__mmask32>((uint64_t{1} << (k_size - k)) - 1u);
+  // As above, 32 values per step; the last step loads only what is left.
+  for (int64_t k = 0; k < k_size; k += 32) {
+    const int64_t left = k_size - k;
+    const __mmask32 mask = left >= 32 ? static_cast<__mmask32>(0xFFFFFFFFu)
+                                      : static_cast<__mmask32>((uint64_t{1} << left) - 1u);
     __m512bh xv[C];
     for (int c = 0; c < C; ++c) xv[c] = (__m512bh)_mm512_maskz_loadu_epi16(mask, x[c] + k);
     for (int r = 0; r < kRows; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(next[r] + k), _MM_HINT_T0);
       const __m512bh wv = (__m512bh)_mm512_maskz_loadu_epi16(mask, w[r] + k);
       for (int c = 0; c < C; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], wv, xv[c]);
     }
