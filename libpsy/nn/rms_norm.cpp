@@ -6,6 +6,17 @@ namespace psy {
 
 namespace {
 
+// x * rstd * weight in fp32, rstd = rsqrt(mean(x^2) + eps) per row (returned through `rstd`), cast
+// back to x's dtype. The result's buffer comes before the temporaries (x^2): a temporary freed below
+// a tensor that backward keeps leaves a hole in the heap that later allocations rarely fit (peak RSS).
+torch::Tensor rms_normalize(const torch::Tensor& x, const torch::Tensor& weight, double eps, torch::Tensor& rstd) {
+  torch::Tensor h = x.to(torch::kFloat32);
+  torch::Tensor y = torch::empty_like(h, torch::MemoryFormat::Contiguous);
+  rstd = torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  torch::mul_out(y, h, rstd).mul_(weight.to(torch::kFloat32));
+  return y.to(x.scalar_type());
+}
+
 // y = x * rstd * weight with rstd = rsqrt(mean(x^2) + eps), in fp32, saving only x, weight and
 // rstd (one value per row) for backward; the plain composition also keeps the normalised x,
 // a second [tokens x hidden] copy per norm until backward.
@@ -13,14 +24,10 @@ namespace {
 struct RMSNormFunction : torch::autograd::Function<RMSNormFunction> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& weight, double eps) {
-    torch::Tensor h = x.to(torch::kFloat32);
-    // The result's buffer before the temporaries (x^2): a temporary freed below a tensor that
-    // backward keeps leaves a hole in the heap that later allocations rarely fit (peak RSS).
-    torch::Tensor y = torch::empty_like(h, torch::MemoryFormat::Contiguous);
-    torch::Tensor rstd = torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
+    torch::Tensor rstd;
+    torch::Tensor y = rms_normalize(x, weight, eps, rstd);
     ctx->save_for_backward({x, weight, rstd});
-    torch::mul_out(y, h, rstd).mul_(weight.to(torch::kFloat32));
-    return y.to(x.scalar_type());
+    return y;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -52,9 +59,8 @@ RMSNormImpl::RMSNormImpl(int64_t hidden, double eps_, const torch::TensorOptions
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
   if (torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad()))
     return RMSNormFunction::apply(x, weight, eps);
-  torch::Tensor h = x.to(torch::kFloat32);
-  h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
-  return (h * weight.to(torch::kFloat32)).to(x.scalar_type());
+  torch::Tensor rstd;
+  return rms_normalize(x, weight, eps, rstd);
 }
 
 TokenEmbeddingImpl::TokenEmbeddingImpl(int64_t vocab, int64_t hidden, const torch::TensorOptions& options) {
