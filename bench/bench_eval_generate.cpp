@@ -78,8 +78,9 @@ double decode_tokens_per_s(psy::DecoderImpl& d) {
 }
 
 // Milliseconds for one row of x through every projection (median of 5 passes): the few-rows
-// kernel, or LibTorch's linear (what a 1-row product costs without it).
-double projections_pass_ms(psy::DecoderImpl& d, int how) {  // 0 linear, 1 kernel, 2 mv
+// kernel, LibTorch's linear, or LibTorch's mv (what a 1-row product costs without the kernel).
+enum class RowProduct { Linear, FewRowsKernel, Mv };
+double projections_pass_ms(psy::DecoderImpl& d, RowProduct how) {
   torch::NoGradGuard no_grad;
   std::vector<std::pair<torch::Tensor, torch::Tensor>> weights_x;
   for (const auto& named : d.projections()) {
@@ -90,8 +91,8 @@ double projections_pass_ms(psy::DecoderImpl& d, int how) {  // 0 linear, 1 kerne
   for (int r = 0; r < 5; ++r) {
     const double t0 = now_s();
     for (const auto& [w, x] : weights_x) {
-      if (how == 1) psy::few_rows_matmul(x, w, {});
-      else if (how == 2) torch::mv(w, x.view({-1}));
+      if (how == RowProduct::FewRowsKernel) psy::few_rows_matmul(x, w, {});
+      else if (how == RowProduct::Mv) torch::mv(w, x.view({-1}));
       else torch::nn::functional::linear(x, w);
     }
     runs.push_back(1e3 * (now_s() - t0));
@@ -152,8 +153,9 @@ int main(int argc, char** argv) {
     const double bound = bandwidth * 1e9 / bytes;
     std::cout << "  batch-1 decode " << (dtype == torch::kFloat32 ? "fp32" : "bf16") << ": " << tps << " tok/s (median of 3 x 64 steps); weights "
               << bytes / 1e6 << " MB, bound " << bound << " tok/s: " << 100.0 * tps / bound << "% of the bound\n";
-    const double kernel_ms = projections_pass_ms(*d, 1), linear_ms = projections_pass_ms(*d, 0);
-    const double mv_ms = projections_pass_ms(*d, 2);
+    const double kernel_ms = projections_pass_ms(*d, RowProduct::FewRowsKernel);
+    const double linear_ms = projections_pass_ms(*d, RowProduct::Linear);
+    const double mv_ms = projections_pass_ms(*d, RowProduct::Mv);
     std::cout << "    one row through every projection: few-rows kernel (" << psy::to_string(psy::few_rows_matmul_isa())
               << ") " << kernel_ms << " ms, LibTorch linear " << linear_ms << " ms (" << linear_ms / kernel_ms
               << "x), LibTorch mv " << mv_ms << " ms (" << mv_ms / kernel_ms << "x)\n";
