@@ -9,7 +9,30 @@
 
 namespace psy {
 
+using SpmBytesFn = void (*)(void* ctx, const char* data, size_t len);
+using SpmIdsFn = void (*)(void* ctx, const int* ids, size_t n);
+
+// The module's exports, as spm_shim.cpp defines them.
+struct SpmApi::Functions {
+  void* (*load)(const char* model, size_t len, SpmBytesFn on_error, void* error_ctx);
+  void (*free)(void* h);
+  int (*size)(void* h);
+  const char* (*id_to_piece)(void* h, int id, size_t* len);
+  int (*kind)(void* h, int id);
+  int (*piece_to_id)(void* h, const char* piece, size_t len);
+  void (*special)(void* h, int* bos, int* eos, int* unk, int* pad);
+  int (*encode)(void* h, const char* text, size_t len, SpmIdsFn on_ids, void* ids_ctx, SpmBytesFn on_error,
+                void* error_ctx);
+  int (*train)(const char* const* keys, const char* const* values, size_t nargs, const char* const* sentences,
+               const size_t* lens, size_t n, int quiet, SpmBytesFn on_model, void* model_ctx, SpmBytesFn on_error,
+               void* error_ctx);
+};
+
 namespace {
+
+// Callbacks that copy the module's output into psy's memory.
+void assign_bytes(void* ctx, const char* data, size_t len) { static_cast<std::string*>(ctx)->assign(data, len); }
+void assign_ids(void* ctx, const int* ids, size_t n) { static_cast<std::vector<int>*>(ctx)->assign(ids, ids + n); }
 
 std::string executable_dir() {
   char buf[4096];
@@ -20,20 +43,8 @@ std::string executable_dir() {
   return slash == std::string::npos ? "" : path.substr(0, slash);
 }
 
-// AddressSanitizer refuses RTLD_DEEPBIND (the module would bind to libc's malloc, not ASan's):
-// sanitized builds (scripts/test.sh --sanitize) load the module without deep binding, which is
-// safe in processes without LibTorch's libprotobuf (see spm_shim.cpp for why normal builds need it).
-#if defined(__SANITIZE_ADDRESS__)
-#define PSY_SPM_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL)
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PSY_SPM_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL)
-#endif
-#endif
-#ifndef PSY_SPM_DLOPEN_FLAGS
-#define PSY_SPM_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND)
-#endif
-
+// A link namespace of its own (not RTLD_DEEPBIND, which AddressSanitizer refuses): the module,
+// SentencePiece, its protobuf and their C/C++ runtimes are loaded afresh and bind only to each other.
 void* open_module(std::string& tried) {
   std::vector<std::string> candidates;
   if (const char* env = std::getenv("PSY_SPM_LIBRARY"); env && *env) candidates.push_back(env);
@@ -44,7 +55,7 @@ void* open_module(std::string& tried) {
   }
   candidates.push_back(PSY_SPM_BUILD_PATH);
   for (const auto& c : candidates) {
-    void* h = ::dlopen(c.c_str(), PSY_SPM_DLOPEN_FLAGS);
+    void* h = ::dlmopen(LM_ID_NEWLM, c.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (h) return h;
     const char* err = ::dlerror();
     tried += "\n  " + c + (err ? std::string(": ") + err : "");
@@ -59,30 +70,75 @@ void bind(void* h, const char* name, F& fn) {
   fn = reinterpret_cast<F>(sym);
 }
 
-SpmApi load_api() {
+SpmApi::Functions load_functions() {
   std::string tried;
   void* h = open_module(tried);
   if (!h) {
     throw Error("cannot load psy's SentencePiece module libpsy_spm.so (set PSY_SPM_LIBRARY); tried:" + tried,
                 kExitFailure);
   }
-  SpmApi api{};
-  bind(h, "psy_spm_load", api.load);
-  bind(h, "psy_spm_free", api.free);
-  bind(h, "psy_spm_size", api.size);
-  bind(h, "psy_spm_id_to_piece", api.id_to_piece);
-  bind(h, "psy_spm_kind", api.kind);
-  bind(h, "psy_spm_piece_to_id", api.piece_to_id);
-  bind(h, "psy_spm_special", api.special);
-  bind(h, "psy_spm_encode", api.encode);
-  bind(h, "psy_spm_train", api.train);
-  return api;  // the module stays loaded for the life of the process
+  SpmApi::Functions f{};
+  bind(h, "psy_spm_load", f.load);
+  bind(h, "psy_spm_free", f.free);
+  bind(h, "psy_spm_size", f.size);
+  bind(h, "psy_spm_id_to_piece", f.id_to_piece);
+  bind(h, "psy_spm_kind", f.kind);
+  bind(h, "psy_spm_piece_to_id", f.piece_to_id);
+  bind(h, "psy_spm_special", f.special);
+  bind(h, "psy_spm_encode", f.encode);
+  bind(h, "psy_spm_train", f.train);
+  return f;  // the module stays loaded for the life of the process
 }
 
 }  // namespace
 
+void* SpmApi::load(std::string_view model, std::string& error) const {
+  return f_->load(model.data(), model.size(), assign_bytes, &error);
+}
+
+void SpmApi::free(void* h) const { f_->free(h); }
+
+int SpmApi::size(void* h) const { return f_->size(h); }
+
+std::string_view SpmApi::id_to_piece(void* h, int id) const {
+  size_t len = 0;
+  const char* data = f_->id_to_piece(h, id, &len);
+  return {data, len};
+}
+
+int SpmApi::kind(void* h, int id) const { return f_->kind(h, id); }
+
+int SpmApi::piece_to_id(void* h, std::string_view piece) const { return f_->piece_to_id(h, piece.data(), piece.size()); }
+
+SpmSpecialIds SpmApi::special(void* h) const {
+  SpmSpecialIds s;
+  f_->special(h, &s.bos, &s.eos, &s.unk, &s.pad);
+  return s;
+}
+
+bool SpmApi::encode(void* h, std::string_view text, std::vector<int>& ids, std::string& error) const {
+  return f_->encode(h, text.data(), text.size(), assign_ids, &ids, assign_bytes, &error) != 0;
+}
+
+bool SpmApi::train(const std::unordered_map<std::string, std::string>& args, const std::vector<std::string>& sentences,
+                   bool quiet, std::string& model, std::string& error) const {
+  std::vector<const char*> keys, values, texts;
+  std::vector<size_t> lens;
+  for (const auto& [k, v] : args) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  for (const auto& s : sentences) {
+    texts.push_back(s.data());
+    lens.push_back(s.size());
+  }
+  return f_->train(keys.data(), values.data(), keys.size(), texts.data(), lens.data(), texts.size(), quiet ? 1 : 0,
+                   assign_bytes, &model, assign_bytes, &error) != 0;
+}
+
 const SpmApi& spm_api() {
-  static const SpmApi api = load_api();
+  static const SpmApi::Functions functions = load_functions();
+  static const SpmApi api(&functions);
   return api;
 }
 

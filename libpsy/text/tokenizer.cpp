@@ -67,7 +67,7 @@ struct Tokenizer::Impl {
     if (json) return json->token_to_id(piece);
     auto a = added_by_text.find(piece);
     if (a != added_by_text.end()) return a->second;
-    int id = spm_api().piece_to_id(sp->get(), &piece);
+    int id = spm_api().piece_to_id(sp->get(), piece);
     if (id >= 0 && id < pieces && piece_text[static_cast<size_t>(id)] == piece) return id;
     return -1;
   }
@@ -165,7 +165,7 @@ Tokenizer Tokenizer::from_serialized(const std::string& model_bytes, const std::
   impl->name = name;
   const SpmApi& spm = spm_api();
   std::string load_error;
-  void* handle = spm.load(&patched, &load_error);
+  void* handle = spm.load(patched, load_error);
   if (!handle) throw Error(name + ": cannot load SentencePiece model: " + load_error);
   impl->sp = std::make_unique<SpmHandle>(handle);
   impl->dummy_prefix = info.add_dummy_prefix;
@@ -175,7 +175,7 @@ Tokenizer Tokenizer::from_serialized(const std::string& model_bytes, const std::
   impl->byte_value.resize(static_cast<size_t>(impl->pieces));
   for (int i = 0; i < impl->pieces; ++i) {
     const size_t k = static_cast<size_t>(i);
-    impl->piece_text[k] = *spm.id_to_piece(handle, i);
+    impl->piece_text[k] = std::string(spm.id_to_piece(handle, i));
     const int kind = spm.kind(handle, i);
     if (kind == 1) {
       impl->kind[k] = 1;
@@ -224,12 +224,11 @@ Tokenizer Tokenizer::from_serialized(const std::string& model_bytes, const std::
     }
     return fallback;
   };
-  int sp_bos, sp_eos, sp_unk, sp_pad;
-  spm.special(handle, &sp_bos, &sp_eos, &sp_unk, &sp_pad);
-  impl->bos = pick(cfg.bos, sp_bos);
-  impl->eos = pick(cfg.eos, sp_eos);
-  impl->unk = pick(cfg.unk, sp_unk);
-  impl->pad = pick(cfg.pad, sp_pad);
+  const SpmSpecialIds sp_ids = spm.special(handle);
+  impl->bos = pick(cfg.bos, sp_ids.bos);
+  impl->eos = pick(cfg.eos, sp_ids.eos);
+  impl->unk = pick(cfg.unk, sp_ids.unk);
+  impl->pad = pick(cfg.pad, sp_ids.pad);
   impl->add_bos = cfg.add_bos_token;
   impl->add_eos = cfg.add_eos_token;
   Tokenizer t;
@@ -245,15 +244,15 @@ void Tokenizer::encode_append(std::string_view text, bool chunk_start, std::vect
   }
   std::vector<int> ids;
   std::string error;
-  int ok;
+  bool ok;
   if (chunk_start && impl_->dummy_prefix) {
     std::string with_prefix;
     with_prefix.reserve(text.size() + 1);
     with_prefix += ' ';
     with_prefix.append(text.data(), text.size());
-    ok = spm_api().encode(impl_->sp->get(), with_prefix.data(), with_prefix.size(), &ids, &error);
+    ok = spm_api().encode(impl_->sp->get(), with_prefix, ids, error);
   } else {
-    ok = spm_api().encode(impl_->sp->get(), text.data(), text.size(), &ids, &error);
+    ok = spm_api().encode(impl_->sp->get(), text, ids, error);
   }
   if (!ok) throw Error(impl_->name + ": encoding failed: " + error, kExitFailure);
   out.insert(out.end(), ids.begin(), ids.end());

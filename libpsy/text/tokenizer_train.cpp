@@ -105,7 +105,7 @@ TrainedTokenizer train_tokenizer(const TokenizerTrainOptions& o) {
   };
   if (!controls.empty()) args["control_symbols"] = controls;
   std::string error;
-  if (!spm_api().train(&args, &sentences, /*quiet=*/1, &result.model_bytes, &error)) {
+  if (!spm_api().train(args, sentences, /*quiet=*/true, result.model_bytes, error)) {
     throw Error("psy tokenizer train: SentencePiece failed: " + error, kExitFailure);
   }
 
