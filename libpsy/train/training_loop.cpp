@@ -16,6 +16,7 @@
 
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/error.h"
+#include "libpsy/core/jsonl_reader.h"
 #include "libpsy/io/tensorboard_writer.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/lora.h"
@@ -47,25 +48,23 @@ double seconds_since(Clock::time_point t) {
 }
 
 // Keeps the log lines of steps <= `step` (a resumed run rewrites what came after its checkpoint).
+// A last line torn by a kill is dropped; a damaged line elsewhere is an error naming it.
 void truncate_log(const std::string& path, long step) {
-  std::ifstream in(path);
-  if (!in) return;
-  std::string line, kept;
-  while (std::getline(in, line)) {
-    try {
-      auto j = nlohmann::json::parse(line);
-      if (j.value("step", 0L) <= step) kept += line + "\n";
-    } catch (...) {
-    }
-  }
-  in.close();
+  if (!fs::exists(path)) return;
+  std::string kept;
+  JsonlOptions options;
+  options.torn_last_line = TornLastLine::Drop;
+  options.objects_only = true;
+  for_each_jsonl_line(path, [&](const JsonLine& line) {
+    if (line.value.value("step", 0L) <= step) kept += line.value.dump() + "\n";
+  }, options);
   write_file_atomic(path, kept);
 }
 
 void append_log(const std::string& path, const nlohmann::json& entry) {
   if (path.empty()) return;
   std::ofstream out(path, std::ios::app);
-  out << entry.dump() << "\n";
+  out << entry.dump() + "\n";  // one write: a kill leaves at most a torn last line
   out.flush();
   if (!out)
     throw Error(path + ": appending to the training log failed (" + std::strerror(errno) + ")", kExitFailure);
