@@ -24,6 +24,7 @@
 #include "libpsy/nn/decoder.h"
 #include "libpsy/train/adamw.h"
 #include "libpsy/train/weighted_loss.h"
+#include "tests/tiny_decoder.h"
 
 namespace {
 
@@ -45,18 +46,8 @@ Settings settings_from(int argc, char** argv) {
 int run_rank(const Settings& s) {
   const auto env = psy::dist::read_dist_env();
   const auto pg = psy::dist::ProcessGroup::join(env, "gloo");
-  psy::DecoderConfig c;
-  c.model_type = "llama";
-  c.hidden_size = s.hidden;
-  c.intermediate_size = s.hidden * 8 / 3;
-  c.num_hidden_layers = s.layers;
-  c.num_attention_heads = s.hidden / 64;
-  c.num_key_value_heads = c.num_attention_heads;
-  c.head_dim = 64;
-  c.vocab_size = 8000;
-  torch::manual_seed(1);
-  psy::Decoder d(c, psy::DecoderOptions{});
-  d->init_random_weights();
+  const psy::DecoderConfig c = psy::test::llama_shape_of_width(s.hidden, s.layers, 8000).config();
+  psy::Decoder d = psy::test::tiny_random_decoder(c, 1);
   std::vector<torch::Tensor> params;
   for (auto& [name, proj] : d->projections()) {
     proj->add_lora(16, 32.0);

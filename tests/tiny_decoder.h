@@ -43,6 +43,20 @@ struct TinyDecoderShape {
   }
 };
 
+// A Llama-proportioned shape of a given width, for memory and speed probes: heads of 64 dims
+// (hidden_size / 64 of them, no grouping), an MLP of 8/3 the width.
+inline TinyDecoderShape llama_shape_of_width(int64_t hidden_size, int64_t layers, int64_t vocab_size) {
+  TinyDecoderShape s;
+  s.vocab_size = vocab_size;
+  s.hidden_size = hidden_size;
+  s.intermediate_size = hidden_size * 8 / 3;
+  s.num_hidden_layers = layers;
+  s.num_attention_heads = hidden_size / 64;
+  s.num_key_value_heads = s.num_attention_heads;
+  s.head_dim = 64;
+  return s;
+}
+
 // A decoder of `config` with random weights drawn after torch::manual_seed(seed), on the CPU.
 inline Decoder tiny_random_decoder(const DecoderConfig& config, uint64_t seed) {
   torch::manual_seed(seed);

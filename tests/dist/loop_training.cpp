@@ -6,22 +6,15 @@
 #include "libpsy/nn/decoder.h"
 #include "libpsy/nn/lora.h"
 #include "libpsy/train/training_loop.h"
+#include "tests/tiny_decoder.h"
 
 namespace psy::test {
 
 std::vector<torch::Tensor> train_with_loop(const dist::ProcessGroup& group, int grad_accum) {
-  DecoderConfig c;
-  c.model_type = "llama";
-  c.vocab_size = 96;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  torch::manual_seed(3);
-  Decoder d(c, DecoderOptions{});
-  d->init_random_weights();
+  TinyDecoderShape shape;
+  shape.vocab_size = 96;
+  shape.intermediate_size = 64;
+  Decoder d = tiny_random_decoder(shape.config(), 3);
   LoraSpec spec;
   spec.r = 4;
   spec.targets = {"q_proj", "v_proj", "down_proj"};

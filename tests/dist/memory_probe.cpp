@@ -14,6 +14,7 @@
 #include "libpsy/nn/decoder.h"
 #include "libpsy/train/adamw.h"
 #include "libpsy/train/weighted_loss.h"
+#include "tests/tiny_decoder.h"
 
 namespace {
 int64_t current_rss() {
@@ -38,15 +39,8 @@ int main(int argc, char** argv) {
   // Large blocks through mmap, so freed activations leave the resident set and the peak RSS
   // tracks the live tensors rather than glibc's heap high-water mark.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-  psy::DecoderConfig c;
-  c.model_type = "llama";
-  c.hidden_size = std::stoll(argv[1]);
-  c.num_hidden_layers = std::stoll(argv[2]);
-  c.vocab_size = std::stoll(argv[3]);
-  c.intermediate_size = c.hidden_size * 8 / 3;
-  c.num_attention_heads = c.hidden_size / 64;
-  c.num_key_value_heads = c.num_attention_heads;
-  c.head_dim = 64;
+  const psy::DecoderConfig c =
+      psy::test::llama_shape_of_width(std::stoll(argv[1]), std::stoll(argv[2]), std::stoll(argv[3])).config();
   const int64_t seq = std::stoll(argv[4]), batch = std::stoll(argv[5]);
   const int r = std::stoi(argv[6]);
   {  // warm up the allocator and LibTorch's lazy initialisation on a tiny problem
