@@ -164,147 +164,149 @@ Decoder base_model(const EvalRequest& q, torch::Device device) {
   return q.base->decoder;
 }
 
-}  // namespace
+// What an evaluation reads before it writes anything: the tokenizer, the decoding and scoring
+// settings, the held-out examples (the recipe's split) and the chain-of-thought markers.
+struct EvalInputs {
+  Tokenizer tokenizer;
+  GenerationOptions gen;
+  PredictionScoring scoring;
+  HeldOutSet held;
+  CotMarkers markers;
+};
 
-std::string recipe_tokenizer_location(const Recipe& r) { return r.tokenizer_location(); }
-
-EvalOutcome run_evaluation(const EvalRequest& q) {
+EvalInputs eval_inputs(const EvalRequest& q) {
   const Recipe& recipe = q.recipe;
-  if (recipe.model.path.empty()) throw Error(recipe.source_path + ": model.path must name a Hugging Face model folder");
-  if (q.out_dir.empty()) throw Error("psy eval: no output folder (recipe output or --out)");
-  if (!recipe.eval.judge.model.empty())  // a bad judge setting fails now, not after generating
-    judge::check_judge_settings(recipe.eval.judge.rubrics, judge_settings(recipe));
-  const Tokenizer tokenizer = Tokenizer::load(recipe_tokenizer_location(recipe));
+  Tokenizer tokenizer = Tokenizer::load(recipe_tokenizer_location(recipe));
   GenerationOptions gen = generation_options(recipe, tokenizer);
-  const PredictionScoring scoring = prediction_scoring_from_recipe(recipe, tokenizer.vocab_size(), q.score_threads);
-  const HeldOutSet held = held_out_examples(recipe, tokenizer, eval_prompt_budget(recipe),  // rag: training index
-                                            [&recipe](const std::vector<Session>& train, const std::vector<Session>& q) {
-                                              return retrieve_for_recipe(recipe, train, q);
-                                            });
-  const CotMarkers markers = sample_format(sample_options_from_recipe(recipe)).markers;
+  PredictionScoring scoring = prediction_scoring_from_recipe(recipe, tokenizer.vocab_size(), q.score_threads);
+  HeldOutSet held = held_out_examples(recipe, tokenizer, eval_prompt_budget(recipe),  // rag: training index
+                                      [&recipe](const std::vector<Session>& train, const std::vector<Session>& q) {
+                                        return retrieve_for_recipe(recipe, train, q);
+                                      });
+  CotMarkers markers = sample_format(sample_options_from_recipe(recipe)).markers;
+  return {std::move(tokenizer), std::move(gen), std::move(scoring), std::move(held), std::move(markers)};
+}
 
-  EvalOutcome out;
-  out.examples = held.examples.size();
-  const RunFolder run(q.out_dir);
-  out.predictions_path = run.predictions_path();
-  out.metrics_path = run.metrics_path();
-  const std::string settings_path = run.eval_settings_path();
-  fs::create_directories(q.out_dir);
-
-  // Resume or start afresh.
-  const ordered_json fingerprint = settings_fingerprint(q);
+// The predictions already written for these settings (the run continues after them), or none
+// (--overwrite, or a first run). A cut-off last line is dropped; the file is rewritten without it
+// and without stale scores, ready to be appended to.
+std::vector<PredictionRecord> resume_or_start(const EvalRequest& q, const RunFolder& run,
+                                              const ordered_json& fingerprint, const HeldOutSet& held) {
+  const std::string predictions = run.predictions_path(), settings_path = run.eval_settings_path();
   std::vector<PredictionRecord> records;
   if (q.overwrite) {
-    fs::remove(out.predictions_path);
-    fs::remove(out.metrics_path);
-  } else if (fs::exists(out.predictions_path)) {
-    if (!fs::exists(settings_path))
-      throw Error(out.predictions_path + " exists but " + settings_path +
-                  " does not (not written by psy eval?): use --overwrite to start again");
-    const auto before = read_json_file(settings_path);
-    for (auto it = fingerprint.begin(); it != fingerprint.end(); ++it) {
-      const auto b = before.find(it.key());
-      if (b == before.end() || *b != nlohmann::json(*it))
-        throw Error(out.predictions_path + " was made with other settings (" + it.key() + ": " +
-                    (b == before.end() ? std::string("absent") : b->dump()) + " then, " + it->dump() +
-                    " now): use --overwrite to start again, or --out another folder");
-    }
-    size_t partial = 0;
-    records = read_predictions(out.predictions_path, &partial);
-    if (records.size() > held.examples.size())
-      throw Error(out.predictions_path + ": " + expected_found("at most " + std::to_string(held.examples.size()) + " predictions",
-                                                              std::to_string(records.size())));
-    for (size_t i = 0; i < records.size(); ++i)
-      if (records[i].id != held.examples[i].id)
-        throw Error(out.predictions_path + ":" + std::to_string(i + 1) + ": id " +
-                    expected_found("'" + held.examples[i].id + "'", "'" + records[i].id + "'") +
-                    " (the held-out set changed): use --overwrite to start again");
-    for (auto& r : records) {  // scores are recomputed at the end
-      r.scores.clear();
-      r.section_scores.clear();
-    }
-    // Rewritten without a cut-off last line and without stale scores, then appended to.
-    write_file_atomic(out.predictions_path, [&](std::ostream& o) {
-      for (const auto& r : records) o << to_json(r).dump() << "\n";
-    });
-    if (partial && !q.quiet) std::cerr << "psy eval: dropped a cut-off last line of " << out.predictions_path << "\n";
+    fs::remove(predictions);
+    fs::remove(run.metrics_path());
+    return records;
   }
-  write_file_atomic(settings_path, fingerprint.dump(2) + "\n");
-  out.resumed = records.size();
-
-  // Model and adapter (loaded only when something is left to generate).
-  const torch::Device device = torch_device(recipe.first_device());
-  if (records.size() < held.examples.size()) {
-    Decoder decoder = base_model(q, device);
-    if (decoder->config().vocab_size < tokenizer.vocab_size())
-      throw Error("model " + recipe.model.path + ": vocab_size " + std::to_string(decoder->config().vocab_size) +
-                  " is smaller than the tokenizer's " + std::to_string(tokenizer.vocab_size()));
-    for (auto& [path, projection] : decoder->projections()) projection->remove_lora();  // a reused base
-    if (!q.adapter_dir.empty()) load_peft_adapter(*decoder, q.adapter_dir);
-    decoder->eval();
-    if (!q.quiet)
-      std::cerr << "psy eval: " << held.examples.size() << " held-out therapist turns from " << held.test_sessions
-                << " test sessions" << (records.empty() ? "" : ", " + std::to_string(records.size()) + " already done")
-                << "; " << recipe.eval.decoding << " decoding, up to " << gen.max_new_tokens << " new tokens, batch "
-                << recipe.eval.batch_size << ", " << device.str() << "\n";
-    std::ofstream append(out.predictions_path, std::ios::binary | std::ios::app);
-    if (!append) throw Error(out.predictions_path + ": cannot open for writing", kExitFailure);
-    EvalProgress progress(records.size(), held.examples.size(), q.quiet, q.progress_tty);
-    // Continuous batching over eval.batch_size slots. Lines are written in input order as they
-    // complete, so a resumed run continues at the first unwritten example; sampling is seeded per
-    // example (recipe seed and example id), so what it draws does not depend on the slots.
-    const size_t first = records.size();
-    std::vector<std::vector<int64_t>> prompts;
-    for (size_t i = first; i < held.examples.size(); ++i)
-      prompts.emplace_back(held.examples[i].prompt.input_ids.begin(), held.examples[i].prompt.input_ids.end());
-    InputOrder<GeneratedRow> in_order(0, [&](std::size_t k, GeneratedRow& row) {
-      std::vector<int32_t> ids;
-      for (int64_t t : row.new_ids)
-        if (std::find(gen.eos_ids.begin(), gen.eos_ids.end(), t) == gen.eos_ids.end()) ids.push_back(static_cast<int32_t>(t));
-      records.push_back(make_record(held.examples[first + k], tokenizer, ids, markers));
-      // One write per line: `<< line << "\n"` wrote a line over 1 KiB and its newline in two
-      // system calls, and a kill between them left a torn line.
-      const std::string line = to_json(records.back()).dump() + "\n";
-      append.write(line.data(), static_cast<std::streamsize>(line.size()));
-      append.flush();
-      if (!append)  // errno from the failed write: ENOSPC, EFBIG (ulimit -f), EIO...
-        throw Error(out.predictions_path + ": write failed (" + std::strerror(errno) +
-                        "); run again to continue from the last complete line",
-                    kExitFailure);
-      ++out.generated;
-      progress.update(records.size());
-    });
-    const uint64_t seed = static_cast<uint64_t>(recipe.seed) * 0x9E3779B97F4A7C15ull + 1;
-    generate_continuous(*decoder, prompts, gen, recipe.eval.batch_size,
-                        [&](std::size_t k) { return fnv1a(held.examples[first + k].id, seed); },
-                        [&](std::size_t k, GeneratedRow row) { in_order.put(k, std::move(row)); });
-    progress.finish();
+  if (!fs::exists(predictions)) return records;
+  if (!fs::exists(settings_path))
+    throw Error(predictions + " exists but " + settings_path +
+                " does not (not written by psy eval?): use --overwrite to start again");
+  const auto before = read_json_file(settings_path);
+  for (auto it = fingerprint.begin(); it != fingerprint.end(); ++it) {
+    const auto b = before.find(it.key());
+    if (b == before.end() || *b != nlohmann::json(*it))
+      throw Error(predictions + " was made with other settings (" + it.key() + ": " +
+                  (b == before.end() ? std::string("absent") : b->dump()) + " then, " + it->dump() +
+                  " now): use --overwrite to start again, or --out another folder");
   }
-
-  // Scores, then the final files.
-  ordered_json scored = score_predictions(records, scoring);
-  write_file_atomic(out.predictions_path, [&](std::ostream& o) {
+  size_t partial = 0;
+  records = read_predictions(predictions, &partial);
+  if (records.size() > held.examples.size())
+    throw Error(predictions + ": " + expected_found("at most " + std::to_string(held.examples.size()) + " predictions",
+                                                   std::to_string(records.size())));
+  for (size_t i = 0; i < records.size(); ++i)
+    if (records[i].id != held.examples[i].id)
+      throw Error(predictions + ":" + std::to_string(i + 1) + ": id " +
+                  expected_found("'" + held.examples[i].id + "'", "'" + records[i].id + "'") +
+                  " (the held-out set changed): use --overwrite to start again");
+  for (auto& r : records) {  // scores are recomputed at the end
+    r.scores.clear();
+    r.section_scores.clear();
+  }
+  write_file_atomic(predictions, [&](std::ostream& o) {
     for (const auto& r : records) o << to_json(r).dump() << "\n";
   });
-  size_t well_formed = 0;
-  for (const auto& r : records) well_formed += r.well_formed ? 1 : 0;
-  out.cot_parse_rate = records.empty() ? 0.0 : static_cast<double>(well_formed) / static_cast<double>(records.size());
+  if (partial && !q.quiet) std::cerr << "psy eval: dropped a cut-off last line of " << predictions << "\n";
+  return records;
+}
 
+// Generates the held-out examples after the records already there, appending each line to
+// predictions.jsonl in input order as it completes; returns how many it generated.
+size_t generate_missing(const EvalRequest& q, const EvalInputs& in, torch::Device device,
+                        const std::string& predictions, std::vector<PredictionRecord>& records) {
+  const Recipe& recipe = q.recipe;
+  const Tokenizer& tokenizer = in.tokenizer;
+  const GenerationOptions& gen = in.gen;
+  const HeldOutSet& held = in.held;
+  Decoder decoder = base_model(q, device);
+  if (decoder->config().vocab_size < tokenizer.vocab_size())
+    throw Error("model " + recipe.model.path + ": vocab_size " + std::to_string(decoder->config().vocab_size) +
+                " is smaller than the tokenizer's " + std::to_string(tokenizer.vocab_size()));
+  for (auto& [path, projection] : decoder->projections()) projection->remove_lora();  // a reused base
+  if (!q.adapter_dir.empty()) load_peft_adapter(*decoder, q.adapter_dir);
+  decoder->eval();
+  if (!q.quiet)
+    std::cerr << "psy eval: " << held.examples.size() << " held-out therapist turns from " << held.test_sessions
+              << " test sessions" << (records.empty() ? "" : ", " + std::to_string(records.size()) + " already done")
+              << "; " << recipe.eval.decoding << " decoding, up to " << gen.max_new_tokens << " new tokens, batch "
+              << recipe.eval.batch_size << ", " << device.str() << "\n";
+  std::ofstream append(predictions, std::ios::binary | std::ios::app);
+  if (!append) throw Error(predictions + ": cannot open for writing", kExitFailure);
+  EvalProgress progress(records.size(), held.examples.size(), q.quiet, q.progress_tty);
+  // Continuous batching over eval.batch_size slots. Lines are written in input order as they
+  // complete, so a resumed run continues at the first unwritten example; sampling is seeded per
+  // example (recipe seed and example id), so what it draws does not depend on the slots.
+  const size_t first = records.size();
+  std::vector<std::vector<int64_t>> prompts;
+  for (size_t i = first; i < held.examples.size(); ++i)
+    prompts.emplace_back(held.examples[i].prompt.input_ids.begin(), held.examples[i].prompt.input_ids.end());
+  InputOrder<GeneratedRow> in_order(0, [&](std::size_t k, GeneratedRow& row) {
+    std::vector<int32_t> ids;
+    for (int64_t t : row.new_ids)
+      if (std::find(gen.eos_ids.begin(), gen.eos_ids.end(), t) == gen.eos_ids.end()) ids.push_back(static_cast<int32_t>(t));
+    records.push_back(make_record(held.examples[first + k], tokenizer, ids, in.markers));
+    // One write per line: `<< line << "\n"` wrote a line over 1 KiB and its newline in two
+    // system calls, and a kill between them left a torn line.
+    const std::string line = to_json(records.back()).dump() + "\n";
+    append.write(line.data(), static_cast<std::streamsize>(line.size()));
+    append.flush();
+    if (!append)  // errno from the failed write: ENOSPC, EFBIG (ulimit -f), EIO...
+      throw Error(predictions + ": write failed (" + std::strerror(errno) +
+                      "); run again to continue from the last complete line",
+                  kExitFailure);
+    progress.update(records.size());
+  });
+  const uint64_t seed = static_cast<uint64_t>(recipe.seed) * 0x9E3779B97F4A7C15ull + 1;
+  generate_continuous(*decoder, prompts, gen, recipe.eval.batch_size,
+                      [&](std::size_t k) { return fnv1a(held.examples[first + k].id, seed); },
+                      [&](std::size_t k, GeneratedRow row) { in_order.put(k, std::move(row)); });
+  progress.finish();
+  return records.size() - first;
+}
+
+// metrics.json: the scores, and everything needed to tell what was evaluated (settings, files
+// and their hashes, the split).
+ordered_json metrics_json(const EvalRequest& q, const EvalInputs& in, size_t parse_failures, const ordered_json& scored,
+                          const ordered_json& fingerprint, torch::Device device, const EvalOutcome& out) {
+  const Recipe& recipe = q.recipe;
+  const HeldOutSet& held = in.held;
   ordered_json m;
   m["name"] = recipe.name;
   m["task"] = recipe.data.task;
   m["psy_version"] = eval::psy_version();
   m["protocol"] = recipe.eval.protocol;
   m["lang"] = recipe.data.lang;
-  m["n_examples"] = records.size();
+  m["n_examples"] = held.examples.size();
   m["metrics"] = scored["metrics"];
   m["sections"] = scored["sections"];
   m["cot_parse_rate"] = out.cot_parse_rate;
-  m["parse_failures"] = records.size() - well_formed;
+  m["parse_failures"] = parse_failures;
   m["empty_responses"] = scored.value("empty_hyp", 0);
   ordered_json settings = fingerprint;
   settings["device"] = device.str();
-  settings["metrics"] = scoring.options.metrics;
+  settings["metrics"] = in.scoring.options.metrics;
   settings["bertscore_model"] = recipe.eval.bertscore_model;
   settings["max_prompt_tokens"] = eval_prompt_budget(recipe);
   m["settings"] = settings;
@@ -325,25 +327,69 @@ EvalOutcome run_evaluation(const EvalRequest& q) {
   data["prompts_too_long"] = held.dropped_too_long;
   m["data"] = data;
   m["resumed"] = out.resumed;
-  m["notes"] = scoring.notes;
-  write_file_atomic(out.metrics_path, m.dump(2) + "\n");
-  out.metrics = m;
-  if (!recipe.eval.judge.model.empty()) {  // the rubric judge, on the final predictions.jsonl
-    judge::JudgeRequest jq;
-    jq.predictions_path = out.predictions_path;
-    jq.rubric_paths = recipe.eval.judge.rubrics;
-    jq.out_dir = q.out_dir;
-    jq.judge = judge_settings(recipe);
-    jq.overwrite = q.overwrite;
-    jq.quiet = q.quiet;
-    for (const auto& o : judge::run_judge(jq)) {
-      out.judge_paths.push_back(o.summary_path);
-      if (!q.quiet)
-        std::cerr << "psy eval: judge " << o.rubric << ": " << o.summary["n_scored"].dump() << " of "
-                  << o.summary["n_examples"].dump() << " scored, " << o.summary["n_unscored"].dump() << " unscored -> "
-                  << o.summary_path << "\n";
-    }
+  m["notes"] = in.scoring.notes;
+  return m;
+}
+
+// The rubric judge over the final predictions.jsonl; returns its summaries' paths.
+std::vector<std::string> judge_predictions(const EvalRequest& q, const std::string& predictions) {
+  judge::JudgeRequest jq;
+  jq.predictions_path = predictions;
+  jq.rubric_paths = q.recipe.eval.judge.rubrics;
+  jq.out_dir = q.out_dir;
+  jq.judge = judge_settings(q.recipe);
+  jq.overwrite = q.overwrite;
+  jq.quiet = q.quiet;
+  std::vector<std::string> paths;
+  for (const auto& o : judge::run_judge(jq)) {
+    paths.push_back(o.summary_path);
+    if (!q.quiet)
+      std::cerr << "psy eval: judge " << o.rubric << ": " << o.summary["n_scored"].dump() << " of "
+                << o.summary["n_examples"].dump() << " scored, " << o.summary["n_unscored"].dump() << " unscored -> "
+                << o.summary_path << "\n";
   }
+  return paths;
+}
+
+}  // namespace
+
+std::string recipe_tokenizer_location(const Recipe& r) { return r.tokenizer_location(); }
+
+EvalOutcome run_evaluation(const EvalRequest& q) {
+  const Recipe& recipe = q.recipe;
+  if (recipe.model.path.empty()) throw Error(recipe.source_path + ": model.path must name a Hugging Face model folder");
+  if (q.out_dir.empty()) throw Error("psy eval: no output folder (recipe output or --out)");
+  if (!recipe.eval.judge.model.empty())  // a bad judge setting fails now, not after generating
+    judge::check_judge_settings(recipe.eval.judge.rubrics, judge_settings(recipe));
+  const EvalInputs in = eval_inputs(q);
+
+  EvalOutcome out;
+  out.examples = in.held.examples.size();
+  const RunFolder run(q.out_dir);
+  out.predictions_path = run.predictions_path();
+  out.metrics_path = run.metrics_path();
+  fs::create_directories(q.out_dir);
+
+  const ordered_json fingerprint = settings_fingerprint(q);
+  std::vector<PredictionRecord> records = resume_or_start(q, run, fingerprint, in.held);
+  write_file_atomic(run.eval_settings_path(), fingerprint.dump(2) + "\n");
+  out.resumed = records.size();
+
+  const torch::Device device = torch_device(recipe.first_device());
+  if (records.size() < in.held.examples.size())  // the model is loaded only when something is left
+    out.generated = generate_missing(q, in, device, out.predictions_path, records);
+
+  // Scores, then the final files.
+  const ordered_json scored = score_predictions(records, in.scoring);
+  write_file_atomic(out.predictions_path, [&](std::ostream& o) {
+    for (const auto& r : records) o << to_json(r).dump() << "\n";
+  });
+  size_t well_formed = 0;
+  for (const auto& r : records) well_formed += r.well_formed ? 1 : 0;
+  out.cot_parse_rate = records.empty() ? 0.0 : static_cast<double>(well_formed) / static_cast<double>(records.size());
+  out.metrics = metrics_json(q, in, records.size() - well_formed, scored, fingerprint, device, out);
+  write_file_atomic(out.metrics_path, out.metrics.dump(2) + "\n");
+  if (!recipe.eval.judge.model.empty()) out.judge_paths = judge_predictions(q, out.predictions_path);
   return out;
 }
 
