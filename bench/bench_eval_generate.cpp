@@ -12,7 +12,8 @@
 //    (libpsy/nn/few_rows_matmul.h) against LibTorch's linear, same run.
 // 3. The workload: the quickstart recipe's held-out prompts in the model's chat template (the real
 //    English test split with --data shared, else the bundled sample), first N (default 48):
-//    psy continuous batching with S slots (default 8); psy's static batches of S in input order
+//    psy continuous batching with S slots (default 8), and its prefill share (every prompt's
+//    prefill timed again on its own); psy's static batches of S in input order
 //    (what `psy eval` did before); transformers generate, batches of S sorted by length, sdpa,
 //    same threads (tests/reference/hf_greedy_generate.py). Tokens/s counts generated tokens.
 #include <algorithm>
@@ -35,6 +36,7 @@
 #include "libpsy/evaluate/held_out_examples.h"
 #include "libpsy/generate/continuous_batching.h"
 #include "libpsy/nn/few_rows_matmul.h"
+#include "libpsy/nn/kv_cache.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/recipe/recipe.h"
 #include "libpsy/text/tokenizer.h"
@@ -196,6 +198,19 @@ int main(int argc, char** argv) {
   int64_t generated = 0;
   for (const auto& r : continuous) generated += static_cast<int64_t>(r.size());
   std::cout << "  psy continuous batching: " << generated << " tokens in " << t_cont << " s = " << generated / t_cont << " tok/s\n";
+  {  // What the prompts cost on their own: every prefill again, batch 1, as admission runs it.
+    torch::NoGradGuard no_grad;
+    t0 = now_s();
+    for (const auto& p : prompts) {
+      psy::KVCache cache(d->config().num_hidden_layers);
+      cache.reserve(static_cast<int64_t>(p.size()));
+      d->next_token_logits(torch::tensor(p, torch::kInt64).view({1, static_cast<int64_t>(p.size())}), {}, &cache);
+    }
+    const double t_prefill = now_s() - t0;
+    std::cout << "    of which prefill (every prompt alone, batch 1, timed again): " << t_prefill << " s = "
+              << 100.0 * t_prefill / t_cont << "% (" << prompt_tokens / t_prefill << " prompt tokens/s); decoding "
+              << t_cont - t_prefill << " s = " << generated / (t_cont - t_prefill) << " tok/s\n";
+  }
 
   if (static_batches) {
     t0 = now_s();
