@@ -6,26 +6,21 @@
 #include <cstdlib>
 
 #include "libpsy/core/error.h"
+#include "libpsy/text/spm_abi.h"
 
 namespace psy {
 
-using SpmBytesFn = void (*)(void* ctx, const char* data, size_t len);
-using SpmIdsFn = void (*)(void* ctx, const int* ids, size_t n);
-
-// The module's exports, as spm_shim.cpp defines them.
+// The module's exports (libpsy/text/spm_abi.h).
 struct SpmApi::Functions {
-  void* (*load)(const char* model, size_t len, SpmBytesFn on_error, void* error_ctx);
-  void (*free)(void* h);
-  int (*size)(void* h);
-  const char* (*id_to_piece)(void* h, int id, size_t* len);
-  int (*kind)(void* h, int id);
-  int (*piece_to_id)(void* h, const char* piece, size_t len);
-  void (*special)(void* h, int* bos, int* eos, int* unk, int* pad);
-  int (*encode)(void* h, const char* text, size_t len, SpmIdsFn on_ids, void* ids_ctx, SpmBytesFn on_error,
-                void* error_ctx);
-  int (*train)(const char* const* keys, const char* const* values, size_t nargs, const char* const* sentences,
-               const size_t* lens, size_t n, int quiet, SpmBytesFn on_model, void* model_ctx, SpmBytesFn on_error,
-               void* error_ctx);
+  psy_spm_load_t* load;
+  psy_spm_free_t* free;
+  psy_spm_size_t* size;
+  psy_spm_id_to_piece_t* id_to_piece;
+  psy_spm_kind_t* kind;
+  psy_spm_piece_to_id_t* piece_to_id;
+  psy_spm_special_t* special;
+  psy_spm_encode_t* encode;
+  psy_spm_train_t* train;
 };
 
 namespace {

@@ -22,16 +22,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "libpsy/text/spm_abi.h"
+
 // SentencePiece exports its log threshold but declares it in a private header.
 namespace sentencepiece::logging {
 int GetMinLogLevel();
 void SetMinLogLevel(int v);
 }  // namespace sentencepiece::logging
-
-extern "C" {
-typedef void (*psy_spm_bytes_fn)(void* ctx, const char* data, size_t len);
-typedef void (*psy_spm_ids_fn)(void* ctx, const int* ids, size_t n);
-}
 
 namespace {
 sentencepiece::SentencePieceProcessor* as_sp(void* h) { return static_cast<sentencepiece::SentencePieceProcessor*>(h); }
@@ -76,6 +73,19 @@ class ArrayIterator : public sentencepiece::SentenceIterator {
 }  // namespace
 
 #define PSY_SPM_EXPORT __attribute__((visibility("default")))
+
+// Each definition below must match its declaration here, taken from the shared interface.
+extern "C" {
+PSY_SPM_EXPORT psy_spm_load_t psy_spm_load;
+PSY_SPM_EXPORT psy_spm_free_t psy_spm_free;
+PSY_SPM_EXPORT psy_spm_size_t psy_spm_size;
+PSY_SPM_EXPORT psy_spm_id_to_piece_t psy_spm_id_to_piece;
+PSY_SPM_EXPORT psy_spm_kind_t psy_spm_kind;
+PSY_SPM_EXPORT psy_spm_piece_to_id_t psy_spm_piece_to_id;
+PSY_SPM_EXPORT psy_spm_special_t psy_spm_special;
+PSY_SPM_EXPORT psy_spm_encode_t psy_spm_encode;
+PSY_SPM_EXPORT psy_spm_train_t psy_spm_train;
+}
 
 extern "C" {
 
