@@ -3,7 +3,7 @@
 // model (SmolLM2-135M-Instruct from .reference/models/), psy vs transformers' generate in the same
 // run. Prints numbers, never fails on speed.
 //   bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared]
-//                       [--no-python] [--skip-static] [--decode-only]
+//                       [--no-python] [--skip-static] [--decode-only] [--decode-dtype fp32|bf16]
 // 1. Memory bandwidth: a STREAM-like copy (256 MB arrays, best of 5; read + write bytes).
 // 2. Batch-1 decode in fp32 and bf16 (32-token prompt, 64 steps), as a fraction of the bound
 //    weight bytes / bandwidth (every parameter is read once per token; SmolLM2's tied lm_head
@@ -23,6 +23,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <iostream>
 #include <string>
@@ -102,6 +103,27 @@ double projections_pass_ms(psy::DecoderImpl& d, RowProduct how) {
   return median(runs);
 }
 
+// The few-rows kernel's read rate per weight shape (one row of x, the same matrix 20 times after a
+// warm-up, so the cost per call shows beside the streaming rate: small matrices pay the call).
+void kernel_rate_by_shape(psy::DecoderImpl& d) {
+  torch::NoGradGuard no_grad;
+  std::map<std::pair<int64_t, int64_t>, torch::Tensor> shapes;
+  for (const auto& named : d.projections()) shapes.emplace(std::make_pair(named.second->weight.size(0), named.second->weight.size(1)), named.second->weight);
+  for (const auto& [shape, w] : shapes) {
+    const torch::Tensor x = torch::randn({1, w.size(1)}).to(w.scalar_type());
+    psy::few_rows_matmul(x, w, {});
+    std::vector<double> runs;
+    for (int r = 0; r < 20; ++r) {
+      const double t0 = now_s();
+      psy::few_rows_matmul(x, w, {});
+      runs.push_back(now_s() - t0);
+    }
+    const double t = median(runs);
+    const double mb = static_cast<double>(w.numel() * w.element_size()) / 1e6;
+    std::cout << "      [" << shape.first << " x " << shape.second << "] " << mb << " MB: " << 1e6 * t << " us = " << mb / 1e3 / t << " GB/s\n";
+  }
+}
+
 // Bytes of distinct parameter storage (a tied lm_head shares the embeddings: counted once).
 int64_t parameter_bytes(psy::DecoderImpl& d) {
   int64_t bytes = 0;
@@ -117,6 +139,7 @@ int main(int argc, char** argv) {
   int prompts_n = 48, slots = 8, new_tokens = 128, threads = 2;
   std::string data = "sample";
   bool python = true, static_batches = true, decode_only = false;
+  std::vector<torch::ScalarType> decode_dtypes = {torch::kFloat32, torch::kBFloat16};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -128,8 +151,9 @@ int main(int argc, char** argv) {
     else if (a == "--no-python") python = false;
     else if (a == "--skip-static") static_batches = false;
     else if (a == "--decode-only") decode_only = true;
+    else if (a == "--decode-dtype") decode_dtypes = next() == "bf16" ? std::vector<torch::ScalarType>{torch::kBFloat16} : std::vector<torch::ScalarType>{torch::kFloat32};
     else {
-      std::cerr << "usage: bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared] [--no-python] [--skip-static] [--decode-only]\n";
+      std::cerr << "usage: bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared] [--no-python] [--skip-static] [--decode-only] [--decode-dtype fp32|bf16]\n";
       return 2;
     }
   }
@@ -145,7 +169,7 @@ int main(int argc, char** argv) {
 
   const double bandwidth = copy_bandwidth_gbs();
   std::cout << "  memory bandwidth (copy, best of 5): " << bandwidth << " GB/s\n";
-  for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+  for (auto dtype : decode_dtypes) {
     psy::DecoderOptions o;
     o.dtype = dtype;
     psy::Decoder d = psy::load_decoder(model, o);
@@ -161,6 +185,7 @@ int main(int argc, char** argv) {
     std::cout << "    one row through every projection: few-rows kernel (" << psy::to_string(psy::few_rows_matmul_isa())
               << ") " << kernel_ms << " ms, LibTorch linear " << linear_ms << " ms (" << linear_ms / kernel_ms
               << "x), LibTorch mv " << mv_ms << " ms (" << mv_ms / kernel_ms << "x)\n";
+    kernel_rate_by_shape(*d);
   }
   if (decode_only) return 0;
 
