@@ -2,6 +2,7 @@
 
 #include "libpsy/core/error.h"
 #include "libpsy/core/spinning_pool.h"
+#include "libpsy/nn/simd_lanes.h"
 
 #include <immintrin.h>
 
@@ -36,25 +37,9 @@ Isa detect_isa() {
   return Isa::None;
 }
 
-PSY_TARGET_AVX2 inline float sum_lanes_avx2(__m256 v) {
-  const __m128 four = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 two = _mm_add_ps(four, _mm_movehl_ps(four, four));
-  return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
-}
-
 // ---- AVX-512: 16 fp32 lanes; bf16 as 32 values per register, multiplied in pairs ----------------
 
 constexpr int kColsAvx512 = 4;
-
-// The sum of the 16 lanes. The halves are taken with masked extracts: GCC 12's unmasked ones (and
-// so _mm512_castps512_ps256 and _mm512_reduce_add_ps) warn about an uninitialised operand in its
-// own header.
-PSY_TARGET_AVX512 inline float sum_lanes_avx512(__m512 v) {
-  const __m512d d = _mm512_castps_pd(v);
-  const __m256 low = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xFF, d, 0));
-  const __m256 high = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xFF, d, 1));
-  return sum_lanes_avx2(_mm256_add_ps(low, high));
-}
 
 template <int C>
 PSY_TARGET_AVX512 void row_f32_avx512(const float* w, const float* const* x, int64_t k_size, float* out) {

@@ -2,6 +2,8 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "libpsy/nn/decode_elementwise.h"
+
 namespace psy {
 
 namespace {
@@ -59,6 +61,7 @@ RMSNormImpl::RMSNormImpl(int64_t hidden, double eps_, const torch::TensorOptions
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
   if (torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad()))
     return RMSNormFunction::apply(x, weight, eps);
+  if (decode_elementwise_applies(x)) return rms_norm_rows(x, weight, eps);
   torch::Tensor rstd;
   return rms_normalize(x, weight, eps, rstd);
 }
