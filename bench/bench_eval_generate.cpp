@@ -80,15 +80,33 @@ double decode_tokens_per_s(psy::DecoderImpl& d) {
   return median(runs);
 }
 
+// Milliseconds per decode step of `rows` sequences over a cache of `past` positions, with the
+// padding mask continuous batching passes (all ones here): median of 16 steps.
+double decode_step_ms(psy::DecoderImpl& d, int64_t rows, int64_t past) {
+  torch::NoGradGuard no_grad;
+  psy::KVCache cache(d.config().num_hidden_layers);
+  cache.reserve(past + 16);
+  torch::Tensor logits = d.next_token_logits(torch::randint(3, 1000, {rows, past}, torch::kInt64), {}, &cache);
+  std::vector<double> steps;
+  for (int64_t s = 0; s < 16; ++s) {
+    torch::Tensor mask = torch::ones({rows, past + s + 1}, torch::kInt64);
+    torch::Tensor pos = torch::full({rows, 1}, past + s, torch::kInt64);
+    const double t0 = now_s();
+    logits = d.next_token_logits(logits.argmax(-1).view({rows, 1}), mask, &cache, pos);
+    steps.push_back(1e3 * (now_s() - t0));
+  }
+  return median(steps);
+}
+
 // Milliseconds for one row of x through every projection (median of 5 passes): the few-rows
 // kernel, LibTorch's linear, or LibTorch's mv (what a 1-row product costs without the kernel).
 enum class RowProduct { Linear, FewRowsKernel, Mv };
-double projections_pass_ms(psy::DecoderImpl& d, RowProduct how) {
+double projections_pass_ms(psy::DecoderImpl& d, RowProduct how, int64_t rows = 1) {
   torch::NoGradGuard no_grad;
   std::vector<std::pair<torch::Tensor, torch::Tensor>> weights_x;
   for (const auto& named : d.projections()) {
     const torch::Tensor& w = named.second->weight;
-    weights_x.emplace_back(w, torch::randn({1, w.size(1)}).to(w.scalar_type()));
+    weights_x.emplace_back(w, torch::randn({rows, w.size(1)}).to(w.scalar_type()));
   }
   std::vector<double> runs;
   for (int r = 0; r < 5; ++r) {
@@ -186,6 +204,10 @@ int main(int argc, char** argv) {
               << ") " << kernel_ms << " ms, LibTorch linear " << linear_ms << " ms (" << linear_ms / kernel_ms
               << "x), LibTorch mv " << mv_ms << " ms (" << mv_ms / kernel_ms << "x)\n";
     kernel_rate_by_shape(*d);
+    std::cout << "    8-row decode step over 200 cached positions: " << decode_step_ms(*d, 8, 200)
+              << " ms\n    rows through every projection (few-rows kernel):";
+    for (int64_t rows : {1, 2, 4, 8, 16}) std::cout << " " << rows << ": " << projections_pass_ms(*d, RowProduct::FewRowsKernel, rows) << " ms;";
+    std::cout << "\n";
   }
   if (decode_only) return 0;
 

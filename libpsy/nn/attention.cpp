@@ -7,6 +7,7 @@
 #include <torch/version.h>
 
 #include "libpsy/core/error.h"
+#include "libpsy/nn/decode_attention.h"
 #include "libpsy/nn/decode_elementwise.h"
 #include "libpsy/nn/memory_efficient_attention.h"
 
@@ -237,6 +238,9 @@ bool use_memory_efficient(const torch::Tensor& q, const torch::Tensor& k, const 
 
 torch::Tensor attend_one(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                          const AttentionContext& ctx) {
+  // A decode step on the CPU: one pass per (sequence, key/value head), not a dozen ops per layer.
+  if (ctx.kernel != AttentionKernel::Fused && decode_attention_applies(q, k, v, ctx.mask))
+    return decode_attention(q, k, v, ctx.mask);
   if (use_memory_efficient(q, k, v, ctx)) {  // every row one block: causal, or ctx.mask (padding, window)
     std::vector<AttentionSegment> rows;
     for (int64_t r = 0; r < q.size(0); ++r) rows.push_back(AttentionSegment{r, 0, q.size(2)});

@@ -1,0 +1,26 @@
+// Attention for the few query rows of a decode step on a CPU with AVX-512: softmax(q k^T / sqrt(d)
+// + mask) v in one pass per (sequence, key/value head), its query heads sharing the loaded keys,
+// split across the threads (libpsy/core/spinning_pool.h). LibTorch runs it as a dozen ops with a
+// batched matrix product per head group (a small OpenBLAS call each, about 1,400 per 8-row step of
+// SmolLM2). Rounding follows attend_plain (attention.cpp) in the model's dtype: fp32 throughout, or
+// for bf16 the scores and the probabilities rounded to bf16 as its bf16 matrix products round them;
+// sums run in another order (fp32 rounding).
+#pragma once
+
+#include <torch/torch.h>
+
+namespace psy {
+
+// True for CPU q [B, H, T, D], k/v [B, KV, S, D] of one dtype (fp32 or bf16) with unit stride in D,
+// H a multiple of KV, at most 256 query rows (B * H * T), nothing recording a gradient, a mask that
+// is undefined or additive fp32 [B, 1, T, S], and AVX-512F on this CPU.
+bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const torch::Tensor& mask);
+
+// [B, H, T, D] in q's dtype (a transposed view of [B, T, H, D] storage, so the caller's
+// transpose(1, 2).reshape to [B, T, H * D] copies nothing). Without a mask, query t sees keys
+// 0 .. S - T + t (causal, the new tokens last).
+torch::Tensor decode_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                               const torch::Tensor& mask);
+
+}  // namespace psy
