@@ -16,12 +16,16 @@
 namespace psy {
 namespace {
 
-// The kernels take one weight row at a time against C rows of x (the "columns" of the output):
-// out[c] = dot(w, x[c]), C = 1..4 at compile time so the accumulators stay in registers. Weight
-// rows are read in memory order, one after the other: on a 2-core VM that streamed at the full
-// read rate (26 GB/s for two threads), where interleaving four rows at a time reached 17 GB/s with
-// or without software prefetching. Each x row keeps two accumulators (even and odd vectors), so a
-// lone row is not held up by the latency of one dependent chain.
+// The kernels take R = 1 or 2 consecutive weight rows against C = 1..4 rows of x (the "columns"
+// of the output): out[r * C + c] = dot(w[r], x[c]), R and C fixed at compile time so the
+// accumulators stay in registers.
+// - Up to 2 rows of x (decoding one or two sequences: memory-bound), R = 1: weight rows are read in
+//   memory order, one after the other. On a 2-core VM that streamed at the full read rate (26 GB/s
+//   for two threads), where interleaving four rows at a time reached 17 GB/s with or without
+//   software prefetching. Each x row keeps two accumulators (even and odd vectors), so a lone row
+//   is not held up by the latency of one dependent chain.
+// - 3 or more rows of x (a batch of sequences: the multiply-adds dominate), R = 2: each loaded x
+//   vector serves two weight rows, 6 loads per 8 multiply-adds instead of 5 per 4.
 
 #define PSY_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512bf16")))
 #define PSY_TARGET_AVX2 __attribute__((target("avx2,fma")))
@@ -41,51 +45,65 @@ Isa detect_isa() {
 
 constexpr int kColsAvx512 = 4;
 
-template <int C>
-PSY_TARGET_AVX512 void row_f32_avx512(const float* w, const float* const* x, int64_t k_size, float* out) {
-  __m512 even[C], odd[C];
-  for (int c = 0; c < C; ++c) even[c] = odd[c] = _mm512_setzero_ps();
-  int64_t k = 0;
-  for (; k + 32 <= k_size; k += 32) {
-    const __m512 w0 = _mm512_loadu_ps(w + k), w1 = _mm512_loadu_ps(w + k + 16);
-    for (int c = 0; c < C; ++c) {
-      even[c] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x[c] + k), even[c]);
-      odd[c] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x[c] + k + 16), odd[c]);
-    }
+// fp32 weights and x: 16 values per register, fused multiply-add.
+struct F32x16 {
+  using Elem = float;
+  using Vec = __m512;
+  static constexpr int64_t kLanes = 16;
+  PSY_TARGET_AVX512 static Vec load(const float* p) { return _mm512_loadu_ps(p); }
+  PSY_TARGET_AVX512 static Vec load_first(const float* p, int64_t n) {  // n < 16 values, zeros after
+    return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), p);
   }
-  // The rest, 16 at a time; the last step loads only what is left (zeros past the end add nothing).
-  for (; k < k_size; k += 16) {
-    const int64_t left = k_size - k;
-    const __mmask16 mask = left >= 16 ? static_cast<__mmask16>(0xFFFFu) : static_cast<__mmask16>((1u << left) - 1u);
-    const __m512 wv = _mm512_maskz_loadu_ps(mask, w + k);
-    for (int c = 0; c < C; ++c) even[c] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(mask, x[c] + k), even[c]);
-  }
-  for (int c = 0; c < C; ++c) out[c] = sum_lanes_avx512(_mm512_add_ps(even[c], odd[c]));
-}
+  PSY_TARGET_AVX512 static __m512 madd(__m512 acc, Vec w, Vec x) { return _mm512_fmadd_ps(w, x, acc); }
+};
 
-template <int C>
-PSY_TARGET_AVX512 void row_bf16_avx512(const c10::BFloat16* w, const c10::BFloat16* const* x, int64_t k_size,
-                                       float* out) {
-  __m512 even[C], odd[C];
-  for (int c = 0; c < C; ++c) even[c] = odd[c] = _mm512_setzero_ps();
+// bf16 weights and x: 32 values per register, products of pairs summed into 16 fp32 lanes.
+struct Bf16x32 {
+  using Elem = c10::BFloat16;
+  using Vec = __m512bh;
+  static constexpr int64_t kLanes = 32;
+  PSY_TARGET_AVX512 static Vec load(const Elem* p) { return (__m512bh)_mm512_loadu_si512(p); }
+  PSY_TARGET_AVX512 static Vec load_first(const Elem* p, int64_t n) {
+    return (__m512bh)_mm512_maskz_loadu_epi16(static_cast<__mmask32>((uint64_t{1} << n) - 1u), p);
+  }
+  PSY_TARGET_AVX512 static __m512 madd(__m512 acc, Vec w, Vec x) { return _mm512_dpbf16_ps(acc, w, x); }
+};
+
+// Weight rows w, w + k_size, ... (R of them) against x[0..C).
+template <typename V, int R, int C>
+PSY_TARGET_AVX512 void tile_avx512(const typename V::Elem* w, const typename V::Elem* const* x, int64_t k_size,
+                                   float* out) {
+  constexpr int kSplit = R == 1 ? 2 : 1;  // accumulators per output: even and odd steps for a lone row
+  constexpr int64_t kStep = kSplit * V::kLanes;
+  __m512 acc[kSplit][R][C];
+  for (int s = 0; s < kSplit; ++s)
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < C; ++c) acc[s][r][c] = _mm512_setzero_ps();
   int64_t k = 0;
-  for (; k + 64 <= k_size; k += 64) {
-    const __m512bh w0 = (__m512bh)_mm512_loadu_si512(w + k), w1 = (__m512bh)_mm512_loadu_si512(w + k + 32);
-    for (int c = 0; c < C; ++c) {
-      even[c] = _mm512_dpbf16_ps(even[c], w0, (__m512bh)_mm512_loadu_si512(x[c] + k));
-      odd[c] = _mm512_dpbf16_ps(odd[c], w1, (__m512bh)_mm512_loadu_si512(x[c] + k + 32));
+  for (; k + kStep <= k_size; k += kStep) {
+    for (int s = 0; s < kSplit; ++s) {
+      const int64_t at = k + s * V::kLanes;
+      typename V::Vec wv[R];
+      for (int r = 0; r < R; ++r) wv[r] = V::load(w + r * k_size + at);
+      for (int c = 0; c < C; ++c) {
+        const typename V::Vec xv = V::load(x[c] + at);
+        for (int r = 0; r < R; ++r) acc[s][r][c] = V::madd(acc[s][r][c], wv[r], xv);
+      }
     }
   }
-  // As above, 32 values at a time.
-  for (; k < k_size; k += 32) {
-    const int64_t left = k_size - k;
-    const __mmask32 mask = left >= 32 ? static_cast<__mmask32>(0xFFFFFFFFu)
-                                      : static_cast<__mmask32>((uint64_t{1} << left) - 1u);
-    const __m512bh wv = (__m512bh)_mm512_maskz_loadu_epi16(mask, w + k);
-    for (int c = 0; c < C; ++c)
-      even[c] = _mm512_dpbf16_ps(even[c], wv, (__m512bh)_mm512_maskz_loadu_epi16(mask, x[c] + k));
+  // The rest, one register at a time; the last loads only what is left (zeros add nothing).
+  for (; k < k_size; k += V::kLanes) {
+    const int64_t left = std::min<int64_t>(V::kLanes, k_size - k);
+    typename V::Vec wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = left == V::kLanes ? V::load(w + r * k_size + k) : V::load_first(w + r * k_size + k, left);
+    for (int c = 0; c < C; ++c) {
+      const typename V::Vec xv = left == V::kLanes ? V::load(x[c] + k) : V::load_first(x[c] + k, left);
+      for (int r = 0; r < R; ++r) acc[0][r][c] = V::madd(acc[0][r][c], wv[r], xv);
+    }
   }
-  for (int c = 0; c < C; ++c) out[c] = sum_lanes_avx512(_mm512_add_ps(even[c], odd[c]));
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c)
+      out[r * C + c] = sum_lanes_avx512(kSplit == 2 ? _mm512_add_ps(acc[0][r][c], acc[kSplit - 1][r][c]) : acc[0][r][c]);
 }
 
 // ---- AVX2: 8 fp32 lanes; bf16 weights widened to fp32 (x is converted to fp32 beforehand) -------
@@ -119,44 +137,56 @@ PSY_TARGET_AVX2 void row_avx2(const W* w, const float* const* x, int64_t k_size,
 
 // ---- the driver: weight rows split over the threads, x rows in groups of up to C ----------------
 
-// One row function per column count 1..C, so a lone x row does not pay for C.
+// Kernels for R weight rows against c = 1..C rows of x (one per c, so a lone x row does not pay
+// for C); out is [R][c].
 template <typename W, typename X>
-using RowFn = void (*)(const W*, const X* const*, int64_t, float*);
+using TileFn = void (*)(const W*, const X* const*, int64_t, float*);
+template <typename W, typename X, int C>
+struct Tiles {
+  TileFn<W, X> one_row[C];
+  TileFn<W, X> two_rows[C];  // null where the family has no two-row kernel
+};
 
 // out_f32[m * n_size + n] = dot(w[n], x[m]) for every n in [0, n_size), m in [0, m_size).
 template <int C, typename W, typename X>
 void multiply(const W* w, const X* x, int64_t m_size, int64_t n_size, int64_t k_size, float* out_f32,
-              const RowFn<W, X> (&row_fns)[C]) {
+              const Tiles<W, X, C>& tiles) {
+  const int64_t rows_per_tile = m_size > 2 && tiles.two_rows[0] != nullptr ? 2 : 1;
   // One part per thread, each a contiguous share of the weight rows, read once; a weight row stays
   // in the cache while every group of x rows uses it.
   const int parts = static_cast<int>(std::min<int64_t>(n_size, std::max(1, at::get_num_threads())));
   run_parts_spinning(parts, [&](int part) {
     const int64_t n0 = n_size * part / parts, n1 = n_size * (part + 1) / parts;
-    for (int64_t n = n0; n < n1; ++n) {
+    for (int64_t n = n0; n < n1;) {
+      const int64_t r_count = std::min(rows_per_tile, n1 - n);
       for (int64_t m0 = 0; m0 < m_size; m0 += C) {
         const int cols = static_cast<int>(std::min<int64_t>(C, m_size - m0));
         const X* xs[C];
         for (int c = 0; c < cols; ++c) xs[c] = x + (m0 + c) * k_size;
-        float row_out[C];
-        row_fns[cols - 1](w + n * k_size, xs, k_size, row_out);
-        for (int c = 0; c < cols; ++c) out_f32[(m0 + c) * n_size + n] = row_out[c];
+        float tile_out[2 * C];
+        (r_count == 2 ? tiles.two_rows : tiles.one_row)[cols - 1](w + n * k_size, xs, k_size, tile_out);
+        for (int64_t r = 0; r < r_count; ++r)
+          for (int c = 0; c < cols; ++c) out_f32[(m0 + c) * n_size + n + r] = tile_out[r * cols + c];
       }
+      n += r_count;
     }
   });
 }
+
+template <typename V>
+constexpr Tiles<typename V::Elem, typename V::Elem, kColsAvx512> avx512_tiles = {
+    {tile_avx512<V, 1, 1>, tile_avx512<V, 1, 2>, tile_avx512<V, 1, 3>, tile_avx512<V, 1, 4>},
+    {tile_avx512<V, 2, 1>, tile_avx512<V, 2, 2>, tile_avx512<V, 2, 3>, tile_avx512<V, 2, 4>}};
+
+template <typename W>
+constexpr Tiles<W, float, kColsAvx2> avx2_tiles = {{row_avx2<1, W>, row_avx2<2, W>}, {nullptr, nullptr}};
 
 void matmul_f32(const torch::Tensor& x2, const torch::Tensor& w, Isa isa, float* out) {
   const int64_t m = x2.size(0), n = w.size(0), k = w.size(1);
   const float* wp = w.data_ptr<float>();
   const float* xp = x2.data_ptr<float>();
-  if (isa == Isa::Avx512Bf16) {
-    static constexpr RowFn<float, float> row_fns[kColsAvx512] = {row_f32_avx512<1>, row_f32_avx512<2>,
-                                                                row_f32_avx512<3>, row_f32_avx512<4>};
-    multiply(wp, xp, m, n, k, out, row_fns);
-  } else {
-    static constexpr RowFn<float, float> row_fns[kColsAvx2] = {row_avx2<1, float>, row_avx2<2, float>};
-    multiply(wp, xp, m, n, k, out, row_fns);
-  }
+  if (isa == Isa::Avx512Bf16) multiply(wp, xp, m, n, k, out, avx512_tiles<F32x16>);
+  else multiply(wp, xp, m, n, k, out, avx2_tiles<float>);
 }
 
 void matmul_bf16(const torch::Tensor& x2, const torch::Tensor& w, Isa isa, float* out) {
@@ -164,13 +194,10 @@ void matmul_bf16(const torch::Tensor& x2, const torch::Tensor& w, Isa isa, float
   const int64_t m = x2.size(0), n = w.size(0), k = w.size(1);
   const Bf16* wp = w.data_ptr<Bf16>();
   if (isa == Isa::Avx512Bf16) {
-    static constexpr RowFn<Bf16, Bf16> row_fns[kColsAvx512] = {row_bf16_avx512<1>, row_bf16_avx512<2>,
-                                                              row_bf16_avx512<3>, row_bf16_avx512<4>};
-    multiply(wp, x2.data_ptr<Bf16>(), m, n, k, out, row_fns);
+    multiply(wp, x2.data_ptr<Bf16>(), m, n, k, out, avx512_tiles<Bf16x32>);
   } else {
     const torch::Tensor xf = x2.to(torch::kFloat32).contiguous();
-    static constexpr RowFn<Bf16, float> row_fns[kColsAvx2] = {row_avx2<1, Bf16>, row_avx2<2, Bf16>};
-    multiply(wp, xf.data_ptr<float>(), m, n, k, out, row_fns);
+    multiply(wp, xf.data_ptr<float>(), m, n, k, out, avx2_tiles<Bf16>);
   }
 }
 
