@@ -1,5 +1,6 @@
 #include "libpsy/core/spinning_pool.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -138,6 +139,11 @@ void run_parts_spinning(int parts, const std::function<void(int)>& body) {
   std::unique_lock<std::mutex> lock(pool_mutex, std::try_to_lock);
   if (!lock.owns_lock()) return run_on_caller(parts, body);
   pool_with(parts - 1).run(parts, body);
+}
+
+void run_ranges_spinning(int64_t n, int threads, const std::function<void(int64_t, int64_t)>& body) {
+  const int parts = static_cast<int>(std::min<int64_t>(n, std::max(1, threads)));
+  run_parts_spinning(parts, [&](int part) { body(n * part / parts, n * (part + 1) / parts); });
 }
 
 }  // namespace psy

@@ -7,6 +7,7 @@
 // pause longer than the spin (a prefill in OpenBLAS, the sampler) costs no CPU.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 
 namespace psy {
@@ -17,6 +18,10 @@ namespace psy {
 // while another thread's call is using the pool. An exception from a body is rethrown here after
 // all parts have finished (the first one, when several throw).
 void run_parts_spinning(int parts, const std::function<void(int)>& body);
+
+// [0, n) split into contiguous ranges, one per part (at most `threads` parts, none empty), and
+// body(begin, end) run for each through run_parts_spinning.
+void run_ranges_spinning(int64_t n, int threads, const std::function<void(int64_t, int64_t)>& body);
 
 // How long (microseconds) an idle worker spins before it sleeps.
 constexpr int kSpinningPoolSpinMicros = 200;

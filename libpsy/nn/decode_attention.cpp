@@ -126,10 +126,8 @@ void run(const Shapes& s, const torch::Tensor& q, const torch::Tensor& k, const 
   const float* mp = mask.defined() ? mask.data_ptr<float>() : nullptr;
   T* op = out.data_ptr<T>();
   const int64_t pairs = s.batch * s.kv_heads;
-  const int parts = static_cast<int>(std::min<int64_t>(pairs, std::max(1, at::get_num_threads())));
-  run_parts_spinning(parts, [&](int part) {
-    attend_pairs(s, qp, kp, vp, mp, pairs * part / parts, pairs * (part + 1) / parts, op);
-  });
+  run_ranges_spinning(pairs, at::get_num_threads(),
+                      [&](int64_t first, int64_t last) { attend_pairs(s, qp, kp, vp, mp, first, last, op); });
 }
 
 }  // namespace

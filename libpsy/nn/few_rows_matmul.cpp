@@ -155,9 +155,7 @@ void multiply(const W* w, const X* x, int64_t m_size, int64_t n_size, int64_t k_
   const int64_t rows_per_tile = m_size > 4 && tiles.two_rows[0] != nullptr ? 2 : 1;
   // One part per thread, each a contiguous share of the weight rows, read once; a weight row stays
   // in the cache while every group of x rows uses it.
-  const int parts = static_cast<int>(std::min<int64_t>(n_size, std::max(1, at::get_num_threads())));
-  run_parts_spinning(parts, [&](int part) {
-    const int64_t n0 = n_size * part / parts, n1 = n_size * (part + 1) / parts;
+  run_ranges_spinning(n_size, at::get_num_threads(), [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1;) {
       const int64_t r_count = std::min(rows_per_tile, n1 - n);
       for (int64_t m0 = 0; m0 < m_size; m0 += C) {

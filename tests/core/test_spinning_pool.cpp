@@ -87,3 +87,20 @@ TEST_CASE("spinning pool: workers that went to sleep wake for the next job") {
   std::this_thread::sleep_for(std::chrono::microseconds(20 * psy::kSpinningPoolSpinMicros));
   CHECK(run_counting(3) == std::vector<int>{1, 1, 1});
 }
+
+TEST_CASE("spinning pool: ranges cover [0, n) once, in at most `threads` non-empty pieces") {
+  for (int64_t n : {0, 1, 2, 5, 97}) {
+    for (int threads : {1, 2, 3}) {
+      std::vector<std::atomic<int>> seen(static_cast<size_t>(n));
+      std::atomic<int> pieces{0}, empty{0};
+      psy::run_ranges_spinning(n, threads, [&](int64_t begin, int64_t end) {
+        pieces.fetch_add(1);
+        if (begin >= end) empty.fetch_add(1);
+        for (int64_t i = begin; i < end; ++i) seen[static_cast<size_t>(i)].fetch_add(1);
+      });
+      for (auto& s : seen) REQUIRE(s.load() == 1);
+      CHECK(pieces.load() <= threads);
+      CHECK(empty.load() == 0);
+    }
+  }
+}
