@@ -3,7 +3,7 @@
 // model (SmolLM2-135M-Instruct from .reference/models/), psy vs transformers' generate in the same
 // run. Prints numbers, never fails on speed.
 //   bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared]
-//                       [--no-python] [--skip-static] [--decode-only] [--decode-dtype fp32|bf16]
+//                       [--no-python] [--skip-static] [--skip-no-reuse] [--prefix-cache-mb MB] [--decode-only] [--decode-dtype fp32|bf16]
 // 1. Memory bandwidth: a STREAM-like copy (256 MB arrays, best of 5; read + write bytes).
 // 2. Batch-1 decode in fp32 and bf16 (32-token prompt, 64 steps), as a fraction of the bound
 //    weight bytes / bandwidth (every parameter is read once per token; SmolLM2's tied lm_head
@@ -12,8 +12,9 @@
 //    (libpsy/nn/few_rows_matmul.h) against LibTorch's linear, same run.
 // 3. The workload: the quickstart recipe's held-out prompts in the model's chat template (the real
 //    English test split with --data shared, else the bundled sample), first N (default 48):
-//    psy continuous batching with S slots (default 8), and its prefill share (every prompt's
-//    prefill timed again on its own); psy's static batches of S in input order
+//    psy continuous batching with S slots (default 8) and how many prompt tokens it reused from
+//    earlier prompts (prefix_store.h), the same without that reuse, and the prefill share (every
+//    prompt's whole prefill timed again on its own); psy's static batches of S in input order
 //    (what `psy eval` did before); transformers generate, batches of S sorted by length, sdpa,
 //    same threads (tests/reference/hf_greedy_generate.py). Tokens/s counts generated tokens.
 #include <algorithm>
@@ -36,6 +37,7 @@
 
 #include "libpsy/evaluate/held_out_examples.h"
 #include "libpsy/generate/continuous_batching.h"
+#include "libpsy/generate/prefix_store.h"
 #include "libpsy/nn/few_rows_matmul.h"
 #include "libpsy/nn/kv_cache.h"
 #include "libpsy/nn/load_decoder.h"
@@ -156,7 +158,8 @@ int64_t parameter_bytes(psy::DecoderImpl& d) {
 int main(int argc, char** argv) {
   int prompts_n = 48, slots = 8, new_tokens = 128, threads = 2;
   std::string data = "sample";
-  bool python = true, static_batches = true, decode_only = false;
+  bool python = true, static_batches = true, decode_only = false, compare_no_reuse = true;
+  int64_t prefix_cache_mb = 512;
   std::vector<torch::ScalarType> decode_dtypes = {torch::kFloat32, torch::kBFloat16};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -168,10 +171,12 @@ int main(int argc, char** argv) {
     else if (a == "--data") data = next();
     else if (a == "--no-python") python = false;
     else if (a == "--skip-static") static_batches = false;
+    else if (a == "--skip-no-reuse") compare_no_reuse = false;
+    else if (a == "--prefix-cache-mb") prefix_cache_mb = std::atoll(next().c_str());
     else if (a == "--decode-only") decode_only = true;
     else if (a == "--decode-dtype") decode_dtypes = next() == "bf16" ? std::vector<torch::ScalarType>{torch::kBFloat16} : std::vector<torch::ScalarType>{torch::kFloat32};
     else {
-      std::cerr << "usage: bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared] [--no-python] [--skip-static] [--decode-only] [--decode-dtype fp32|bf16]\n";
+      std::cerr << "usage: bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared] [--no-python] [--skip-static] [--skip-no-reuse] [--prefix-cache-mb MB] [--decode-only] [--decode-dtype fp32|bf16]\n";
       return 2;
     }
   }
@@ -231,6 +236,7 @@ int main(int argc, char** argv) {
   d->eval();
   psy::GenerationOptions g;
   g.max_new_tokens = new_tokens;
+  g.prefix_cache_bytes = prefix_cache_mb << 20;
   g.eos_ids = d->config().eos_token_ids;
   if (tok.eos_id() >= 0 && std::find(g.eos_ids.begin(), g.eos_ids.end(), tok.eos_id()) == g.eos_ids.end()) g.eos_ids.push_back(tok.eos_id());
   g.pad_id = g.eos_ids.empty() ? 0 : g.eos_ids[0];
@@ -239,24 +245,53 @@ int main(int argc, char** argv) {
 
   std::vector<std::vector<int64_t>> continuous(prompts.size());
   double t0 = now_s();
-  psy::generate_continuous(*d, prompts, g, slots, nullptr,
-                           [&](std::size_t i, psy::GeneratedRow r) { continuous[i] = std::move(r.new_ids); });
+  const psy::ContinuousStats stats = psy::generate_continuous(
+      *d, prompts, g, slots, nullptr, [&](std::size_t i, psy::GeneratedRow r) { continuous[i] = std::move(r.new_ids); });
   const double t_cont = now_s() - t0;
   int64_t generated = 0;
   for (const auto& r : continuous) generated += static_cast<int64_t>(r.size());
-  std::cout << "  psy continuous batching: " << generated << " tokens in " << t_cont << " s = " << generated / t_cont << " tok/s\n";
-  {  // What the prompts cost on their own: every prefill again, batch 1, as admission runs it.
-    torch::NoGradGuard no_grad;
+  std::cout << "  psy continuous batching: " << generated << " tokens in " << t_cont << " s = " << generated / t_cont
+            << " tok/s; " << stats.reused_prompt_tokens << " of " << stats.prompt_tokens
+            << " prompt tokens reused from earlier prompts (prefix cache " << (g.prefix_cache_bytes >> 20) << " MB); admissions "
+            << stats.prefill_seconds << " s, decode steps " << stats.decode_seconds << " s\n";
+  if (compare_no_reuse) {  // the same without prefix reuse, in the same run
+    psy::GenerationOptions plain = g;
+    plain.prefix_cache_bytes = 0;
+    std::vector<std::vector<int64_t>> outs(prompts.size());
     t0 = now_s();
-    for (const auto& p : prompts) {
-      psy::KVCache cache(d->config().num_hidden_layers);
-      cache.reserve(static_cast<int64_t>(p.size()));
-      d->next_token_logits(torch::tensor(p, torch::kInt64).view({1, static_cast<int64_t>(p.size())}), {}, &cache);
-    }
-    const double t_prefill = now_s() - t0;
-    std::cout << "    of which prefill (every prompt alone, batch 1, timed again): " << t_prefill << " s = "
-              << 100.0 * t_prefill / t_cont << "% (" << prompt_tokens / t_prefill << " prompt tokens/s); decoding "
-              << t_cont - t_prefill << " s = " << generated / (t_cont - t_prefill) << " tok/s\n";
+    const psy::ContinuousStats plain_stats = psy::generate_continuous(
+        *d, prompts, plain, slots, nullptr, [&](std::size_t i, psy::GeneratedRow r) { outs[i] = std::move(r.new_ids); });
+    const double t_plain = now_s() - t0;
+    int same = 0;
+    for (std::size_t i = 0; i < outs.size(); ++i) same += outs[i] == continuous[i] ? 1 : 0;
+    std::cout << "  psy continuous batching without prefix reuse: " << t_plain << " s (" << t_plain / t_cont
+              << "x the time with it; admissions " << plain_stats.prefill_seconds << " s, decode steps "
+              << plain_stats.decode_seconds << " s); identical outputs " << same << " of " << outs.size() << "\n";
+  }
+  {  // What the prompts cost on their own: every prefill again, batch 1, in admission order, as
+     // admission runs it (with the prefix store) and whole.
+    torch::NoGradGuard no_grad;
+    const auto prefills = [&](int64_t store_bytes) {
+      psy::PrefixStore store(store_bytes);
+      const double start = now_s();
+      for (std::size_t i : psy::admission_order(prompts, static_cast<std::size_t>(slots))) {
+        const auto& p = prompts[i];
+        const auto n = static_cast<int64_t>(p.size());
+        const psy::PrefixStore::Match m = store.longest_prefix(p);
+        psy::KVCache cache = m.length > 0 ? m.cache->prefix_copy(m.length, n) : psy::KVCache(d->config().num_hidden_layers);
+        cache.reserve(n);
+        const std::vector<int64_t> rest(p.begin() + m.length, p.end());
+        d->next_token_logits(torch::tensor(rest, torch::kInt64).view({1, n - m.length}), {}, &cache);
+        store.add(p, std::move(cache));
+      }
+      return now_s() - start;
+    };
+    const double t_whole = prefills(0);
+    const double t_prefill = prefills(g.prefix_cache_bytes);
+    std::cout << "    of which prefill (every prompt again, batch 1, with the prefix store): " << t_prefill << " s = "
+              << 100.0 * t_prefill / t_cont << "%; decoding " << t_cont - t_prefill << " s = "
+              << generated / (t_cont - t_prefill) << " tok/s; every prompt prefilled whole: " << t_whole << " s ("
+              << prompt_tokens / t_whole << " prompt tokens/s)\n";
   }
 
   if (static_batches) {

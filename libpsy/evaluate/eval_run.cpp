@@ -68,6 +68,7 @@ GenerationOptions generation_options(const Recipe& r, const Tokenizer& tok) {
   if (!(e.repetition_penalty > 0))
     throw Error("eval.repetition_penalty: " + expected_found("a number > 0 (1 = off)", std::to_string(e.repetition_penalty)));
   o.max_new_tokens = e.max_new_tokens;
+  o.prefix_cache_bytes = static_cast<int64_t>(e.prefix_cache_mb) << 20;
   o.sampling.do_sample = e.decoding == Decoding::Sample;
   o.sampling.temperature = e.temperature;
   o.sampling.top_k = e.top_k;
@@ -279,10 +280,14 @@ size_t generate_missing(const EvalRequest& q, const EvalInputs& in, torch::Devic
     progress.update(records.size());
   });
   const uint64_t seed = static_cast<uint64_t>(recipe.seed) * 0x9E3779B97F4A7C15ull + 1;
-  generate_continuous(*decoder, prompts, gen, recipe.eval.batch_size,
-                      [&](std::size_t k) { return fnv1a(held.examples[first + k].id, seed); },
-                      [&](std::size_t k, GeneratedRow row) { in_order.put(k, std::move(row)); });
+  const ContinuousStats stats =
+      generate_continuous(*decoder, prompts, gen, recipe.eval.batch_size,
+                          [&](std::size_t k) { return fnv1a(held.examples[first + k].id, seed); },
+                          [&](std::size_t k, GeneratedRow row) { in_order.put(k, std::move(row)); });
   progress.finish();
+  if (!q.quiet && stats.reused_prompt_tokens > 0)
+    std::cerr << "psy eval: " << stats.reused_prompt_tokens << " of " << stats.prompt_tokens
+              << " prompt tokens reused from earlier prompts' keys/values (eval.prefix_cache_mb)\n";
   return records.size() - first;
 }
 

@@ -1,12 +1,14 @@
 #include "libpsy/generate/continuous_batching.h"
 
 #include <algorithm>
+#include <chrono>
 #include <numeric>
 #include <string>
 
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "libpsy/core/error.h"
+#include "libpsy/generate/prefix_store.h"
 #include "libpsy/generate/prompt_checks.h"
 #include "libpsy/generate/stop_strings.h"
 #include "libpsy/nn/kv_cache.h"
@@ -27,6 +29,9 @@ std::vector<std::size_t> admission_order(const std::vector<std::vector<int64_t>>
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
 // One sequence in flight: a row of the shared cache.
 struct Slot {
   std::size_t prompt = 0;
@@ -43,7 +48,9 @@ class ContinuousDecoder {
   ContinuousDecoder(DecoderImpl& decoder, const std::vector<std::vector<int64_t>>& prompts, const GenerationOptions& o,
                     int64_t slots, const std::function<uint64_t(std::size_t)>& seed_of, const RowDone& on_done)
       : decoder_(decoder), prompts_(prompts), o_(o), slots_(slots), seed_of_(seed_of), on_done_(on_done),
-        cache_(decoder.config().num_hidden_layers) {}
+        cache_(decoder.config().num_hidden_layers), prefixes_(o.prefix_cache_bytes) {}
+
+  const ContinuousStats& stats() const { return stats_; }
 
   void run() {
     const std::vector<std::size_t> order = admission_order(prompts_, static_cast<std::size_t>(slots_));
@@ -51,16 +58,20 @@ class ContinuousDecoder {
     while (true) {
       const bool stop = o_.interrupted && o_.interrupted();
       // Fill free slots (a prompt can finish at its first token; then its slot takes the next).
+      const auto admitting = Clock::now();
       while (!stop && next < order.size() && static_cast<int64_t>(running_.size()) < slots_) admit(order[next++]);
+      stats_.prefill_seconds += seconds_since(admitting);
       if (stop) {
         for (auto& s : running_) finish(s, "interrupted");
         running_.clear();
         return;
       }
       if (running_.empty()) return;
+      const auto decoding = Clock::now();
       decode_step();
       drop_finished(next == order.size());
       compact();
+      stats_.decode_seconds += seconds_since(decoding);
     }
   }
 
@@ -78,33 +89,44 @@ class ContinuousDecoder {
       return;
     }
     const auto n = static_cast<int64_t>(prompt.size());
-    torch::Tensor ids = torch::tensor(prompt, torch::kInt64).view({1, n}).to(decoder_.device());
-    torch::Tensor logits;
-    const int64_t row = free_row();
-    if (row < 0 && running_.empty() && cache_.batch() == 0) {  // the first row: prefill straight into the shared cache
-      cache_.reserve(n + o_.max_new_tokens);
-      logits = decoder_.next_token_logits(ids, {}, &cache_);
-    } else {
-      KVCache single(cache_.num_layers());
-      single.reserve(n);
-      logits = decoder_.next_token_logits(ids, {}, &single);
-      if (n > cache_.length()) cache_.make_room_in_front(n - cache_.length());
-      if (row >= 0) {
-        cache_.write_row(row, single);
-      } else {
-        cache_.add_rows(1);
-        cache_.write_row(cache_.batch() - 1, single);
-      }
-    }
+    const PrefixStore::Match reuse = prefixes_.longest_prefix(prompt);
+    KVCache single = reuse.length > 0 ? reuse.cache->prefix_copy(reuse.length, n) : KVCache(cache_.num_layers());
+    single.reserve(n);
+    torch::Tensor ids = torch::tensor(std::vector<int64_t>(prompt.begin() + reuse.length, prompt.end()), torch::kInt64)
+                            .view({1, n - reuse.length})
+                            .to(decoder_.device());
+    const torch::Tensor logits = decoder_.next_token_logits(ids, {}, &single);
+    stats_.prompt_tokens += n;
+    stats_.reused_prompt_tokens += reuse.length;
+    const int64_t row = join_shared_cache(single);
+    prefixes_.add(prompt, std::move(single));
     s.live = n;
     s.next_position = n;
-    const int64_t at = row >= 0 ? row : cache_.batch() - 1;
     rows_.resize(static_cast<std::size_t>(cache_.batch()), -1);
     if (!take_token(s, choose(logits, s))) {
-      finished_rows_.push_back(at);
+      finished_rows_.push_back(row);
       return;
     }
-    place(at, std::move(s));
+    place(row, std::move(s));
+  }
+
+  // Copies a prompt's batch-1 cache into the last columns of a free row of the shared cache (a
+  // new row when none is free); returns the row.
+  int64_t join_shared_cache(const KVCache& single) {
+    const int64_t n = single.length();
+    if (cache_.batch() == 0) {  // the first row: the shared cache starts as a copy, room for the new tokens
+      cache_ = single.prefix_copy(n, n + o_.max_new_tokens);
+      return 0;
+    }
+    const int64_t row = free_row();
+    if (n > cache_.length()) cache_.make_room_in_front(n - cache_.length());
+    if (row >= 0) {
+      cache_.write_row(row, single);
+      return row;
+    }
+    cache_.add_rows(1);
+    cache_.write_row(cache_.batch() - 1, single);
+    return cache_.batch() - 1;
   }
 
   // A cache row whose sequence has finished (its columns are overwritten by the next prompt).
@@ -236,6 +258,8 @@ class ContinuousDecoder {
   const std::function<uint64_t(std::size_t)>& seed_of_;
   const RowDone& on_done_;
   KVCache cache_;
+  PrefixStore prefixes_;
+  ContinuousStats stats_;
   std::vector<Slot> running_;
   std::vector<int64_t> rows_;           // cache row -> index in running_, -1 = free
   std::vector<int64_t> finished_rows_;  // free cache rows
@@ -243,8 +267,8 @@ class ContinuousDecoder {
 
 }  // namespace
 
-void generate_continuous(DecoderImpl& decoder, const std::vector<std::vector<int64_t>>& prompts,
-                         const GenerationOptions& o, int64_t slots, const std::function<uint64_t(std::size_t)>& seed_of,
+ContinuousStats generate_continuous(DecoderImpl& decoder, const std::vector<std::vector<int64_t>>& prompts,
+                                    const GenerationOptions& o, int64_t slots, const std::function<uint64_t(std::size_t)>& seed_of,
                          const RowDone& on_done) {
   if (slots < 1) throw Error("generation slots " + expected_found("at least 1", std::to_string(slots)));
   if (o.max_new_tokens < 0) throw Error("max_new_tokens must be >= 0");
@@ -252,7 +276,9 @@ void generate_continuous(DecoderImpl& decoder, const std::vector<std::vector<int
   if (!o.stop_strings.empty() && !o.detokenize) throw Error("stop strings need a detokenizer", kExitFailure);
   check_prompts(decoder.config(), prompts, o.max_new_tokens);
   torch::NoGradGuard no_grad;
-  ContinuousDecoder(decoder, prompts, o, slots, seed_of, on_done).run();
+  ContinuousDecoder continuous(decoder, prompts, o, slots, seed_of, on_done);
+  continuous.run();
+  return continuous.stats();
 }
 
 }  // namespace psy

@@ -1,7 +1,8 @@
 // Continuous batching: generates a completion for each of many prompts with at most `slots`
 // sequences decoding together. When a sequence finishes, the next prompt takes its slot: its
 // prefill runs alone (batch 1, lm_head on its last position only) and its keys/values join the
-// shared cache, then it decodes with the others. Prompts are admitted in windows of `slots`
+// shared cache, then it decodes with the others. A prompt that starts like a recent one prefills
+// only the tokens after the shared start (prefix_store.h). Prompts are admitted in windows of `slots`
 // prompts, longest first within a window, so rows that decode together have similar lengths while
 // finished results can still be written in input order with little buffering (InputOrder below;
 // a kill loses only finished results still waiting for an earlier prompt).
@@ -28,11 +29,20 @@ namespace psy {
 // Called once per prompt as it finishes (in completion order), with the prompt's index.
 using RowDone = std::function<void(std::size_t, GeneratedRow)>;
 
+// What the prompts cost: tokens in the admitted prompts, and how many of them were not prefilled
+// because an earlier prompt started the same way (GenerationOptions::prefix_cache_bytes).
+struct ContinuousStats {
+  int64_t prompt_tokens = 0;
+  int64_t reused_prompt_tokens = 0;
+  double prefill_seconds = 0;  // admissions: prefills and their first tokens
+  double decode_seconds = 0;   // decode steps
+};
+
 // GenerationOptions as for generate(), except: `seed` is unused (seed_of gives each prompt's),
 // on_token gets the prompt index, use_cache must be true, and `interrupted` stops admitting and
 // finishes the rows in flight as "interrupted" (prompts never admitted are not reported). Throws psy::Error for an empty prompt, a token
 // outside the vocabulary, or a prompt plus max_new_tokens longer than the model's context.
-void generate_continuous(DecoderImpl& decoder, const std::vector<std::vector<int64_t>>& prompts,
+ContinuousStats generate_continuous(DecoderImpl& decoder, const std::vector<std::vector<int64_t>>& prompts,
                          const GenerationOptions& options, int64_t slots,
                          const std::function<uint64_t(std::size_t)>& seed_of, const RowDone& on_done);
 

@@ -28,6 +28,9 @@ struct GenerationOptions {
   std::function<void(int64_t, int64_t)> on_token;
   // Polled before each step; true ends generation early (e.g. Ctrl-C), finish_reason "interrupted".
   std::function<bool()> interrupted;
+  // Continuous batching only: bytes of prompts' keys/values kept so that a prompt starting like an
+  // earlier one prefills only the rest (prefix_store.h); 0 turns the reuse off.
+  int64_t prefix_cache_bytes = int64_t{512} << 20;
 };
 
 struct GeneratedRow {

@@ -120,6 +120,35 @@ void KVCache::add_rows(int64_t rows) {
   }
 }
 
+KVCache KVCache::prefix_copy(int64_t columns, int64_t capacity) const {
+  if (batch() != 1 || columns < 0 || columns > length() || capacity < columns)
+    throw Error("KV cache: prefix_copy needs a batch-1 cache and 0 <= columns (" + std::to_string(columns) +
+                    ") <= length (" + std::to_string(length()) + ") <= capacity (" + std::to_string(capacity) + ")",
+                kExitFailure);
+  torch::NoGradGuard no_grad;
+  KVCache out(num_layers());
+  out.reserved_ = capacity;
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    const torch::Tensor& k = keys_[i];
+    const torch::Tensor& v = values_[i];
+    out.keys_[i] = torch::empty({1, k.size(1), std::max<int64_t>(capacity, 1), k.size(3)}, k.options());
+    out.values_[i] = torch::empty({1, v.size(1), std::max<int64_t>(capacity, 1), v.size(3)}, v.options());
+    out.keys_[i].narrow(2, 0, columns).copy_(k.narrow(2, 0, columns));
+    out.values_[i].narrow(2, 0, columns).copy_(v.narrow(2, 0, columns));
+    out.lengths_[i] = columns;
+  }
+  return out;
+}
+
+int64_t KVCache::bytes() const {
+  int64_t total = 0;
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i].defined()) total += static_cast<int64_t>(keys_[i].nbytes());
+    if (values_[i].defined()) total += static_cast<int64_t>(values_[i].nbytes());
+  }
+  return total;
+}
+
 void KVCache::clear() {
   for (auto& k : keys_) k = torch::Tensor();
   for (auto& v : values_) v = torch::Tensor();

@@ -50,6 +50,13 @@ class KVCache {
   // Appends `rows` empty rows (to be filled with write_row).
   void add_rows(int64_t rows);
 
+  // A new batch-1 cache holding a copy of this batch-1 cache's first `columns` positions, its
+  // buffers sized for `capacity` positions (a prompt that starts like a cached one continues from it).
+  KVCache prefix_copy(int64_t columns, int64_t capacity) const;
+
+  // Bytes held by the buffers (capacity, not only the cached positions).
+  int64_t bytes() const;
+
   void clear();
 
  private:

@@ -234,6 +234,7 @@ void check_values(const Recipe& r, const std::string& file, const Origins& origi
   in_range("eval.top_p", r.eval.top_p, 0, 1, true, false);
   in_range("eval.repetition_penalty", r.eval.repetition_penalty, 0, kNoLimit, true, false);
   int_range("eval.batch_size", r.eval.batch_size, 1, 65536);
+  int_range("eval.prefix_cache_mb", r.eval.prefix_cache_mb, 0, 1 << 30);
   int_range("eval.max_samples", r.eval.max_samples, 0, kNoIntLimit);
   int_range("eval.judge.max_new_tokens", r.eval.judge.max_new_tokens, 1, 1 << 20);
   in_range("eval.judge.temperature", r.eval.judge.temperature, 0, kNoLimit, false, false);

@@ -110,6 +110,7 @@ struct EvalSection {
   double top_p = 1.0;
   double repetition_penalty = 1.0;
   int batch_size = 8;
+  long prefix_cache_mb = 512;              // prompts' keys/values kept for reuse by later prompts; 0 = off
   long max_samples = 0;                    // 0 = the whole test split
   std::string protocol = "psy-insight";    // psy-insight | standard
   std::vector<std::string> metrics = {"bleu1", "bleu3", "meteor", "rougeL", "distinct2"};

@@ -329,6 +329,8 @@ std::vector<FieldSpec> build_fields() {
   PSY_FIELD("eval.top_p", eval.top_p, "nucleus sampling mass; 1 = off");
   PSY_FIELD("eval.repetition_penalty", eval.repetition_penalty, "penalty on tokens already generated; 1 = off");
   PSY_FIELD("eval.batch_size", eval.batch_size, "sequences decoded together (continuous batching: a finished one's slot takes the next prompt)");
+  PSY_FIELD("eval.prefix_cache_mb", eval.prefix_cache_mb,
+            "MB of prompts' keys/values kept so a prompt that starts like an earlier one prefills only the rest; 0 = off");
   PSY_FIELD("eval.max_samples", eval.max_samples, "evaluate at most N test turns; 0 = all");
   PSY_FIELD("eval.protocol", eval.protocol, "metric protocol (see psy score --help)", {"psy-insight", "standard"});
   PSY_FIELD("eval.metrics", eval.metrics, "metrics to report");

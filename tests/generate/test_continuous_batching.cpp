@@ -92,6 +92,42 @@ TEST_CASE("continuous batching: long generations compact the cache and stay equa
   }
 }
 
+TEST_CASE("continuous batching: prompts that start like earlier ones prefill only the rest, same tokens") {
+  auto d = random_decoder();
+  // Like an evaluation's turns of one session: each prompt extends the one before it; one is a
+  // start of another (it reuses all but its last token), one branches off after 5 tokens.
+  std::vector<std::vector<int64_t>> prompts = prompts_of_lengths({24});
+  for (int64_t extra : {3, 6, 2}) {
+    prompts.push_back(prompts.back());
+    for (int64_t k = 0; k < extra; ++k) prompts.back().push_back(3 + (extra * 5 + k * 11) % 31);
+  }
+  prompts.push_back(std::vector<int64_t>(prompts[2].begin(), prompts[2].begin() + 20));
+  prompts.push_back(std::vector<int64_t>(prompts[0].begin(), prompts[0].begin() + 5));
+  prompts.back().insert(prompts.back().end(), {9, 8, 7, 6});
+  psy::GenerationOptions o;
+  o.max_new_tokens = 24;
+  std::vector<std::vector<int64_t>> alone;
+  for (const auto& p : prompts) alone.push_back(psy::generate(*d, {p}, o).rows[0].new_ids);
+  int64_t total = 0;
+  for (const auto& p : prompts) total += static_cast<int64_t>(p.size());
+  for (int64_t slots : {1, 3}) {
+    INFO("slots " << slots);
+    std::vector<std::vector<int64_t>> got(prompts.size());
+    const psy::ContinuousStats stats = psy::generate_continuous(
+        *d, prompts, o, slots, nullptr, [&](std::size_t i, psy::GeneratedRow r) { got[i] = std::move(r.new_ids); });
+    CHECK(got == alone);
+    CHECK(stats.prompt_tokens == total);
+    CHECK(stats.reused_prompt_tokens >= total / 2);
+
+    psy::GenerationOptions off = o;
+    off.prefix_cache_bytes = 0;
+    const psy::ContinuousStats none = psy::generate_continuous(
+        *d, prompts, off, slots, nullptr, [&](std::size_t i, psy::GeneratedRow r) { got[i] = std::move(r.new_ids); });
+    CHECK(got == alone);
+    CHECK(none.reused_prompt_tokens == 0);
+  }
+}
+
 TEST_CASE("continuous batching: seeded sampling draws per prompt, independent of the slots") {
   auto d = random_decoder();
   auto prompts = prompts_of_lengths({4, 11, 2, 7, 15});
