@@ -3,7 +3,7 @@
 // model (SmolLM2-135M-Instruct from .reference/models/), psy vs transformers' generate in the same
 // run. Prints numbers, never fails on speed.
 //   bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared]
-//                       [--no-python] [--skip-static] [--skip-no-reuse] [--prefix-cache-mb MB] [--decode-only] [--decode-dtype fp32|bf16]
+//                       [--no-python] [--skip-static] [--skip-no-reuse] [--prefix-cache-mb MB] [--decode-only | --workload-only] [--decode-dtype fp32|bf16]
 // 1. Memory bandwidth: a STREAM-like copy (256 MB arrays, best of 5; read + write bytes).
 // 2. Batch-1 decode in fp32 and bf16 (32-token prompt, 64 steps), as a fraction of the bound
 //    weight bytes / bandwidth (every parameter is read once per token; SmolLM2's tied lm_head
@@ -174,9 +174,10 @@ int main(int argc, char** argv) {
     else if (a == "--skip-no-reuse") compare_no_reuse = false;
     else if (a == "--prefix-cache-mb") prefix_cache_mb = std::atoll(next().c_str());
     else if (a == "--decode-only") decode_only = true;
+    else if (a == "--workload-only") decode_dtypes.clear();
     else if (a == "--decode-dtype") decode_dtypes = next() == "bf16" ? std::vector<torch::ScalarType>{torch::kBFloat16} : std::vector<torch::ScalarType>{torch::kFloat32};
     else {
-      std::cerr << "usage: bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared] [--no-python] [--skip-static] [--skip-no-reuse] [--prefix-cache-mb MB] [--decode-only] [--decode-dtype fp32|bf16]\n";
+      std::cerr << "usage: bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared] [--no-python] [--skip-static] [--skip-no-reuse] [--prefix-cache-mb MB] [--decode-only | --workload-only] [--decode-dtype fp32|bf16]\n";
       return 2;
     }
   }
@@ -190,8 +191,8 @@ int main(int argc, char** argv) {
   std::cout << "bench_eval_generate: SmolLM2-135M-Instruct, " << threads << " threads, LibTorch " << TORCH_VERSION
             << ", OMP_WAIT_POLICY=" << (std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "unset") << "\n";
 
-  const double bandwidth = copy_bandwidth_gbs();
-  std::cout << "  memory bandwidth (copy, best of 5): " << bandwidth << " GB/s\n";
+  const double bandwidth = decode_dtypes.empty() ? 0.0 : copy_bandwidth_gbs();
+  if (!decode_dtypes.empty()) std::cout << "  memory bandwidth (copy, best of 5): " << bandwidth << " GB/s\n";
   for (auto dtype : decode_dtypes) {
     psy::DecoderOptions o;
     o.dtype = dtype;
