@@ -66,8 +66,16 @@ PSY_TARGET_AVX512F void attend_row(const Shapes& s, const T* q, const T* k, cons
   const int64_t n = s.keys, d = s.dim;
   const int64_t last_visible = n - s.tokens + t;  // causal, without a mask
   scores.resize(static_cast<size_t>(n));
+  // A masked key (the mask's lowest float: padding, another prompt's stale columns) needs no
+  // product: any finite score plus lowest() rounds to lowest(), and its exp underflows to 0.
+  constexpr float kMasked = std::numeric_limits<float>::lowest();
   float top = -std::numeric_limits<float>::infinity();
   for (int64_t j = 0; j < n; ++j) {
+    if (mask != nullptr && mask[j] == kMasked) {
+      scores[static_cast<size_t>(j)] = kMasked;
+      top = std::max(top, kMasked);
+      continue;
+    }
     // As attend_plain: the product in the model's dtype, then scaled and masked in fp32.
     float x = round_to(dot(q, k + j * s.k_stride[2], d), out) * s.scale;
     if (mask != nullptr) x = x + mask[j];
@@ -76,8 +84,10 @@ PSY_TARGET_AVX512F void attend_row(const Shapes& s, const T* q, const T* k, cons
     top = std::max(top, x);
   }
   float sum = 0.0f;
+  const bool skip_masked = top > kMasked;  // else every key is masked and all weigh the same
   for (int64_t j = 0; j < n; ++j) {
-    const float e = std::exp(scores[static_cast<size_t>(j)] - top);
+    const float x = scores[static_cast<size_t>(j)];
+    const float e = skip_masked && x == kMasked ? 0.0f : std::exp(x - top);
     scores[static_cast<size_t>(j)] = e;
     sum += e;
   }

@@ -43,8 +43,9 @@ TEST_CASE("decode attention equals attend_plain's composition: grouped heads, ca
       const int64_t b = 4, h = 9, kv = 3, s = 37, d = 64;
       torch::Tensor q = torch::randn({b, t, h, d}).to(dtype).transpose(1, 2);  // as attention passes it
       auto [k, v] = cache_views(b, kv, s, d, dtype);
-      // Left padding of different lengths per row, as continuous batching right-aligns its rows.
-      torch::Tensor first = torch::tensor({0, 5, 20, 36}, torch::kInt64).view({b, 1, 1, 1});
+      // Left padding of different lengths per row, as continuous batching right-aligns its rows;
+      // row 2 masked whole (every key weighs the same then, as in softmax over equal scores).
+      torch::Tensor first = torch::tensor({0, 5, 37, 20}, torch::kInt64).view({b, 1, 1, 1});
       torch::Tensor allowed = torch::arange(s, torch::kInt64).view({1, 1, 1, s}) >= first;
       allowed = allowed & (torch::arange(s, torch::kInt64).view({1, 1, 1, s}) <=
                            (torch::arange(t, torch::kInt64) + (s - t)).view({1, 1, t, 1}));
