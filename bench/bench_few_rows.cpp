@@ -3,7 +3,7 @@
 // SmolLM2-135M's projection shapes (30 layers of q,k,v,o,gate,up,down and the 49152-row lm_head,
 // random fp32 weights, 538 MB), repeated. Prints ms per pass (median), the weights' read rate and
 // the multiply-add rate against the given peak.
-//   bench_few_rows [--rows M] [--passes N] [--threads T] [--dtype fp32|bf16]
+//   bench_few_rows [--rows M] [--passes N] [--threads T] [--dtype fp32|bf16] [--isa best|avx2]
 // Run it under `perf stat` / `perf record` to see where a pass goes.
 #include <algorithm>
 #include <chrono>
@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   int64_t rows = 8;
   int passes = 10, threads = 2;
   torch::ScalarType dtype = torch::kFloat32;
+  psy::FewRowsIsa isa = psy::few_rows_matmul_isa();
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -27,8 +28,9 @@ int main(int argc, char** argv) {
     else if (a == "--passes") passes = std::atoi(next().c_str());
     else if (a == "--threads") threads = std::atoi(next().c_str());
     else if (a == "--dtype") dtype = next() == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+    else if (a == "--isa") isa = next() == "avx2" ? psy::FewRowsIsa::Avx2 : psy::few_rows_matmul_isa();
     else {
-      std::cerr << "usage: bench_few_rows [--rows M] [--passes N] [--threads T] [--dtype fp32|bf16]\n";
+      std::cerr << "usage: bench_few_rows [--rows M] [--passes N] [--threads T] [--dtype fp32|bf16] [--isa best|avx2]\n";
       return 2;
     }
   }
@@ -50,14 +52,14 @@ int main(int argc, char** argv) {
   std::vector<double> ms;
   for (int p = 0; p < passes + 1; ++p) {
     const auto t0 = std::chrono::steady_clock::now();
-    for (const auto& w : weights) psy::few_rows_matmul(w.size(1) == hidden ? x_hidden : x_inter, w, {});
+    for (const auto& w : weights) psy::few_rows_matmul(w.size(1) == hidden ? x_hidden : x_inter, w, {}, isa);
     const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (p > 0) ms.push_back(t);  // the first pass warms up
   }
   std::sort(ms.begin(), ms.end());
   const double median = ms[ms.size() / 2];
   std::cout << "bench_few_rows: " << rows << " rows, " << (dtype == torch::kFloat32 ? "fp32" : "bf16") << ", " << threads
-            << " threads, " << psy::to_string(psy::few_rows_matmul_isa()) << ": " << median << " ms per pass (median of "
+            << " threads, " << psy::to_string(isa) << ": " << median << " ms per pass (median of "
             << ms.size() << "; best " << ms.front() << "), weights " << bytes / 1e6 << " MB read at "
             << bytes / median / 1e6 << " GB/s, " << lanes / median / 1e6 << " G multiply-add lanes/s\n";
 }

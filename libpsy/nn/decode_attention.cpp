@@ -11,6 +11,7 @@
 #include <c10/util/BFloat16.h>
 
 #include "libpsy/core/spinning_pool.h"
+#include "libpsy/nn/cpu_features.h"
 #include "libpsy/nn/simd_lanes.h"
 
 namespace psy {
@@ -20,14 +21,6 @@ namespace {
 
 constexpr int64_t kMaxQueryRows = 256;
 constexpr int64_t kMaxHeadDim = 256;  // the output accumulators of one query row stay in registers
-
-bool cpu_has_avx512f() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return yes;
-}
 
 PSY_TARGET_AVX512F inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
 // bf16 widened exactly to fp32 (masked forms: GCC 12's unmasked ones warn about an uninitialised
@@ -144,7 +137,7 @@ void run(const Shapes& s, const torch::Tensor& q, const torch::Tensor& k, const 
 
 bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                               const torch::Tensor& mask) {
-  if (!cpu_has_avx512f()) return false;
+  if (!cpu_features().avx512f) return false;
   if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4) return false;
   if (!q.device().is_cpu() || !k.device().is_cpu() || !v.device().is_cpu()) return false;
   const auto dtype = q.scalar_type();

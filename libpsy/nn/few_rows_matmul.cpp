@@ -2,6 +2,7 @@
 
 #include "libpsy/core/error.h"
 #include "libpsy/core/spinning_pool.h"
+#include "libpsy/nn/cpu_features.h"
 #include "libpsy/nn/simd_lanes.h"
 
 #include <immintrin.h>
@@ -34,11 +35,9 @@ namespace {
 using Isa = FewRowsIsa;
 
 Isa detect_isa() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512bf16"))
-    return Isa::Avx512Bf16;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
+  const CpuFeatures& cpu = cpu_features();
+  if (cpu.avx512_bf16) return Isa::Avx512Bf16;
+  if (cpu.avx2_fma) return Isa::Avx2;
   return Isa::None;
 }
 
@@ -50,7 +49,9 @@ constexpr int kColsAvx512 = 4;
 // runs ahead along the one stream a thread reads. On the 2-core Zen 4 VM (bench_few_rows, 538 MB of
 // fp32 projections) it took 8 rows of x from 44-52 to 25-28 ms per pass (the multiply-adds and
 // the memory reads now overlap) and bf16 one row from 14.4 to 10-12 ms; 16-128 KB all did about
-// as well, near prefetches into L1 (one tile ahead) gained little.
+// as well, near prefetches into L1 (one tile ahead) gained little. The AVX2 kernel, forced on the
+// same VM (bench_few_rows --isa avx2, alternating runs): 8 rows 38.5 -> 28.9 ms, but one row
+// 12.8 -> 14.2 ms (its stream already ran at the read rate), so it prefetches from 5 rows up.
 constexpr int64_t kPrefetchBytes = 64 * 1024;
 
 // fp32 weights and x: 16 values per register, fused multiply-add.
@@ -128,12 +129,13 @@ PSY_TARGET_AVX2 inline __m256 load8_avx2(const c10::BFloat16* p) {
 }
 
 template <int C, typename W>
-PSY_TARGET_AVX2 void row_avx2(const W* w, const float* const* x, int64_t k_size, float* out, bool /*prefetch*/) {
+PSY_TARGET_AVX2 void row_avx2(const W* w, const float* const* x, int64_t k_size, float* out, bool prefetch) {
   __m256 even[C], odd[C];
   for (int c = 0; c < C; ++c) even[c] = odd[c] = _mm256_setzero_ps();
   int64_t k = 0;
   for (; k + 16 <= k_size; k += 16) {
     const __m256 w0 = load8_avx2(w + k), w1 = load8_avx2(w + k + 8);
+    if (prefetch) _mm_prefetch(reinterpret_cast<const char*>(w + k) + kPrefetchBytes, _MM_HINT_T1);
     for (int c = 0; c < C; ++c) {
       even[c] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[c] + k), even[c]);
       odd[c] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[c] + k + 8), odd[c]);
@@ -156,6 +158,7 @@ template <typename W, typename X, int C>
 struct Tiles {
   TileFn<W, X> one_row[C];
   TileFn<W, X> two_rows[C];  // null where the family has no two-row kernel
+  int64_t prefetch_from_rows;  // prefetch weights (kPrefetchBytes) from this many rows of x up
 };
 
 // out_f32[m * n_size + n] = dot(w[n], x[m]) for every n in [0, n_size), m in [0, m_size).
@@ -173,7 +176,7 @@ void multiply(const W* w, const X* x, int64_t m_size, int64_t n_size, int64_t k_
         const X* xs[C];
         for (int c = 0; c < cols; ++c) xs[c] = x + (m0 + c) * k_size;
         float tile_out[2 * C];
-        (r_count == 2 ? tiles.two_rows : tiles.one_row)[cols - 1](w + n * k_size, xs, k_size, tile_out, m0 == 0);
+        (r_count == 2 ? tiles.two_rows : tiles.one_row)[cols - 1](w + n * k_size, xs, k_size, tile_out, m0 == 0 && m_size >= tiles.prefetch_from_rows);
         for (int64_t r = 0; r < r_count; ++r)
           for (int c = 0; c < cols; ++c) out_f32[(m0 + c) * n_size + n + r] = tile_out[r * cols + c];
       }
@@ -185,10 +188,12 @@ void multiply(const W* w, const X* x, int64_t m_size, int64_t n_size, int64_t k_
 template <typename V>
 constexpr Tiles<typename V::Elem, typename V::Elem, kColsAvx512> avx512_tiles = {
     {tile_avx512<V, 1, 1>, tile_avx512<V, 1, 2>, tile_avx512<V, 1, 3>, tile_avx512<V, 1, 4>},
-    {tile_avx512<V, 2, 1>, tile_avx512<V, 2, 2>, tile_avx512<V, 2, 3>, tile_avx512<V, 2, 4>}};
+    {tile_avx512<V, 2, 1>, tile_avx512<V, 2, 2>, tile_avx512<V, 2, 3>, tile_avx512<V, 2, 4>},
+    /*prefetch_from_rows=*/1};
 
 template <typename W>
-constexpr Tiles<W, float, kColsAvx2> avx2_tiles = {{row_avx2<1, W>, row_avx2<2, W>}, {nullptr, nullptr}};
+constexpr Tiles<W, float, kColsAvx2> avx2_tiles = {{row_avx2<1, W>, row_avx2<2, W>}, {nullptr, nullptr},
+                                                    /*prefetch_from_rows=*/5};
 
 void matmul_f32(const torch::Tensor& x2, const torch::Tensor& w, Isa isa, float* out) {
   const int64_t m = x2.size(0), n = w.size(0), k = w.size(1);

@@ -58,7 +58,8 @@ TEST_CASE("every key with a range is checked, naming what is allowed", "[recipe]
                         Case{"train.log_every=0", ">= 1"}, Case{"train.warmup_steps=-3", ">= 0"},
                         Case{"train.save_every=-1", ">= 0"}, Case{"eval.temperature=0", "> 0"},
                         Case{"eval.top_k=-1", ">= 0"}, Case{"eval.repetition_penalty=0", "> 0"},
-                        Case{"eval.max_samples=-2", ">= 0"}, Case{"devices.split=[2, 0]", "from 1 to"},
+                        Case{"eval.max_samples=-2", ">= 0"}, Case{"eval.prefix_cache_mb=-1", "from 0 to"},
+                        Case{"devices.split=[2, 0]", "from 1 to"},
                         Case{"train.epochs=-1", "[0, 1e+06]"}}) {
     INFO(c.override_);
     auto m = recipe_error("", {c.override_});

@@ -1,7 +1,8 @@
 // psy's greedy decoding against transformers' generate, live (issue 19): real SmolLM2-135M-Instruct
 // in fp32, held-out prompts of the quickstart recipe in the model's own chat template, 128 new
-// tokens; psy unbatched and continuously batched, with and without a PEFT adapter (made by PEFT
-// itself), and psy's batch sizes against each other. Outputs must be token-identical except
+// tokens; psy unbatched (every prompt prefilled whole) and continuously batched (prompts reuse
+// earlier prompts' starts), with and without a PEFT adapter (made by PEFT itself), and psy's
+// batch sizes against each other. Outputs must be token-identical except
 // where the first differing token was a near-tie: transformers' top-2 logit margin below 1e-4 at
 // that step (counted and printed). PSY_PARITY_PROMPTS sets the number of prompts (default 8;
 // the issue's check is 50).
@@ -44,11 +45,19 @@ Reference run_transformers(const nlohmann::json& job, const std::string& dir) {
   return {j["outputs"].get<std::vector<std::vector<int64_t>>>(), j["margins"].get<std::vector<std::vector<double>>>()};
 }
 
+// Unbatched runs prefill every prompt whole; batched ones reuse the keys/values of earlier
+// prompts' starts (prefix_store.h), which these held-out turns share, and say how many.
 std::vector<std::vector<int64_t>> run_psy(psy::DecoderImpl& d, const std::vector<std::vector<int64_t>>& prompts,
-                                          const psy::GenerationOptions& o, int64_t slots) {
+                                          psy::GenerationOptions o, int64_t slots) {
+  if (slots == 1) o.prefix_cache_bytes = 0;
   std::vector<std::vector<int64_t>> out(prompts.size());
-  psy::generate_continuous(d, prompts, o, slots, nullptr,
-                           [&](std::size_t i, psy::GeneratedRow row) { out[i] = std::move(row.new_ids); });
+  const psy::ContinuousStats stats = psy::generate_continuous(
+      d, prompts, o, slots, nullptr, [&](std::size_t i, psy::GeneratedRow row) { out[i] = std::move(row.new_ids); });
+  if (slots > 1) {
+    std::cout << "  " << slots << " slots: " << stats.reused_prompt_tokens << " of " << stats.prompt_tokens
+              << " prompt tokens reused from earlier prompts\n";
+    CHECK(stats.reused_prompt_tokens > 0);
+  }
   return out;
 }
 
