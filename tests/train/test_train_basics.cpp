@@ -139,7 +139,7 @@ TEST_CASE("packing fills bins up to the limit; collate right-pads with zero weig
   CHECK(n == lengths.size());
   CHECK(bins.size() <= 4);
 
-  TrainSequence a{{1, 5, 6}, {0, 0.1f, 1}}, b{{1, 7}, {0, 1}};
+  TrainSequence a{{1, 5, 6}, {0, 0.1f, 1}, {}}, b{{1, 7}, {0, 1}, {}};
   Batch batch = collate({&a, &b}, 0);
   CHECK(batch.input_ids.sizes() == torch::IntArrayRef({2, 3}));
   CHECK(batch.input_ids[1][2].item<int64_t>() == 0);
