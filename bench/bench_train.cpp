@@ -12,6 +12,7 @@
 // A step = forward + weighted CE (psy: the trainer's chunked lm_head loss, train_forward.h's
 // training_loss; --loss plain builds the full logits) + backward + clip + AdamW over B x T tokens; tokens/s is the
 // median over the measured steps (after 2 warm-up steps), then the median over runs.
+// --lora-dropout P sets psy's LoRA dropout (the CPU PyTorch baseline, train_torch.py, has none).
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,6 +44,8 @@ struct Options {
   std::string device = "cpu", shape = "58m", dtype = "fp32", lora = "r16";
   bool ckpt_only = false;
   bool plain_loss = false;  // --loss plain: full [tokens x vocab] logits instead of the chunked loss
+  double lora_dropout = -1;  // --lora-dropout P: overrides the LoRA setting's dropout (r16: 0, paper: 0.05)
+  double dropout() const { return lora_dropout >= 0 ? lora_dropout : lora == "paper" ? 0.05 : 0.0; }
   bool cuda() const { return device.rfind("cuda", 0) == 0; }
 };
 
@@ -90,9 +93,9 @@ Figures run_psy(const Options& o, bool checkpoint) {
   if (o.lora == "paper") {
     spec.r = 256;
     spec.alpha = 128;
-    spec.dropout = 0.05;
     spec.targets.push_back("lm_head");
   }
+  spec.dropout = o.dropout();
   psy::inject_lora(*d, spec, 0);
   std::vector<torch::Tensor> params;
   for (auto& [n, t] : psy::lora_parameters(*d)) params.push_back(t);
@@ -198,17 +201,18 @@ int main(int argc, char** argv) {
     else if (a == "--lora") o.lora = word();
     else if (a == "--ckpt-only") o.ckpt_only = true;
     else if (a == "--loss") o.plain_loss = word() == "plain";
+    else if (a == "--lora-dropout") o.lora_dropout = i + 1 < argc ? std::atof(argv[++i]) : -1;
     else {
       std::fprintf(stderr,
                    "usage: bench_train [--threads N] [--batch B] [--seq T] [--steps N] [--warmup N] [--runs N] [--no-python]\n"
                    "                   [--device cpu|cuda] [--shape 58m|mistral-7b|qwen2.5-7b] [--dtype fp32|bf16] [--lora r16|paper]"
-                   " [--ckpt-only] [--loss chunked|plain]\n");
+                   " [--ckpt-only] [--loss chunked|plain] [--lora-dropout P]\n");
       return 2;
     }
   }
-  std::printf("bench_train: LoRA %s on %s of a %s shape (%s) on %s; batch %d x %d tokens; "
+  std::printf("bench_train: LoRA %s, dropout %g, on %s of a %s shape (%s) on %s; batch %d x %d tokens; "
               "%d threads; %d warm-up + %d measured steps; median of %d runs\n",
-              o.lora == "paper" ? "r256/alpha128/dropout 0.05" : "r16", o.lora == "paper" ? "q,k,v,o,gate,up,down,lm_head" : "q,k,v,o,gate,up,down",
+              o.lora == "paper" ? "r256/alpha128" : "r16/alpha32", o.dropout(), o.lora == "paper" ? "q,k,v,o,gate,up,down,lm_head" : "q,k,v,o,gate,up,down",
               o.shape.c_str(), o.dtype.c_str(), o.device.c_str(), o.batch, o.seq, o.threads, o.warmup, o.steps, o.runs);
   std::printf("%-28s %14s %16s\n", "configuration", "tokens/s", o.cuda() ? "peak CUDA (MiB)" : "peak RSS (MiB)");
   for (bool ckpt : {false, true}) {

@@ -4,6 +4,7 @@
 
 #include "libpsy/core/error.h"
 #include "libpsy/nn/few_rows_matmul.h"
+#include "libpsy/nn/lora_branch.h"
 #include "libpsy/nn/nf4.h"
 
 namespace psy {
@@ -34,15 +35,9 @@ torch::Tensor ProjectionImpl::base_forward(const torch::Tensor& x) {
 torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = base_forward(x);
   if (!has_lora()) return y;
-  // The LoRA weights stay fp32 (the optimizer's master copy). On a GPU with a bf16/fp16 base the
-  // product runs in the activations' dtype, as PEFT's under autocast does: fp32 matmuls run far
-  // below the tensor cores' bf16 rate (bench/README.md, bench_train on a GPU). Gradients still
-  // reach the fp32 weights through the cast. On CPU it stays fp32.
-  const torch::ScalarType compute = x.is_cuda() ? x.scalar_type() : lora_A.scalar_type();
-  torch::Tensor h = x.to(compute);
-  if (lora_dropout > 0.0 && is_training()) h = torch::dropout(h, lora_dropout, /*train=*/true);
-  torch::Tensor delta =
-      torch::nn::functional::linear(torch::nn::functional::linear(h, lora_A.to(compute)), lora_B.to(compute));
+  // The adapter's product, with its dropout in training (lora_branch.h: the dtype it runs in, and
+  // the CPU's dropout that keeps no mask).
+  torch::Tensor delta = lora_branch(x, lora_A, lora_B, lora_dropout, is_training());
   // Added into the base product's fresh result where the dtypes agree: a new sum would be allocated
   // after delta's temporaries, leaving a hole in the heap under the tensors kept for backward (a
   // training step's peak RSS, bench/README.md "Issue 20 on CPU").

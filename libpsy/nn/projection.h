@@ -4,9 +4,10 @@
 //   bias    [out]      only where the family has one (Qwen2's q/k/v, GLM's attention_bias, ...)
 //   lora_A  [r, in]    fp32, trainable       (PEFT key: <module path>.lora_A.weight)
 //   lora_B  [out, r]   fp32, trainable       (PEFT key: <module path>.lora_B.weight)
-// forward(x) = x W^T (+ bias) + scaling * (dropout(x) A^T) B^T, the LoRA branch computed in the LoRA
-// dtype (fp32) and cast back to x's dtype; scaling = alpha / r (alpha / sqrt(r) with rsLoRA).
-// Dropout applies only in training mode (module->train()).
+// forward(x) = x W^T (+ bias) + scaling * (dropout(x) A^T) B^T, the LoRA branch (lora_branch.h)
+// computed in fp32 on the CPU, in x's dtype on CUDA, and cast back to x's dtype;
+// scaling = alpha / r (alpha / sqrt(r) with rsLoRA). Dropout applies only in training mode
+// (module->train()).
 // A quantised base weight (NF4, nf4.h) lives behind the same forward(): base_forward() is the
 // one place that reads the base weight.
 #pragma once
