@@ -1,12 +1,14 @@
 """Training speed and memory, psy vs TRL's SFTTrainer + PEFT, on the CPU (issue 20).
 
   .reference/venv/bin/python bench/baselines/trl_speed.py [--runs 3] [--steps 6] [--max-seq-len 512]
-      [--micro-batch 4] [--model DIR] [--data FILE] [--out DIR] [--psy PSY] [--threads 2]
+      [--micro-batch 4] [--model DIR] [--data FILE] [--out DIR] [--psy PSY] [--threads 2] [--lora-dropout P]
 
 Same model (the real SmolLM2-135M-Instruct of .reference/models/), same samples (the real English
 Psy-Insight CoT samples, task observation_reasoning_dialog, built once by `psy data build --export`;
 TRL reads that file's token ids and loss weights), same order, same settings (LoRA r 16 / alpha 32 /
 no dropout on q,k,v,o,gate,up,down, both from one initial adapter made by PEFT; completion-only loss; AdamW lr 1e-3, cosine, clip 1.0; fp32).
+--lora-dropout P gives both LoRA dropout P (the quickstart's and the paper's 0.05): the masks then differ, so
+the losses are printed but not compared.
 Each run starts, in turn: psy (its defaults: padding-free micro-batches, the samples in TRL's order),
 TRL (right-padded batches), psy with packing (train.packing=true: rows filled to max_seq_len in its own
 order, so its losses are not compared) and, with --padded, psy with right-padded batches as TRL's. Every
@@ -119,6 +121,7 @@ def main():
     ap.add_argument("--out", default="")
     ap.add_argument("--no-packed", action="store_true", help="skip the psy run with packing")
     ap.add_argument("--padded", action="store_true", help="also run psy with right-padded batches (padding_free=false)")
+    ap.add_argument("--lora-dropout", type=float, default=0.0, help="LoRA dropout for both (losses then not compared)")
     a = ap.parse_args()
     for what, path in (("model", a.model), ("data", a.data), ("psy", a.psy)):
         if not Path(path).exists():
@@ -147,13 +150,18 @@ def main():
     init_adapter = out / "init_adapter"  # PEFT's init, which both start from (psy: lora.init_adapter)
     subprocess.run([sys.executable, str(ROOT / "bench/baselines/trl_parity.py"), "init", a.model, str(init_adapter), "16",
                     "32", ",".join(targets), str(seed)], env=env, check=True, stderr=subprocess.DEVNULL)
+    if a.lora_dropout > 0:  # TRL's PeftModel takes its dropout from the adapter's config
+        config_path = init_adapter / "adapter_config.json"
+        adapter_config = json.loads(config_path.read_text())
+        adapter_config["lora_dropout"] = a.lora_dropout
+        config_path.write_text(json.dumps(adapter_config))
     settings = {"init_adapter": str(init_adapter), "micro_batch": a.micro_batch, "grad_accum": ga, "lr": lr, "warmup_steps": warmup, "steps": a.steps,
                 "seed": seed, "r": 16, "alpha": 32, "targets": targets, "attn": a.attn}
     (out / "settings.json").write_text(json.dumps(settings))
 
     def psy_cmd(run_dir, packing, padding_free=True):
         return [a.psy, "train", str(ROOT / "recipes/quickstart.yaml"), *common, f"output={run_dir}", "lora.r=16",
-                "lora.alpha=32", "lora.dropout=0", f"lora.init_adapter={init_adapter}", f"lora.targets=[{','.join(targets)}]",
+                f"lora.alpha=32", f"lora.dropout={a.lora_dropout}", f"lora.init_adapter={init_adapter}", f"lora.targets=[{','.join(targets)}]",
                 f"train.micro_batch={a.micro_batch}", f"train.grad_accum={ga}", f"train.lr={lr}",
                 "train.schedule=cosine", f"train.warmup_steps={warmup}", f"train.max_steps={a.steps}",
                 "train.weight_decay=0.01", "train.max_grad_norm=1.0", "train.shuffle=false",
@@ -201,7 +209,9 @@ def main():
         for k in ("psy", "psy_packed", "psy_padded"):
             if k in med:
                 print(f"{k} / TRL: {med[k][0] / med['trl'][0]:.2f}x tokens/s, {med[k][1] / med['trl'][1]:.2f}x peak RSS")
-    if "psy" in losses and "trl" in losses:
+    if a.lora_dropout > 0:
+        print(f"losses not compared: LoRA dropout {a.lora_dropout} draws different masks in psy and TRL")
+    elif "psy" in losses and "trl" in losses:
         n = min(len(losses["psy"]), len(losses["trl"]))
         rel = max(abs(losses["psy"][i] - losses["trl"][i]) / abs(losses["trl"][i]) for i in range(n))
         print(f"loss psy vs TRL over {n} steps: max relative difference {rel:.2e}")
