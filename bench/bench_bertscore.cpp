@@ -1,4 +1,4 @@
-// bench-libs: psy_bertscore psy_bert_tokenizers psy_eval psy_io psy_io_format psy_core
+// bench-libs: psy_process psy_bertscore psy_bert_tokenizers psy_eval psy_io psy_io_format psy_core
 //
 // BERTScore throughput. Part 1 (when .reference/venv and .reference/models/all-minilm-l6-v2 exist):
 // psy's BertScorer against the real bert_score package (baselines/bertscore_package.py, a
@@ -33,6 +33,7 @@
 #include "libpsy/core/error.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/io/safetensors.h"
+#include "libpsy/runtime/process_environment.h"
 
 namespace {
 
@@ -194,7 +195,8 @@ void compare_with_bert_score_package(const std::string& shared, int threads) {
 
 }  // namespace
 
-int main() {
+int main(int, char** argv) {
+  psy::settle_process_environment(argv);  // OpenBLAS kernels and OpenMP policy as psy runs them
   try {
     const std::string shared = shared_dir();
     if (shared.empty()) {

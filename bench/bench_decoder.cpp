@@ -1,4 +1,4 @@
-// bench-libs: psy_nn psy_dist psy_io psy_core
+// bench-libs: psy_process psy_nn psy_dist psy_io psy_core
 // Decoder speed and loading cost. Prints numbers, never fails on speed.
 //   bench_decoder [--threads N] [--device cpu|cuda] [--shape small|7b] [--runs N]
 // small: a ~106M-parameter Llama shape (hidden 768, 8 layers, 12 heads, 4 KV heads,
@@ -23,6 +23,7 @@
 
 #include "libpsy/dist/memory_plan.h"
 #include "libpsy/nn/load_decoder.h"
+#include "libpsy/runtime/process_environment.h"
 #include "tests/tiny_decoder.h"
 
 namespace {
@@ -71,6 +72,7 @@ void sync(const torch::Device& d) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  psy::settle_process_environment(argv);  // OpenBLAS kernels and OpenMP policy as psy runs them
   std::string device_name = "cpu", shape_name = "small", load_dir;
   int threads = 2, runs = 5;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -1,4 +1,4 @@
-// bench-libs: psy_dist psy_nn psy_train psy_core
+// bench-libs: psy_process psy_dist psy_nn psy_train psy_core
 // Data-parallel speed-up on CPU with Gloo: LoRA training steps of a small random decoder with
 // the same global batch run by 1 process and by 2 processes (psy's launcher, loopback), each
 // process with 1 thread (OMP_NUM_THREADS=1), plus 1 process with 2 threads for reference.
@@ -24,6 +24,7 @@
 #include "libpsy/nn/decoder.h"
 #include "libpsy/train/adamw.h"
 #include "libpsy/train/weighted_loss.h"
+#include "libpsy/runtime/process_environment.h"
 #include "tests/tiny_decoder.h"
 
 namespace {
@@ -103,6 +104,7 @@ double launch(const Settings& s, int nproc, int threads, const std::string& out,
 }  // namespace
 
 int main(int argc, char** argv) {
+  psy::settle_process_environment(argv);  // OpenBLAS kernels and OpenMP policy as psy runs them
   try {
     Settings s = settings_from(argc, argv);
     if (std::getenv("PSY_BENCH_RANK") != nullptr) {

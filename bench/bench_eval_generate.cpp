@@ -1,4 +1,4 @@
-// bench-libs: psy_evaluate_core psy_generate psy_nn psy_recipe psy_text psy_core nlohmann_json::nlohmann_json
+// bench-libs: psy_process psy_evaluate_core psy_generate psy_nn psy_recipe psy_text psy_core nlohmann_json::nlohmann_json
 // The eval workload (issue 19): greedy generation of 128 new tokens for held-out prompts, on a real
 // model (SmolLM2-135M-Instruct from .reference/models/), psy vs transformers' generate in the same
 // run. Prints numbers, never fails on speed.
@@ -43,6 +43,7 @@
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/recipe/recipe.h"
 #include "libpsy/text/tokenizer.h"
+#include "libpsy/runtime/process_environment.h"
 
 namespace {
 
@@ -156,6 +157,7 @@ int64_t parameter_bytes(psy::DecoderImpl& d) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  psy::settle_process_environment(argv);  // OpenBLAS kernels and OpenMP policy as psy runs them
   int prompts_n = 48, slots = 8, new_tokens = 128, threads = 2;
   std::string data = "sample";
   bool python = true, static_batches = true, decode_only = false, compare_no_reuse = true;

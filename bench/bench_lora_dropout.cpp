@@ -1,4 +1,4 @@
-// bench-libs: psy_nn psy_core
+// bench-libs: psy_process psy_nn psy_core
 // LoRA dropout in training, one projection's forward + backward: psy's projection (lora_branch.h:
 // a hashed mask, nothing kept but x) against the composition PEFT runs and psy ran before
 // (torch::dropout, then lora_A and lora_B as two linears), in the same process, alternating.
@@ -17,6 +17,7 @@
 #include <torch/torch.h>
 
 #include "libpsy/nn/projection.h"
+#include "libpsy/runtime/process_environment.h"
 
 namespace {
 
@@ -47,6 +48,7 @@ double time_ms(Fn fn) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  psy::settle_process_environment(argv);  // OpenBLAS kernels and OpenMP policy as psy runs them
   int64_t tokens = 1024;
   int reps = 15, threads = 2;
   double dropout = 0.05;

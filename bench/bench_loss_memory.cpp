@@ -1,4 +1,4 @@
-// bench-libs: psy_train psy_nn psy_core
+// bench-libs: psy_process psy_train psy_nn psy_core
 // Peak memory and time of lm_head + the weighted next-token loss, forward and backward, plain
 // ([tokens x vocab] fp32 logits and their gradient) vs chunked (libpsy/train/chunked_head_loss.h:
 // one chunk of logits at a time, weight-0 targets skipping lm_head), at vocab 32000 (Mistral /
@@ -24,6 +24,7 @@
 #include "libpsy/train/chunked_head_loss.h"
 #include "libpsy/train/memory_usage.h"
 #include "libpsy/train/weighted_loss.h"
+#include "libpsy/runtime/process_environment.h"
 
 namespace {
 
@@ -94,6 +95,7 @@ Result in_child(const Options& o, int64_t vocab, bool chunked, bool completion_o
 }  // namespace
 
 int main(int argc, char** argv) {
+  psy::settle_process_environment(argv);  // OpenBLAS kernels and OpenMP policy as psy runs them
   setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -1,4 +1,4 @@
-// bench-libs: psy_retrieval psy_sentence_encoder psy_data psy_core
+// bench-libs: psy_process psy_retrieval psy_sentence_encoder psy_data psy_core
 // Retrieval for the rag tasks on the whole Chinese Psy-Insight dataset
 // (../shared/data/psy-insight/cn_data_version7.json), the recipes' split (85/15, seed 66), with a
 // sentence encoder (default .reference/models/all-minilm-l6-v2) on N CPU threads (default 2):
@@ -25,6 +25,7 @@
 #include "libpsy/data/load_sessions.h"
 #include "libpsy/data/split.h"
 #include "libpsy/retrieval/case_retrieval.h"
+#include "libpsy/runtime/process_environment.h"
 
 namespace {
 
@@ -40,6 +41,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  psy::settle_process_environment(argv);  // OpenBLAS kernels and OpenMP policy as psy runs them
   std::string encoder_dir = std::string(PSY_SOURCE_DIR) + "/.reference/models/all-minilm-l6-v2";
   int threads = 2, runs = 3;
   size_t k = 3;

@@ -1,4 +1,4 @@
-// bench-libs: psy_train psy_nn psy_dist psy_io psy_runtime psy_core
+// bench-libs: psy_process psy_train psy_nn psy_dist psy_io psy_runtime psy_core
 // Training speed and memory: LoRA fine-tuning of a ~58M-parameter Llama-shaped model (hidden
 // 512, 8 layers, 8 heads, intermediate 1376, vocab 32000, random weights) on CPU, with and
 // without per-layer gradient checkpointing, against the same loop in Python/PyTorch
@@ -35,6 +35,7 @@
 #include "libpsy/train/memory_usage.h"
 #include "libpsy/train/train_forward.h"
 #include "libpsy/train/weighted_loss.h"
+#include "libpsy/runtime/process_environment.h"
 
 namespace {
 
@@ -183,6 +184,7 @@ Figures run_python(const Options& o, bool checkpoint) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  psy::settle_process_environment(argv);  // OpenBLAS kernels and OpenMP policy as psy runs them
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

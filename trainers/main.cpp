@@ -8,7 +8,7 @@
 #include <c10/util/Exception.h>
 
 #include "libpsy/core/error.h"
-#include "libpsy/runtime/openmp_wait_policy.h"
+#include "libpsy/runtime/process_environment.h"
 #include "libpsy/runtime/runtime.h"
 #include "trainers/commands.h"
 
@@ -21,8 +21,11 @@ int print_version() {
             << "LibTorch " << info.torch_version << "\n"
             << "CUDA " << (info.cuda_available ? "available" : "not available") << ", "
             << info.cuda_devices << " device" << (info.cuda_devices == 1 ? "" : "s") << "\n"
-            << "BLAS " << info.blas << "\n"
-            << "threads " << info.threads << " (of " << psy::available_cores() << " cores)\n"
+            << "BLAS " << info.blas << "\n";
+  if (!info.blas_core.empty())
+    std::cout << "OpenBLAS core " << info.blas_core << (std::getenv("OPENBLAS_CORETYPE") ? " (OPENBLAS_CORETYPE)" : "")
+              << "\n";
+  std::cout << "threads " << info.threads << " (of " << psy::available_cores() << " cores)\n"
             << "OpenMP wait policy " << psy::openmp_wait_policy() << "\n";
   return 0;
 }
@@ -53,7 +56,7 @@ std::string invocation(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  psy::use_passive_openmp_wait_policy(argv);
+  psy::settle_process_environment(argv);
   // A file-size limit (ulimit -f) must fail a write with EFBIG, reported in one line with the
   // temporary file removed, not kill the process by SIGXFSZ midway.
   std::signal(SIGXFSZ, SIG_IGN);

@@ -1,6 +1,6 @@
 // Fork-join for many short parallel jobs in a row: a decode step multiplies by about 200 small
 // weight matrices, each split across the cores for a few tens of microseconds. LibTorch's OpenMP
-// team under OMP_WAIT_POLICY=PASSIVE (psy's setting: libpsy/runtime/openmp_wait_policy.h) puts its
+// team under OMP_WAIT_POLICY=PASSIVE (psy's setting: libpsy/runtime/process_environment.h) puts its
 // threads to sleep after every job, and waking them through the kernel cost 50-90 us per product on
 // a 2-core VM (bench_eval_generate), more than reading a small matrix. These workers spin for a
 // short while after each job before they sleep, so the next job of a burst starts at once, and a

@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "libpsy/runtime/openblas_core.h"
+
 namespace psy {
 
 int available_cores() {
@@ -56,6 +58,7 @@ RuntimeInfo runtime_info() {
   auto a = torch::ones({2, 2});
   (void)torch::mm(a, a);
   info.blas = loaded_blas();
+  if (const char* core = openblas_core()) info.blas_core = core;
   info.threads = torch::get_num_threads();
   return info;
 }

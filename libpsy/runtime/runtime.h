@@ -12,6 +12,7 @@ struct RuntimeInfo {
   bool cuda_available = false;
   int cuda_devices = 0;
   std::string blas;  // the BLAS library actually loaded, e.g. "OpenBLAS (openblas-pthread)"
+  std::string blas_core;  // OpenBLAS's kernels ("SkylakeX", ...; openblas_core.h); empty without OpenBLAS
   int threads = 0;
 };
 

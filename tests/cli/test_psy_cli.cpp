@@ -25,7 +25,7 @@ TEST_CASE("psy --version names psy, LibTorch, CUDA, BLAS and threads", "[cli]") 
 }
 
 TEST_CASE("psy runs with OpenMP's passive wait policy unless the user chose one", "[cli]") {
-  // Spinning OpenMP threads starve OpenBLAS's on a small machine (runtime/openmp_wait_policy.h).
+  // Spinning OpenMP threads starve OpenBLAS's on a small machine (runtime/process_environment.h).
   psy::test::TempDir tmp;
   auto version_with = [&](const std::string& env) {
     const std::string cmd = "env " + env + " '" + PSY_EXE + "' --version >'" + tmp.file("out") + "'";
@@ -34,6 +34,27 @@ TEST_CASE("psy runs with OpenMP's passive wait policy unless the user chose one"
   };
   CHECK_THAT(version_with("-u OMP_WAIT_POLICY"), Catch::Contains("OpenMP wait policy PASSIVE"));
   CHECK_THAT(version_with("OMP_WAIT_POLICY=active"), Catch::Contains("OpenMP wait policy active"));
+}
+
+TEST_CASE("psy never runs OpenBLAS's SSE3 fallback kernels on a CPU with AVX2, unless the user asks", "[cli]") {
+  // Debian's OpenBLAS falls back to Prescott on CPUs newer than itself (runtime/openblas_core.h).
+  psy::test::TempDir tmp;
+  auto version_with = [&](const std::string& env) {
+    const std::string cmd = "env " + env + " '" + PSY_EXE + "' --version >'" + tmp.file("out") + "'";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    return psy::test::read_file(tmp.file("out"));
+  };
+  const std::string chosen = version_with("-u OPENBLAS_CORETYPE");
+  if (chosen.find("OpenBLAS core") == std::string::npos) {
+    WARN("psy's BLAS is not OpenBLAS here: nothing to check");
+    return;
+  }
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    INFO(chosen);
+    CHECK_THAT(chosen, !Catch::Contains("OpenBLAS core Prescott"));
+  }
+  CHECK_THAT(version_with("OPENBLAS_CORETYPE=Prescott"), Catch::Contains("OpenBLAS core Prescott (OPENBLAS_CORETYPE)"));
 }
 
 TEST_CASE("unknown subcommands and options exit 2 with one line naming the valid ones", "[cli]") {
