@@ -12,6 +12,14 @@ using psy::test::run_psy;
 
 namespace {
 std::string sample(const char* name) { return "'" + psy::test::source_dir() + "/data/sample/" + name + "'"; }
+
+// `psy --version`'s output under `env ENV` (e.g. "-u OMP_WAIT_POLICY"), which must exit 0.
+std::string version_with(const std::string& env) {
+  psy::test::TempDir tmp;
+  const std::string cmd = "env " + env + " '" + PSY_EXE + "' --version >'" + tmp.file("out") + "'";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  return psy::test::read_file(tmp.file("out"));
+}
 }  // namespace
 
 TEST_CASE("psy --version names psy, LibTorch, CUDA, BLAS and threads", "[cli]") {
@@ -26,24 +34,12 @@ TEST_CASE("psy --version names psy, LibTorch, CUDA, BLAS and threads", "[cli]") 
 
 TEST_CASE("psy runs with OpenMP's passive wait policy unless the user chose one", "[cli]") {
   // Spinning OpenMP threads starve OpenBLAS's on a small machine (runtime/process_environment.h).
-  psy::test::TempDir tmp;
-  auto version_with = [&](const std::string& env) {
-    const std::string cmd = "env " + env + " '" + PSY_EXE + "' --version >'" + tmp.file("out") + "'";
-    REQUIRE(std::system(cmd.c_str()) == 0);
-    return psy::test::read_file(tmp.file("out"));
-  };
   CHECK_THAT(version_with("-u OMP_WAIT_POLICY"), Catch::Contains("OpenMP wait policy PASSIVE"));
   CHECK_THAT(version_with("OMP_WAIT_POLICY=active"), Catch::Contains("OpenMP wait policy active"));
 }
 
 TEST_CASE("psy never runs OpenBLAS's SSE3 fallback kernels on a CPU with AVX2, unless the user asks", "[cli]") {
   // Debian's OpenBLAS falls back to Prescott on CPUs newer than itself (runtime/openblas_core.h).
-  psy::test::TempDir tmp;
-  auto version_with = [&](const std::string& env) {
-    const std::string cmd = "env " + env + " '" + PSY_EXE + "' --version >'" + tmp.file("out") + "'";
-    REQUIRE(std::system(cmd.c_str()) == 0);
-    return psy::test::read_file(tmp.file("out"));
-  };
   const std::string chosen = version_with("-u OPENBLAS_CORETYPE");
   if (chosen.find("OpenBLAS core") == std::string::npos) {
     WARN("psy's BLAS is not OpenBLAS here: nothing to check");

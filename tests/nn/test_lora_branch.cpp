@@ -10,21 +10,11 @@
 #include "libpsy/nn/hashed_dropout.h"
 #include "libpsy/nn/lora_branch.h"
 #include "libpsy/nn/projection.h"
-#include "tests/io/torch_catch.h"
+#include "tests/nn/tensor_close.h"
+
+using psy::test::check_close;
 
 namespace {
-
-double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
-  const double scale = b.abs().max().item<double>();
-  return (a - b).abs().max().item<double>() / (scale > 0 ? scale : 1.0);
-}
-
-void check_close(const torch::Tensor& a, const torch::Tensor& b, const char* what) {
-  INFO(what);
-  REQUIRE(a.defined());
-  REQUIRE(a.sizes() == b.sizes());
-  CHECK(relative_difference(a, b) < 1e-5);
-}
 
 // keeps(i) * scale for the first n indices, from the scalar definition.
 torch::Tensor mask_of(const psy::HashedDropout& d, int64_t n) {

@@ -12,24 +12,12 @@
 #include "libpsy/nn/memory_efficient_attention.h"
 #include "libpsy/nn/rms_norm.h"
 #include "libpsy/nn/swiglu.h"
-#include "tests/io/torch_catch.h"
+#include "tests/nn/tensor_close.h"
 
 using psy::AttentionSegment;
+using psy::test::check_close;
 
 namespace {
-
-// max |a - b| relative to max |b|.
-double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
-  const double scale = b.abs().max().item<double>();
-  return (a - b).abs().max().item<double>() / (scale > 0 ? scale : 1.0);
-}
-
-void check_close(const torch::Tensor& a, const torch::Tensor& b, const char* what) {
-  INFO(what);
-  REQUIRE(a.defined());
-  REQUIRE(a.sizes() == b.sizes());
-  CHECK(relative_difference(a, b) < 1e-5);
-}
 
 // The plain composition for one block: softmax(q k^T / sqrt(d) + mask) v with k, v repeated per
 // query head; causal (and within `window` keys when > 0) unless an additive mask [L, L] is given.
