@@ -12,15 +12,19 @@ namespace psy {
 
 namespace {
 
-// dropout(x) as fp32 [tokens, in], every thread on its own span of elements.
+// dst = dropout(src) over n contiguous fp32 elements (the same array is fine), every thread on its
+// own span; element i of the span gets the mask of index i.
+void apply_in_parallel(const HashedDropout& d, const float* src, float* dst, int64_t n) {
+  at::parallel_for(0, n, 1 << 15, [&](int64_t begin, int64_t end) {
+    apply_hashed_dropout(d, src + begin, dst + begin, end - begin, static_cast<uint64_t>(begin));
+  });
+}
+
+// dropout(x) as fp32 [tokens, in].
 torch::Tensor dropped_rows(const torch::Tensor& x_rows, const HashedDropout& d) {
   torch::Tensor x32 = x_rows.to(torch::kFloat32).contiguous();
   torch::Tensor out = torch::empty_like(x32);
-  const float* src = x32.data_ptr<float>();
-  float* dst = out.data_ptr<float>();
-  at::parallel_for(0, x32.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
-    apply_hashed_dropout(d, src + begin, dst + begin, end - begin, static_cast<uint64_t>(begin));
-  });
+  apply_in_parallel(d, x32.data_ptr<float>(), out.data_ptr<float>(), x32.numel());
   return out;
 }
 
@@ -55,10 +59,7 @@ struct LoraDropoutBranch : torch::autograd::Function<LoraDropoutBranch> {
     torch::Tensor dx;
     if (ctx->needs_input_grad(0)) {
       torch::Tensor dh = torch::mm(du, A);
-      float* p = dh.data_ptr<float>();
-      at::parallel_for(0, dh.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
-        apply_hashed_dropout(d, p + begin, p + begin, end - begin, static_cast<uint64_t>(begin));
-      });
+      apply_in_parallel(d, dh.data_ptr<float>(), dh.data_ptr<float>(), dh.numel());
       dx = dh.view(x.sizes()).to(x.scalar_type());
     }
     return {dx, dA, dB, torch::Tensor()};
