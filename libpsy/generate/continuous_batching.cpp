@@ -1,13 +1,13 @@
 #include "libpsy/generate/continuous_batching.h"
 
 #include <algorithm>
-#include <chrono>
 #include <numeric>
 #include <string>
 
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "libpsy/core/error.h"
+#include "libpsy/core/steady_clock.h"
 #include "libpsy/generate/prefix_store.h"
 #include "libpsy/generate/prompt_checks.h"
 #include "libpsy/generate/stop_strings.h"
@@ -28,9 +28,6 @@ std::vector<std::size_t> admission_order(const std::vector<std::vector<int64_t>>
 }
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // One sequence in flight: a row of the shared cache.
 struct Slot {

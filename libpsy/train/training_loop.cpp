@@ -1,7 +1,6 @@
 #include "libpsy/train/training_loop.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -17,6 +16,7 @@
 #include "libpsy/core/atomic_file.h"
 #include "libpsy/core/error.h"
 #include "libpsy/core/jsonl_reader.h"
+#include "libpsy/core/steady_clock.h"
 #include "libpsy/io/tensorboard_writer.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/nn/lora.h"
@@ -40,12 +40,6 @@ namespace fs = std::filesystem;
 namespace psy {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 // Keeps the log lines of steps <= `step` (a resumed run rewrites what came after its checkpoint).
 // A last line torn by a kill is dropped; a damaged line elsewhere is an error naming it.
