@@ -29,7 +29,12 @@ namespace {
 //   vector serves two weight rows, 6 loads per 8 multiply-adds instead of 5 per 4. (At 4 rows the
 //   two-row tiles were slower: 37-39 ms against 29-30 ms through every fp32 projection.)
 
-#define PSY_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512bf16")))
+// The AVX-512 kernels name avx2 and fma as well: without them GCC could not inline sum_lanes_avx512
+// (target "avx512f,avx2,fma"), called it out of line, and then ended the kernels without VZEROUPPER.
+// Intel cores run the SSE code after such a kernel with a merge per instruction: on an Intel Xeon
+// (bench_few_rows, 2 threads) one fp32 row took 35-39 ms per pass instead of 22-25, one bf16 row
+// 41-44 instead of 14-17. sum_lanes_* are always_inline now, so a mismatch fails to compile.
+#define PSY_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512bf16,avx2,fma")))
 #define PSY_TARGET_AVX2 __attribute__((target("avx2,fma")))
 
 using Isa = FewRowsIsa;

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "libpsy/nn/decode_attention.h"
+#include "tests/nn/upper_vector_state.h"
 
 namespace {
 
@@ -66,6 +67,18 @@ TEST_CASE("decode attention equals attend_plain's composition: grouped heads, ca
       }
     }
   }
+}
+
+TEST_CASE("decode attention returns with the upper vector state clean") {
+  // Else every SSE instruction after it pays a merge on Intel cores (tests/nn/upper_vector_state.h).
+  const torch::Tensor q = torch::randn({1, 2, 1, 64}), k = torch::randn({1, 1, 10, 64}), v = torch::randn({1, 1, 10, 64});
+  if (!psy::decode_attention_applies(q, k, v, {}) || !psy::test::upper_vector_state_dirty()) {
+    WARN("SKIPPED: no AVX-512F, or this CPU does not report which vector state is in use");
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  const torch::Tensor out = psy::decode_attention(q, k, v, {});
+  CHECK_FALSE(*psy::test::upper_vector_state_dirty());
 }
 
 TEST_CASE("decode attention declines what it does not cover") {
