@@ -17,7 +17,7 @@
 namespace psy {
 namespace {
 
-// The kernels take R = 1 or 2 consecutive weight rows against C = 1..4 rows of x (the "columns"
+// The kernels take R = 1 or 2 consecutive weight rows against C = 1..8 rows of x (the "columns"
 // of the output): out[r * C + c] = dot(w[r], x[c]), R and C fixed at compile time so the
 // accumulators stay in registers.
 // - Up to 4 rows of x (decoding a few sequences: memory-bound), R = 1: weight rows are read in
@@ -26,7 +26,7 @@ namespace {
 //   software prefetching. Each x row keeps two accumulators (even and odd vectors), so a lone row
 //   is not held up by the latency of one dependent chain.
 // - 5 or more rows of x (a batch of sequences: the multiply-adds dominate), R = 2: each loaded x
-//   vector serves two weight rows, 6 loads per 8 multiply-adds instead of 5 per 4. (At 4 rows the
+//   vector serves two weight rows, 10 loads per 16 multiply-adds instead of 9 per 8. (At 4 rows the
 //   two-row tiles were slower: 37-39 ms against 29-30 ms through every fp32 projection.)
 
 // The AVX-512 kernels name avx2 and fma as well: without them GCC could not inline sum_lanes_avx512
@@ -48,7 +48,11 @@ Isa detect_isa() {
 
 // ---- AVX-512: 16 fp32 lanes; bf16 as 32 values per register, multiplied in pairs ----------------
 
-constexpr int kColsAvx512 = 4;
+// Up to 8 rows of x per tile: 16 accumulators for two weight rows, 10 loads per 16 multiply-adds.
+// On the Intel Xeon (bench_few_rows, 2 threads, alternating runs) 8 rows of fp32 took 28.5-28.8 ms
+// per pass against 30.2-33.5 with tiles of 4, 16 rows 38.6-40.0 against 43.7-49.4, 8 rows of bf16
+// 24.6-25.2 against 27.2-27.7; 6 rows about the same (26.3-26.5 against 27.2-27.8).
+constexpr int kColsAvx512 = 8;
 
 // Weights are prefetched into L2 this far ahead of the row being read. Rows are contiguous, so this
 // runs ahead along the one stream a thread reads. On the 2-core Zen 4 VM (bench_few_rows, 538 MB of
@@ -192,8 +196,10 @@ void multiply(const W* w, const X* x, int64_t m_size, int64_t n_size, int64_t k_
 
 template <typename V>
 constexpr Tiles<typename V::Elem, typename V::Elem, kColsAvx512> avx512_tiles = {
-    {tile_avx512<V, 1, 1>, tile_avx512<V, 1, 2>, tile_avx512<V, 1, 3>, tile_avx512<V, 1, 4>},
-    {tile_avx512<V, 2, 1>, tile_avx512<V, 2, 2>, tile_avx512<V, 2, 3>, tile_avx512<V, 2, 4>},
+    {tile_avx512<V, 1, 1>, tile_avx512<V, 1, 2>, tile_avx512<V, 1, 3>, tile_avx512<V, 1, 4>,
+     tile_avx512<V, 1, 5>, tile_avx512<V, 1, 6>, tile_avx512<V, 1, 7>, tile_avx512<V, 1, 8>},
+    {tile_avx512<V, 2, 1>, tile_avx512<V, 2, 2>, tile_avx512<V, 2, 3>, tile_avx512<V, 2, 4>,
+     tile_avx512<V, 2, 5>, tile_avx512<V, 2, 6>, tile_avx512<V, 2, 7>, tile_avx512<V, 2, 8>},
     /*prefetch_from_rows=*/1};
 
 template <typename W>

@@ -52,7 +52,7 @@ TEST_CASE("few_rows_matmul equals x W^T + b for every row count, ragged sizes, f
     for (torch::ScalarType dtype : {torch::kFloat32, torch::kBFloat16}) {
       for (int64_t k : {1, 7, 16, 31, 33, 64, 200, 576}) {
         for (int64_t n : {1, 3, 4, 9, 130}) {
-          for (int64_t m : {1, 2, 3, 5, 8, 16}) {
+          for (int64_t m : {1, 2, 3, 5, 8, 12, 16}) {
             INFO(psy::to_string(isa) << " " << c10::toString(dtype) << " m " << m << " n " << n << " k " << k);
             const auto opts = torch::TensorOptions().dtype(dtype);
             const torch::Tensor x = torch::randn({m, k}).to(opts);
