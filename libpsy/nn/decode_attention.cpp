@@ -33,9 +33,9 @@ PSY_TARGET_AVX512F inline __m512 load16(const c10::BFloat16* p) {
 inline float round_to(float x, float*) { return x; }
 inline float round_to(float x, c10::BFloat16*) { return static_cast<float>(c10::BFloat16(x)); }
 
-// d is a multiple of 16.
+// The 16 partial sums of a . b (d a multiple of 16): even and odd 16-value steps, added.
 template <typename T>
-PSY_TARGET_AVX512F float dot(const T* a, const T* b, int64_t d) {
+PSY_TARGET_AVX512F inline __m512 dot_lanes(const T* a, const T* b, int64_t d) {
   __m512 even = _mm512_setzero_ps(), odd = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= d; i += 32) {
@@ -43,7 +43,70 @@ PSY_TARGET_AVX512F float dot(const T* a, const T* b, int64_t d) {
     odd = _mm512_fmadd_ps(load16(a + i + 16), load16(b + i + 16), odd);
   }
   if (i < d) even = _mm512_fmadd_ps(load16(a + i), load16(b + i), even);
-  return sum_lanes_avx512(_mm512_add_ps(even, odd));
+  return _mm512_add_ps(even, odd);
+}
+
+// Lane i of the result is the sum of v[i]'s lanes, added in the pairs sum_lanes_avx512 adds them
+// (256-bit halves, 128-bit halves, lanes 0+2 and 1+3, then 0+1), so each equals sum_lanes_avx512(v[i])
+// bit for bit: 15 shuffle pairs and adds for 16 sums instead of 16 separate reductions.
+PSY_TARGET_AVX512F inline __m512 sum_lanes_of_16(const __m512* v) {
+  __m512 halves[8], quarters[4], pairs[2];
+  for (int i = 0; i < 8; ++i)
+    halves[i] = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(0xFFFF, v[2 * i], v[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                              _mm512_maskz_shuffle_f32x4(0xFFFF, v[2 * i], v[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  for (int i = 0; i < 4; ++i)
+    quarters[i] = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(0xFFFF, halves[2 * i], halves[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                _mm512_maskz_shuffle_f32x4(0xFFFF, halves[2 * i], halves[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+  for (int i = 0; i < 2; ++i)
+    pairs[i] = _mm512_add_ps(_mm512_shuffle_ps(quarters[2 * i], quarters[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(quarters[2 * i], quarters[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  const __m512 sums = _mm512_add_ps(_mm512_shuffle_ps(pairs[0], pairs[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                    _mm512_shuffle_ps(pairs[0], pairs[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  // Lane 4k + m now holds v[4m + k]'s sum: transpose the 4 x 4 index grid back.
+  const __m512i order = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+  return _mm512_maskz_permutexvar_ps(0xFFFF, order, sums);
+}
+
+// The largest lane (masked extracts, as sum_lanes_avx512: GCC 12's unmasked ones warn).
+PSY_TARGET_AVX512F inline float max_lane(__m512 v) {
+  const __m512d d = _mm512_castps_pd(v);
+  const __m256 eight = _mm256_max_ps(_mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xFF, d, 0)),
+                                     _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xFF, d, 1)));
+  const __m128 four = _mm_max_ps(_mm256_castps256_ps128(eight), _mm256_extractf128_ps(eight, 1));
+  const __m128 two = _mm_max_ps(four, _mm_movehl_ps(four, four));
+  return _mm_cvtss_f32(_mm_max_ss(two, _mm_shuffle_ps(two, two, 1)));
+}
+
+// Each lane rounded to bf16 and back, as c10::BFloat16(float) rounds (to nearest even; NaN stays NaN).
+PSY_TARGET_AVX512F inline __m512 round_lanes(__m512 x, float*) { return x; }
+PSY_TARGET_AVX512F inline __m512 round_lanes(__m512 x, c10::BFloat16*) {
+  const __m512i bits = _mm512_castps_si512(x);
+  const __m512i odd = _mm512_and_si512(_mm512_maskz_srli_epi32(0xFFFF, bits, 16), _mm512_set1_epi32(1));
+  const __m512i rounded = _mm512_and_si512(_mm512_add_epi32(bits, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF))),
+                                           _mm512_set1_epi32(static_cast<int>(0xFFFF0000u)));
+  const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+  return _mm512_castsi512_ps(_mm512_mask_mov_epi32(rounded, nan, _mm512_set1_epi32(0x7FC00000)));
+}
+
+// e^x for x <= 0 in every lane (softmax after subtracting the largest score): Cody-Waite reduction
+// to x = n ln 2 + r, |r| <= ln 2 / 2, and Cephes's degree-6 polynomial for e^r (within about 1 ulp,
+// like LibTorch's vectorised softmax; glibc's expf, one key at a time, cost a fifth of a decode
+// step's attention). Below -87.34 (e^x under FLT_MIN), -inf included, it gives 0.
+PSY_TARGET_AVX512F inline __m512 exp_nonpositive(__m512 x) {
+  const __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.33654f), _CMP_LT_OQ);
+  x = _mm512_maskz_max_ps(0xFFFF, x, _mm512_set1_ps(-87.33654f));
+  const __m512 n = _mm512_maskz_roundscale_ps(0xFFFF, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+  return _mm512_maskz_mov_ps(static_cast<__mmask16>(~tiny), _mm512_maskz_scalef_ps(0xFFFF, y, n));
 }
 
 struct Shapes {
@@ -52,39 +115,75 @@ struct Shapes {
   float scale;
 };
 
+// Keys and values are asked for (into L2) this many rows ahead of the one being read: a decode step
+// reads every sequence's cache once from memory, in short rows.
+constexpr int64_t kPrefetchRows = 32;
+
+template <typename T>
+PSY_TARGET_AVX512F inline void prefetch_row(const T* p, int64_t d) {
+  const char* c = reinterpret_cast<const char*>(p);
+  for (int64_t at = 0; at < d * static_cast<int64_t>(sizeof(T)); at += 64) _mm_prefetch(c + at, _MM_HINT_T1);
+}
+
 // One query row: scores over the keys, softmax, the probability-weighted sum of the values.
+// Keys go 16 at a time; a block whose keys are all masked needs no product.
 template <typename T>
 PSY_TARGET_AVX512F void attend_row(const Shapes& s, const T* q, const T* k, const T* v, const float* mask, int64_t t,
                                    std::vector<float>& scores, T* out) {
   const int64_t n = s.keys, d = s.dim;
   const int64_t last_visible = n - s.tokens + t;  // causal, without a mask
   scores.resize(static_cast<size_t>(n));
-  // A masked key (the mask's lowest float: padding, another prompt's stale columns) needs no
-  // product: any finite score plus lowest() rounds to lowest(), and its exp underflows to 0.
+  // A masked key (the mask's lowest float: padding, another prompt's stale columns) scores lowest():
+  // any finite score plus lowest() rounds to it, and its exp underflows to 0.
   constexpr float kMasked = std::numeric_limits<float>::lowest();
-  float top = -std::numeric_limits<float>::infinity();
-  for (int64_t j = 0; j < n; ++j) {
-    if (mask != nullptr && mask[j] == kMasked) {
-      scores[static_cast<size_t>(j)] = kMasked;
-      top = std::max(top, kMasked);
-      continue;
+  const __m512 masked = _mm512_set1_ps(kMasked), minus_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  __m512 top = minus_inf;
+  for (int64_t j0 = 0; j0 < n; j0 += 16) {
+    const int64_t count = std::min<int64_t>(16, n - j0);
+    const __mmask16 in_range = static_cast<__mmask16>((1u << count) - 1u);
+    __m512 mask_row = _mm512_setzero_ps();
+    __mmask16 live = in_range;
+    if (mask != nullptr) {
+      mask_row = _mm512_maskz_loadu_ps(in_range, mask + j0);
+      live = _mm512_mask_cmp_ps_mask(in_range, mask_row, masked, _CMP_NEQ_OQ);
     }
-    // As attend_plain: the product in the model's dtype, then scaled and masked in fp32.
-    float x = round_to(dot(q, k + j * s.k_stride[2], d), out) * s.scale;
-    if (mask != nullptr) x = x + mask[j];
-    else if (j > last_visible) x = -std::numeric_limits<float>::infinity();
-    scores[static_cast<size_t>(j)] = x;
-    top = std::max(top, x);
+    __m512 x = masked;
+    if (live != 0) {
+      __m512 parts[16];
+      for (int64_t i = 0; i < 16; ++i) {
+        const int64_t j = j0 + i;
+        if (i < count) prefetch_row(k + (j + kPrefetchRows) * s.k_stride[2], d);
+        parts[i] = (live >> i) & 1u ? dot_lanes(q, k + j * s.k_stride[2], d) : _mm512_setzero_ps();
+      }
+      // As attend_plain: the product in the model's dtype, then scaled and masked in fp32.
+      x = _mm512_mul_ps(round_lanes(sum_lanes_of_16(parts), out), _mm512_set1_ps(s.scale));
+      if (mask != nullptr) {
+        x = _mm512_mask_blend_ps(live, masked, _mm512_add_ps(x, mask_row));
+      } else {
+        const __m512i index = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int>(j0)));
+        const __mmask16 future =
+            _mm512_cmp_epi32_mask(index, _mm512_set1_epi32(static_cast<int>(last_visible)), _MM_CMPINT_GT);
+        x = _mm512_mask_mov_ps(x, future, minus_inf);
+      }
+    }
+    _mm512_mask_storeu_ps(scores.data() + j0, in_range, x);
+    top = _mm512_mask_max_ps(top, in_range, top, x);
   }
-  float sum = 0.0f;
-  const bool skip_masked = top > kMasked;  // else every key is masked and all weigh the same
-  for (int64_t j = 0; j < n; ++j) {
-    const float x = scores[static_cast<size_t>(j)];
-    const float e = skip_masked && x == kMasked ? 0.0f : std::exp(x - top);
-    scores[static_cast<size_t>(j)] = e;
-    sum += e;
+  const float top_score = max_lane(top);
+  const bool skip_masked = top_score > kMasked;  // else every key is masked and all weigh the same
+  const __m512 top_lanes = _mm512_set1_ps(top_score);
+  __m512 sum_lanes = _mm512_setzero_ps();
+  for (int64_t j0 = 0; j0 < n; j0 += 16) {
+    const __mmask16 in_range = static_cast<__mmask16>((1u << std::min<int64_t>(16, n - j0)) - 1u);
+    const __m512 x = _mm512_maskz_loadu_ps(in_range, scores.data() + j0);
+    __mmask16 keep = in_range;
+    if (skip_masked) keep &= _mm512_cmp_ps_mask(x, masked, _CMP_NEQ_OQ);
+    const __m512 e = _mm512_maskz_mov_ps(keep, exp_nonpositive(_mm512_sub_ps(x, top_lanes)));
+    _mm512_mask_storeu_ps(scores.data() + j0, in_range, e);
+    sum_lanes = _mm512_add_ps(sum_lanes, e);
   }
-  const float inv = 1.0f / sum;
+  const float inv = 1.0f / sum_lanes_avx512(sum_lanes);
   __m512 acc[kMaxHeadDim / 16];
   const int64_t vecs = d / 16;
   for (int64_t i = 0; i < vecs; ++i) acc[i] = _mm512_setzero_ps();
@@ -93,6 +192,7 @@ PSY_TARGET_AVX512F void attend_row(const Shapes& s, const T* q, const T* k, cons
     if (p == 0.0f) continue;
     const __m512 pv = _mm512_set1_ps(p);
     const T* vj = v + j * s.v_stride[2];
+    prefetch_row(v + (j + kPrefetchRows) * s.v_stride[2], d);
     for (int64_t i = 0; i < vecs; ++i) acc[i] = _mm512_fmadd_ps(pv, load16(vj + 16 * i), acc[i]);
   }
   alignas(64) float lanes[kMaxHeadDim];

@@ -4,7 +4,10 @@
 // batched matrix product per head group (a small OpenBLAS call each, about 1,400 per 8-row step of
 // SmolLM2). Rounding follows attend_plain (attention.cpp) in the model's dtype: fp32 throughout, or
 // for bf16 the scores and the probabilities rounded to bf16 as its bf16 matrix products round them;
-// sums run in another order (fp32 rounding).
+// sums run in another order (fp32 rounding), and e^x is a polynomial within about 1 ulp, as in
+// LibTorch's vectorised softmax. Keys go 16 at a time (one reduction for 16 products) and are
+// prefetched into L2 ahead of use: on the Intel Xeon the 30 layers of an 8-row step over 250 and
+// 400 cached positions took 9.3-12.2 and 14.2-18.5 ms against 12.9-15.2 and 18.9-22.2 before.
 #pragma once
 
 #include <torch/torch.h>

@@ -40,9 +40,11 @@ TEST_CASE("decode attention equals attend_plain's composition: grouped heads, ca
   torch::NoGradGuard no_grad;
   torch::manual_seed(11);
   for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
-    for (int64_t t : {1, 3}) {
+    // Scores of spread 1, and of spread 40: most keys' weights underflow to 0.
+    for (auto [t, spread] : {std::pair<int64_t, double>{1, 1.0}, {3, 1.0}, {1, 40.0}}) {
+      INFO(c10::toString(dtype) << ", " << t << " new tokens, score spread " << spread);
       const int64_t b = 4, h = 9, kv = 3, s = 37, d = 64;
-      torch::Tensor q = torch::randn({b, t, h, d}).to(dtype).transpose(1, 2);  // as attention passes it
+      torch::Tensor q = (torch::randn({b, t, h, d}) * spread).to(dtype).transpose(1, 2);  // as attention passes it
       auto [k, v] = cache_views(b, kv, s, d, dtype);
       // Left padding of different lengths per row, as continuous batching right-aligns its rows;
       // row 2 masked whole (every key weighs the same then, as in softmax over equal scores).
