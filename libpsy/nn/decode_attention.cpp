@@ -125,27 +125,40 @@ PSY_TARGET_AVX512F inline void prefetch_row(const T* p, int64_t d) {
   for (int64_t at = 0; at < d * static_cast<int64_t>(sizeof(T)); at += 64) _mm_prefetch(c + at, _MM_HINT_T1);
 }
 
-// One query row: scores over the keys, softmax, the probability-weighted sum of the values.
-// Keys go 16 at a time; a block whose keys are all masked needs no product.
+// One query row of a (sequence, key/value head) pair: what it reads and where it writes.
 template <typename T>
-PSY_TARGET_AVX512F void attend_row(const Shapes& s, const T* q, const T* k, const T* v, const float* mask, int64_t t,
-                                   std::vector<float>& scores, T* out) {
-  const int64_t n = s.keys, d = s.dim;
-  const int64_t last_visible = n - s.tokens + t;  // causal, without a mask
-  scores.resize(static_cast<size_t>(n));
-  // A masked key (the mask's lowest float: padding, another prompt's stale columns) scores lowest():
-  // any finite score plus lowest() rounds to it, and its exp underflows to 0.
-  constexpr float kMasked = std::numeric_limits<float>::lowest();
+struct QueryRow {
+  const T* q;
+  const float* mask;      // additive, one per key; null: causal, keys 0 .. last_visible
+  int64_t last_visible;
+  T* out;
+};
+
+// Keys and values are read in runs of about this many bytes, each run by every query row of the pair
+// in turn while it is in L1 (instead of each row streaming the whole cache through L2 again).
+constexpr int64_t kRunBytes = 16 * 1024;
+// The query rows taken together (their running maxima stay in registers).
+constexpr int64_t kRowsTogether = 16;
+
+// A masked key (the mask's lowest float: padding, another prompt's stale columns) scores lowest():
+// any finite score plus lowest() rounds to it, and its exp underflows to 0.
+constexpr float kMasked = std::numeric_limits<float>::lowest();
+
+// Scores of one query row for keys [begin, end), 16 at a time (begin a multiple of 16); a block
+// whose keys are all masked needs no product. Returns the lane-wise running maximum.
+template <typename T>
+PSY_TARGET_AVX512F __m512 score_keys(const Shapes& s, const QueryRow<T>& row, const T* k, int64_t begin, int64_t end,
+                                     bool prefetch, float* scores, __m512 top) {
+  const int64_t d = s.dim;
   const __m512 masked = _mm512_set1_ps(kMasked), minus_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  __m512 top = minus_inf;
-  for (int64_t j0 = 0; j0 < n; j0 += 16) {
-    const int64_t count = std::min<int64_t>(16, n - j0);
+  for (int64_t j0 = begin; j0 < end; j0 += 16) {
+    const int64_t count = std::min<int64_t>(16, end - j0);
     const __mmask16 in_range = static_cast<__mmask16>((1u << count) - 1u);
     __m512 mask_row = _mm512_setzero_ps();
     __mmask16 live = in_range;
-    if (mask != nullptr) {
-      mask_row = _mm512_maskz_loadu_ps(in_range, mask + j0);
+    if (row.mask != nullptr) {
+      mask_row = _mm512_maskz_loadu_ps(in_range, row.mask + j0);
       live = _mm512_mask_cmp_ps_mask(in_range, mask_row, masked, _CMP_NEQ_OQ);
     }
     __m512 x = masked;
@@ -153,70 +166,106 @@ PSY_TARGET_AVX512F void attend_row(const Shapes& s, const T* q, const T* k, cons
       __m512 parts[16];
       for (int64_t i = 0; i < 16; ++i) {
         const int64_t j = j0 + i;
-        if (i < count) prefetch_row(k + (j + kPrefetchRows) * s.k_stride[2], d);
-        parts[i] = (live >> i) & 1u ? dot_lanes(q, k + j * s.k_stride[2], d) : _mm512_setzero_ps();
+        if (prefetch && i < count) prefetch_row(k + (j + kPrefetchRows) * s.k_stride[2], d);
+        parts[i] = (live >> i) & 1u ? dot_lanes(row.q, k + j * s.k_stride[2], d) : _mm512_setzero_ps();
       }
       // As attend_plain: the product in the model's dtype, then scaled and masked in fp32.
-      x = _mm512_mul_ps(round_lanes(sum_lanes_of_16(parts), out), _mm512_set1_ps(s.scale));
-      if (mask != nullptr) {
+      x = _mm512_mul_ps(round_lanes(sum_lanes_of_16(parts), row.out), _mm512_set1_ps(s.scale));
+      if (row.mask != nullptr) {
         x = _mm512_mask_blend_ps(live, masked, _mm512_add_ps(x, mask_row));
       } else {
         const __m512i index = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int>(j0)));
         const __mmask16 future =
-            _mm512_cmp_epi32_mask(index, _mm512_set1_epi32(static_cast<int>(last_visible)), _MM_CMPINT_GT);
+            _mm512_cmp_epi32_mask(index, _mm512_set1_epi32(static_cast<int>(row.last_visible)), _MM_CMPINT_GT);
         x = _mm512_mask_mov_ps(x, future, minus_inf);
       }
     }
-    _mm512_mask_storeu_ps(scores.data() + j0, in_range, x);
+    _mm512_mask_storeu_ps(scores + j0, in_range, x);
     top = _mm512_mask_max_ps(top, in_range, top, x);
   }
-  const float top_score = max_lane(top);
-  const bool skip_masked = top_score > kMasked;  // else every key is masked and all weigh the same
-  const __m512 top_lanes = _mm512_set1_ps(top_score);
-  __m512 sum_lanes = _mm512_setzero_ps();
+  return top;
+}
+
+// Turns n scores into e^(score - top) in place; returns 1 / their sum.
+PSY_TARGET_AVX512F inline float softmax_weights(float* scores, int64_t n, float top) {
+  const __m512 masked = _mm512_set1_ps(kMasked), top_lanes = _mm512_set1_ps(top);
+  const bool skip_masked = top > kMasked;  // else every key is masked and all weigh the same
+  __m512 sum = _mm512_setzero_ps();
   for (int64_t j0 = 0; j0 < n; j0 += 16) {
     const __mmask16 in_range = static_cast<__mmask16>((1u << std::min<int64_t>(16, n - j0)) - 1u);
-    const __m512 x = _mm512_maskz_loadu_ps(in_range, scores.data() + j0);
+    const __m512 x = _mm512_maskz_loadu_ps(in_range, scores + j0);
     __mmask16 keep = in_range;
     if (skip_masked) keep &= _mm512_cmp_ps_mask(x, masked, _CMP_NEQ_OQ);
     const __m512 e = _mm512_maskz_mov_ps(keep, exp_nonpositive(_mm512_sub_ps(x, top_lanes)));
-    _mm512_mask_storeu_ps(scores.data() + j0, in_range, e);
-    sum_lanes = _mm512_add_ps(sum_lanes, e);
+    _mm512_mask_storeu_ps(scores + j0, in_range, e);
+    sum = _mm512_add_ps(sum, e);
   }
-  const float inv = 1.0f / sum_lanes_avx512(sum_lanes);
+  return 1.0f / sum_lanes_avx512(sum);
+}
+
+// sums[0 .. d) += the values of keys [begin, end), each weighted by its probability (its weight
+// times inv, rounded to v's dtype); a key of probability 0 is skipped.
+template <typename T>
+PSY_TARGET_AVX512F void add_values(const Shapes& s, const T* v, const float* weights, float inv, int64_t begin,
+                                   int64_t end, bool prefetch, float* sums, T* dtype_tag) {
+  const int64_t d = s.dim, vecs = d / 16;
   __m512 acc[kMaxHeadDim / 16];
-  const int64_t vecs = d / 16;
-  for (int64_t i = 0; i < vecs; ++i) acc[i] = _mm512_setzero_ps();
-  for (int64_t j = 0; j < n; ++j) {
-    const float p = round_to(scores[static_cast<size_t>(j)] * inv, out);  // probabilities in v's dtype
+  for (int64_t i = 0; i < vecs; ++i) acc[i] = _mm512_loadu_ps(sums + 16 * i);
+  for (int64_t j = begin; j < end; ++j) {
+    const float p = round_to(weights[j] * inv, dtype_tag);
+    if (prefetch) prefetch_row(v + (j + kPrefetchRows) * s.v_stride[2], d);
     if (p == 0.0f) continue;
     const __m512 pv = _mm512_set1_ps(p);
     const T* vj = v + j * s.v_stride[2];
-    prefetch_row(v + (j + kPrefetchRows) * s.v_stride[2], d);
     for (int64_t i = 0; i < vecs; ++i) acc[i] = _mm512_fmadd_ps(pv, load16(vj + 16 * i), acc[i]);
   }
-  alignas(64) float lanes[kMaxHeadDim];
-  for (int64_t i = 0; i < vecs; ++i) _mm512_store_ps(lanes + 16 * i, acc[i]);
-  for (int64_t i = 0; i < d; ++i) out[i] = static_cast<T>(lanes[i]);
+  for (int64_t i = 0; i < vecs; ++i) _mm512_storeu_ps(sums + 16 * i, acc[i]);
+}
+
+// Up to kRowsTogether query rows of one pair: scores run by run, softmax per row, values run by run.
+template <typename T>
+PSY_TARGET_AVX512F void attend_rows(const Shapes& s, const QueryRow<T>* rows, int64_t count, const T* k, const T* v,
+                                    std::vector<float>& scores, std::vector<float>& sums) {
+  const int64_t n = s.keys, d = s.dim;
+  const int64_t run = std::max<int64_t>(16, kRunBytes / (d * static_cast<int64_t>(sizeof(T))) / 16 * 16);
+  scores.resize(static_cast<size_t>(count * n));
+  sums.assign(static_cast<size_t>(count * d), 0.0f);
+  __m512 tops[kRowsTogether];
+  for (int64_t r = 0; r < count; ++r) tops[r] = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  for (int64_t j0 = 0; j0 < n; j0 += run)
+    for (int64_t r = 0; r < count; ++r)
+      tops[r] = score_keys(s, rows[r], k, j0, std::min(n, j0 + run), r == 0, scores.data() + r * n, tops[r]);
+  float inv[kRowsTogether];
+  for (int64_t r = 0; r < count; ++r) inv[r] = softmax_weights(scores.data() + r * n, n, max_lane(tops[r]));
+  for (int64_t j0 = 0; j0 < n; j0 += run)
+    for (int64_t r = 0; r < count; ++r)
+      add_values(s, v, scores.data() + r * n, inv[r], j0, std::min(n, j0 + run), r == 0, sums.data() + r * d,
+                 rows[r].out);
+  for (int64_t r = 0; r < count; ++r)
+    for (int64_t i = 0; i < d; ++i) rows[r].out[i] = static_cast<T>(sums[static_cast<size_t>(r * d + i)]);
 }
 
 // Every query row of the (sequence, key/value head) pairs [first, last).
 template <typename T>
 void attend_pairs(const Shapes& s, const T* q, const T* k, const T* v, const float* mask, int64_t first, int64_t last,
                   T* out) {
-  thread_local std::vector<float> scores;
+  thread_local std::vector<float> scores, sums;
   const int64_t group = s.heads / s.kv_heads;
+  std::vector<QueryRow<T>> rows;
   for (int64_t pair = first; pair < last; ++pair) {
     const int64_t b = pair / s.kv_heads, kvh = pair % s.kv_heads;
+    rows.clear();
+    for (int64_t h = kvh * group; h < (kvh + 1) * group; ++h)
+      for (int64_t t = 0; t < s.tokens; ++t)
+        rows.push_back(QueryRow<T>{q + ((b * s.heads + h) * s.tokens + t) * s.dim,             // q [B, H, T, D]
+                                   mask ? mask + (b * s.tokens + t) * s.keys : nullptr,         // mask [B, 1, T, S]
+                                   s.keys - s.tokens + t,                                       // causal, without a mask
+                                   out + ((b * s.tokens + t) * s.heads + h) * s.dim});          // out [B, T, H, D]
     const T* kb = k + b * s.k_stride[0] + kvh * s.k_stride[1];
     const T* vb = v + b * s.v_stride[0] + kvh * s.v_stride[1];
-    for (int64_t h = kvh * group; h < (kvh + 1) * group; ++h)
-      for (int64_t t = 0; t < s.tokens; ++t) {
-        const T* qr = q + ((b * s.heads + h) * s.tokens + t) * s.dim;           // q [B, H, T, D]
-        T* o = out + ((b * s.tokens + t) * s.heads + h) * s.dim;                // out [B, T, H, D]
-        const float* m = mask ? mask + (b * s.tokens + t) * s.keys : nullptr;  // mask [B, 1, T, S]
-        attend_row(s, qr, kb, vb, m, t, scores, o);
-      }
+    for (size_t r0 = 0; r0 < rows.size(); r0 += kRowsTogether)
+      attend_rows(s, rows.data() + r0, std::min<int64_t>(kRowsTogether, static_cast<int64_t>(rows.size() - r0)), kb, vb,
+                  scores, sums);
   }
 }
 

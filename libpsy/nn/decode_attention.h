@@ -1,13 +1,15 @@
 // Attention for the few query rows of a decode step on a CPU with AVX-512: softmax(q k^T / sqrt(d)
-// + mask) v in one pass per (sequence, key/value head), its query heads sharing the loaded keys,
+// + mask) v in one pass per (sequence, key/value head), its query heads sharing the loaded keys
+// (the cache is read in runs of 16 KB, each run by every query row of the pair while it is in L1),
 // split across the threads (libpsy/core/spinning_pool.h). LibTorch runs it as a dozen ops with a
 // batched matrix product per head group (a small OpenBLAS call each, about 1,400 per 8-row step of
 // SmolLM2). Rounding follows attend_plain (attention.cpp) in the model's dtype: fp32 throughout, or
 // for bf16 the scores and the probabilities rounded to bf16 as its bf16 matrix products round them;
 // sums run in another order (fp32 rounding), and e^x is a polynomial within about 1 ulp, as in
 // LibTorch's vectorised softmax. Keys go 16 at a time (one reduction for 16 products) and are
-// prefetched into L2 ahead of use: on the Intel Xeon the 30 layers of an 8-row step over 250 and
-// 400 cached positions took 9.3-12.2 and 14.2-18.5 ms against 12.9-15.2 and 18.9-22.2 before.
+// prefetched into L2 ahead of use. On the Intel Xeon, the 30 layers of an 8-row step of SmolLM2
+// over 250 and 400 cached positions (2 threads, alternating, quiet) take 6.5-7.5 and 10.1-13.5 ms;
+// one query row at a time with glibc's expf, 9.3-9.9 and 15.4-17.4.
 #pragma once
 
 #include <torch/torch.h>

@@ -1,0 +1,61 @@
+// bench-libs: psy_process psy_nn psy_io psy_core
+// One decode step of a real model alone, for profiling it (perf record): R rows (sequences) of one
+// new token each over P cached positions, repeated N times, greedy. Prints the median and best step.
+//   bench_decode_step MODEL_DIR [--rows R] [--past P] [--steps N] [--threads T] [--dtype fp32|bf16]
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "libpsy/nn/kv_cache.h"
+#include "libpsy/nn/load_decoder.h"
+#include "libpsy/runtime/process_environment.h"
+
+int main(int argc, char** argv) {
+  psy::settle_process_environment(argv);
+  if (argc < 2) {
+    std::cerr << "usage: bench_decode_step MODEL_DIR [--rows R] [--past P] [--steps N] [--threads T] [--dtype fp32|bf16]\n";
+    return 2;
+  }
+  const std::string model = argv[1];
+  int64_t rows = 8, past = 200;
+  int steps = 200, threads = 2;
+  torch::ScalarType dtype = torch::kFloat32;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--rows") rows = std::atoll(next().c_str());
+    else if (a == "--past") past = std::atoll(next().c_str());
+    else if (a == "--steps") steps = std::atoi(next().c_str());
+    else if (a == "--threads") threads = std::atoi(next().c_str());
+    else if (a == "--dtype") dtype = next() == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+    else {
+      std::cerr << "bench_decode_step: unknown option " << a << "\n";
+      return 2;
+    }
+  }
+  torch::set_num_threads(threads);
+  torch::NoGradGuard no_grad;
+  psy::Decoder d = psy::load_decoder(model);
+  d->to(dtype);
+  d->eval();
+  psy::KVCache cache(d->config().num_hidden_layers);
+  cache.reserve(past + steps + 1);
+  torch::Tensor logits = d->next_token_logits(torch::randint(3, 1000, {rows, past}, torch::kInt64), {}, &cache);
+  std::vector<double> ms;
+  for (int s = 0; s < steps; ++s) {
+    const torch::Tensor mask = torch::ones({rows, past + s + 1}, torch::kInt64);
+    const torch::Tensor pos = torch::full({rows, 1}, past + s, torch::kInt64);
+    const auto t0 = std::chrono::steady_clock::now();
+    logits = d->next_token_logits(logits.argmax(-1).view({rows, 1}), mask, &cache, pos);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  std::cout << "bench_decode_step: " << rows << " rows over " << past << " cached positions, "
+            << (dtype == torch::kFloat32 ? "fp32" : "bf16") << ", " << threads << " threads: " << ms[ms.size() / 2]
+            << " ms per step (median of " << ms.size() << "; best " << ms.front() << ")\n";
+}
