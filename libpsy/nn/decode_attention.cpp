@@ -115,8 +115,8 @@ struct Shapes {
   float scale;
 };
 
-// Keys and values are asked for (into L2) this many rows ahead of the one being read: a decode step
-// reads every sequence's cache once from memory, in short rows.
+// Keys and values are asked for (into L2) this many rows ahead of the one being read, within the
+// pair's keys: a decode step reads every sequence's cache once from memory, in short rows.
 constexpr int64_t kPrefetchRows = 32;
 
 template <typename T>
@@ -166,7 +166,7 @@ PSY_TARGET_AVX512F __m512 score_keys(const Shapes& s, const QueryRow<T>& row, co
       __m512 parts[16];
       for (int64_t i = 0; i < 16; ++i) {
         const int64_t j = j0 + i;
-        if (prefetch && i < count) prefetch_row(k + (j + kPrefetchRows) * s.k_stride[2], d);
+        if (prefetch && j + kPrefetchRows < s.keys) prefetch_row(k + (j + kPrefetchRows) * s.k_stride[2], d);
         parts[i] = (live >> i) & 1u ? dot_lanes(row.q, k + j * s.k_stride[2], d) : _mm512_setzero_ps();
       }
       // As attend_plain: the product in the model's dtype, then scaled and masked in fp32.
@@ -213,7 +213,7 @@ PSY_TARGET_AVX512F void add_values(const Shapes& s, const T* v, const float* wei
   for (int64_t i = 0; i < vecs; ++i) acc[i] = _mm512_loadu_ps(sums + 16 * i);
   for (int64_t j = begin; j < end; ++j) {
     const float p = round_to(weights[j] * inv, dtype_tag);
-    if (prefetch) prefetch_row(v + (j + kPrefetchRows) * s.v_stride[2], d);
+    if (prefetch && j + kPrefetchRows < s.keys) prefetch_row(v + (j + kPrefetchRows) * s.v_stride[2], d);
     if (p == 0.0f) continue;
     const __m512 pv = _mm512_set1_ps(p);
     const T* vj = v + j * s.v_stride[2];
