@@ -46,37 +46,6 @@ PSY_TARGET_AVX512F inline __m512 dot_lanes(const T* a, const T* b, int64_t d) {
   return _mm512_add_ps(even, odd);
 }
 
-// Lane i of the result is the sum of v[i]'s lanes, added in the pairs sum_lanes_avx512 adds them
-// (256-bit halves, 128-bit halves, lanes 0+2 and 1+3, then 0+1), so each equals sum_lanes_avx512(v[i])
-// bit for bit: 15 shuffle pairs and adds for 16 sums instead of 16 separate reductions.
-PSY_TARGET_AVX512F inline __m512 sum_lanes_of_16(const __m512* v) {
-  __m512 halves[8], quarters[4], pairs[2];
-  for (int i = 0; i < 8; ++i)
-    halves[i] = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(0xFFFF, v[2 * i], v[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                              _mm512_maskz_shuffle_f32x4(0xFFFF, v[2 * i], v[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-  for (int i = 0; i < 4; ++i)
-    quarters[i] = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(0xFFFF, halves[2 * i], halves[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
-                                _mm512_maskz_shuffle_f32x4(0xFFFF, halves[2 * i], halves[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
-  for (int i = 0; i < 2; ++i)
-    pairs[i] = _mm512_add_ps(_mm512_shuffle_ps(quarters[2 * i], quarters[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                             _mm512_shuffle_ps(quarters[2 * i], quarters[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-  const __m512 sums = _mm512_add_ps(_mm512_shuffle_ps(pairs[0], pairs[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                                    _mm512_shuffle_ps(pairs[0], pairs[1], _MM_SHUFFLE(3, 1, 3, 1)));
-  // Lane 4k + m now holds v[4m + k]'s sum: transpose the 4 x 4 index grid back.
-  const __m512i order = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
-  return _mm512_maskz_permutexvar_ps(0xFFFF, order, sums);
-}
-
-// The largest lane (masked extracts, as sum_lanes_avx512: GCC 12's unmasked ones warn).
-PSY_TARGET_AVX512F inline float max_lane(__m512 v) {
-  const __m512d d = _mm512_castps_pd(v);
-  const __m256 eight = _mm256_max_ps(_mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xFF, d, 0)),
-                                     _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xFF, d, 1)));
-  const __m128 four = _mm_max_ps(_mm256_castps256_ps128(eight), _mm256_extractf128_ps(eight, 1));
-  const __m128 two = _mm_max_ps(four, _mm_movehl_ps(four, four));
-  return _mm_cvtss_f32(_mm_max_ss(two, _mm_shuffle_ps(two, two, 1)));
-}
-
 // Each lane rounded to bf16 and back, as c10::BFloat16(float) rounds (to nearest even; NaN stays NaN).
 PSY_TARGET_AVX512F inline __m512 round_lanes(__m512 x, float*) { return x; }
 PSY_TARGET_AVX512F inline __m512 round_lanes(__m512 x, c10::BFloat16*) {
@@ -170,7 +139,7 @@ PSY_TARGET_AVX512F __m512 score_keys(const Shapes& s, const QueryRow<T>& row, co
         parts[i] = (live >> i) & 1u ? dot_lanes(row.q, k + j * s.k_stride[2], d) : _mm512_setzero_ps();
       }
       // As attend_plain: the product in the model's dtype, then scaled and masked in fp32.
-      x = _mm512_mul_ps(round_lanes(sum_lanes_of_16(parts), row.out), _mm512_set1_ps(s.scale));
+      x = _mm512_mul_ps(round_lanes(sum_lanes_of_16_avx512(parts), row.out), _mm512_set1_ps(s.scale));
       if (row.mask != nullptr) {
         x = _mm512_mask_blend_ps(live, masked, _mm512_add_ps(x, mask_row));
       } else {
@@ -236,7 +205,7 @@ PSY_TARGET_AVX512F void attend_rows(const Shapes& s, const QueryRow<T>* rows, in
     for (int64_t r = 0; r < count; ++r)
       tops[r] = score_keys(s, rows[r], k, j0, std::min(n, j0 + run), r == 0, scores.data() + r * n, tops[r]);
   float inv[kRowsTogether];
-  for (int64_t r = 0; r < count; ++r) inv[r] = softmax_weights(scores.data() + r * n, n, max_lane(tops[r]));
+  for (int64_t r = 0; r < count; ++r) inv[r] = softmax_weights(scores.data() + r * n, n, max_lane_avx512(tops[r]));
   for (int64_t j0 = 0; j0 < n; j0 += run)
     for (int64_t r = 0; r < count; ++r)
       add_values(s, v, scores.data() + r * n, inv[r], j0, std::min(n, j0 + run), r == 0, sums.data() + r * d,
