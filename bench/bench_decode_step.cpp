@@ -1,7 +1,9 @@
 // bench-libs: psy_process psy_nn psy_io psy_core
 // One decode step of a real model alone, for profiling it (perf record): R rows (sequences) of one
 // new token each over P cached positions, repeated N times, greedy. Prints the median and best step.
-//   bench_decode_step MODEL_DIR [--rows R] [--past P] [--steps N] [--threads T] [--dtype fp32|bf16]
+// With --prefill M, each step is instead an admission's prefill: M new tokens per row after the P
+// cached positions (the cache is cut back to P after each).
+//   bench_decode_step MODEL_DIR [--rows R] [--past P] [--steps N] [--threads T] [--dtype fp32|bf16] [--prefill M]
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -18,11 +20,12 @@
 int main(int argc, char** argv) {
   psy::settle_process_environment(argv);
   if (argc < 2) {
-    std::cerr << "usage: bench_decode_step MODEL_DIR [--rows R] [--past P] [--steps N] [--threads T] [--dtype fp32|bf16]\n";
+    std::cerr << "usage: bench_decode_step MODEL_DIR [--rows R] [--past P] [--steps N] [--threads T] [--dtype fp32|bf16] "
+                 "[--prefill M]\n";
     return 2;
   }
   const std::string model = argv[1];
-  int64_t rows = 8, past = 200;
+  int64_t rows = 8, past = 200, prefill = 0;
   int steps = 200, threads = 2;
   torch::ScalarType dtype = torch::kFloat32;
   for (int i = 2; i < argc; ++i) {
@@ -32,11 +35,20 @@ int main(int argc, char** argv) {
     else if (a == "--past") past = std::atoll(next().c_str());
     else if (a == "--steps") steps = std::atoi(next().c_str());
     else if (a == "--threads") threads = std::atoi(next().c_str());
+    else if (a == "--prefill") prefill = std::atoll(next().c_str());
     else if (a == "--dtype") dtype = next() == "bf16" ? torch::kBFloat16 : torch::kFloat32;
     else {
       std::cerr << "bench_decode_step: unknown option " << a << "\n";
       return 2;
     }
+  }
+  if (past < 1 || rows < 1 || steps < 1) {
+    std::cerr << "bench_decode_step: --past, --rows and --steps must be at least 1\n";
+    return 2;
+  }
+  if (prefill > 0 && rows != 1) {
+    std::cerr << "bench_decode_step: --prefill times one prompt's admission; give --rows 1\n";
+    return 2;
   }
   torch::set_num_threads(threads);
   torch::NoGradGuard no_grad;
@@ -47,7 +59,14 @@ int main(int argc, char** argv) {
   cache.reserve(past + steps + 1);
   torch::Tensor logits = d->next_token_logits(torch::randint(3, 1000, {rows, past}, torch::kInt64), {}, &cache);
   std::vector<double> ms;
-  for (int s = 0; s < steps; ++s) {
+  for (int s = 0; s < steps && prefill > 0; ++s) {
+    psy::KVCache copy = cache.prefix_copy(past, past + prefill);
+    const torch::Tensor ids = torch::randint(3, 1000, {rows, prefill}, torch::kInt64);
+    const auto t0 = std::chrono::steady_clock::now();
+    logits = d->next_token_logits(ids, {}, &copy);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  for (int s = 0; s < steps && prefill == 0; ++s) {
     const torch::Tensor mask = torch::ones({rows, past + s + 1}, torch::kInt64);
     const torch::Tensor pos = torch::full({rows, 1}, past + s, torch::kInt64);
     const auto t0 = std::chrono::steady_clock::now();
@@ -55,7 +74,9 @@ int main(int argc, char** argv) {
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(ms.begin(), ms.end());
-  std::cout << "bench_decode_step: " << rows << " rows over " << past << " cached positions, "
+  std::cout << "bench_decode_step: " << rows << " rows";
+  if (prefill > 0) std::cout << " of " << prefill << " new tokens";
+  std::cout << " over " << past << " cached positions, "
             << (dtype == torch::kFloat32 ? "fp32" : "bf16") << ", " << threads << " threads: " << ms[ms.size() / 2]
             << " ms per step (median of " << ms.size() << "; best " << ms.front() << ")\n";
 }

@@ -256,7 +256,9 @@ int main(int argc, char** argv) {
   std::cout << "  psy continuous batching: " << generated << " tokens in " << t_cont << " s = " << generated / t_cont
             << " tok/s; " << stats.reused_prompt_tokens << " of " << stats.prompt_tokens
             << " prompt tokens reused from earlier prompts (prefix cache " << (g.prefix_cache_bytes >> 20) << " MB); admissions "
-            << stats.prefill_seconds << " s, decode steps " << stats.decode_seconds << " s\n";
+            << stats.prefill_seconds << " s, decode steps " << stats.decode_seconds << " s (" << stats.decode_steps
+            << " steps, " << static_cast<double>(stats.decode_rows) / std::max<int64_t>(stats.decode_steps, 1)
+            << " running rows per step)\n";
   if (compare_no_reuse) {  // the same without prefix reuse, in the same run
     psy::GenerationOptions plain = g;
     plain.prefix_cache_bytes = 0;

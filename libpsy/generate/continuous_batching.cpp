@@ -196,6 +196,8 @@ class ContinuousDecoder {
     torch::Tensor mask = (torch::arange(len + 1, torch::TensorOptions().dtype(torch::kInt64).device(device)).view({1, len + 1}) >=
                           first_real).to(torch::kInt64);
     torch::Tensor logits = decoder_.next_token_logits(ids, mask, &cache_, pos);
+    stats_.decode_steps += 1;
+    stats_.decode_rows += static_cast<int64_t>(running_.size());
     torch::Tensor greedy;
     if (!o_.sampling.do_sample && o_.sampling.repetition_penalty == 1.0) greedy = logits.argmax(-1).to(torch::kCPU);
     for (int64_t r = 0; r < batch; ++r) {

@@ -36,6 +36,8 @@ struct ContinuousStats {
   int64_t reused_prompt_tokens = 0;
   double prefill_seconds = 0;  // admissions: prefills and their first tokens
   double decode_seconds = 0;   // decode steps
+  int64_t decode_steps = 0;    // forwards of one token per running row
+  int64_t decode_rows = 0;     // running rows summed over the steps (occupancy = rows / (steps * slots))
 };
 
 // GenerationOptions as for generate(), except: `seed` is unused (seed_of gives each prompt's),

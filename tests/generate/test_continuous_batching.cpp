@@ -85,11 +85,17 @@ TEST_CASE("continuous batching: long generations compact the cache and stay equa
   auto prompts = prompts_of_lengths({2, 40, 5, 3, 33, 7});
   psy::GenerationOptions o;
   o.max_new_tokens = 120;
-  auto rows = run_continuous(*d, prompts, o, 2);
+  std::vector<psy::GeneratedRow> rows(prompts.size());
+  const psy::ContinuousStats stats = psy::generate_continuous(
+      *d, prompts, o, 2, nullptr, [&](std::size_t i, psy::GeneratedRow r) { rows[i] = std::move(r); });
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     INFO("prompt " << i);
     CHECK(rows[i].new_ids == psy::generate(*d, {prompts[i]}, o).rows[0].new_ids);
   }
+  // No EOS: every row runs 120 tokens, its first from the prefill, then 119 steps with the row
+  // beside it (the pairs start and finish together), three pairs.
+  CHECK(stats.decode_steps == 3 * 119);
+  CHECK(stats.decode_rows == 6 * 119);
 }
 
 TEST_CASE("continuous batching: prompts that start like earlier ones prefill only the rest, same tokens") {
