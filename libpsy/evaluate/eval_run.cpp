@@ -143,6 +143,7 @@ PredictionRecord make_record(const EvalExample& e, const Tokenizer& tok, const s
   r.turn = e.prompt.turn_id;
   r.task = e.prompt.task;
   r.prompt = tok.decode(e.prompt.input_ids, true);
+  r.retrieved = e.prompt.retrieved;
   r.gold = e.prompt.gold;
   r.generation = tok.decode(generated, false);
   r.new_tokens = static_cast<long>(generated.size());

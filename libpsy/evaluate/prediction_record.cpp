@@ -54,6 +54,18 @@ long optional_count(const nlohmann::json& j, const char* key, const std::string&
   return it->get<long>();
 }
 
+std::vector<std::string> optional_texts(const nlohmann::json& j, const char* key, const std::string& where) {
+  std::vector<std::string> out;
+  auto it = j.find(key);
+  if (it == j.end()) return out;
+  if (!it->is_array()) throw Error(where + ": field '" + key + "': " + expected_found("a list of strings", it->type_name()));
+  for (const auto& v : *it) {
+    if (!v.is_string()) throw Error(where + ": field '" + key + "': " + expected_found("a list of strings", "a " + std::string(v.type_name()) + " in it"));
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 std::map<std::string, double> values_from(const nlohmann::json& j) {
   std::map<std::string, double> m;
   for (auto it = j.begin(); it != j.end(); ++it) m[it.key()] = it->is_number() ? it->get<double>() : std::nan("");
@@ -69,6 +81,7 @@ nlohmann::ordered_json to_json(const PredictionRecord& r) {
   j["turn"] = r.turn;
   j["task"] = r.task;
   j["prompt"] = r.prompt;
+  if (!r.retrieved.empty()) j["retrieved"] = r.retrieved;
   j["gold"] = sections_json(r.gold);
   j["generation"] = r.generation;
   auto parsed = sections_json(r.parsed);
@@ -92,6 +105,7 @@ PredictionRecord record_from_json(const nlohmann::json& j, const std::string& wh
   r.turn = text_field(j, "turn", where);
   r.task = text_field(j, "task", where);
   r.prompt = text_field(j, "prompt", where);
+  r.retrieved = optional_texts(j, "retrieved", where);
   r.gold = sections_from(j, "gold", where);
   r.generation = text_field(j, "generation", where);
   r.parsed = sections_from(j, "parsed", where);

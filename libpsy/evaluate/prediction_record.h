@@ -1,9 +1,10 @@
 // One line of predictions.jsonl and the file's resume logic. No LibTorch.
-//   {"id", "session", "turn", "task", "prompt", "gold": {observation, reasoning, response},
+//   {"id", "session", "turn", "task", "prompt", ["retrieved"], "gold": {observation, reasoning, response},
 //    "generation" (raw text), "parsed": {observation, reasoning, response, well_formed},
 //    "new_tokens", "scores": {metric: value}, "section_scores": {"observation": {...}, ...}}
 // The file is appended line by line (flushed) while generating; scores are added when scoring
-// rewrites it at the end.
+// rewrites it at the end. "retrieved" (rag tasks only): the dialog ids of the training cases in
+// the prompt, best first.
 #pragma once
 #include <map>
 #include <string>
@@ -18,6 +19,7 @@ namespace psy {
 
 struct PredictionRecord {
   std::string id, session, turn, task, prompt;
+  std::vector<std::string> retrieved;  // rag tasks: dialog ids of the cases in the prompt, best first
   CotSections gold;
   std::string generation;
   CotSections parsed;

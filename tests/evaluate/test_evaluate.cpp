@@ -232,6 +232,7 @@ TEST_CASE("predictions.jsonl: records round-trip; a cut-off last line is dropped
   r.turn = "0-2";
   r.task = "observation_reasoning_dialog";
   r.prompt = "[INST] hi [/INST]";
+  r.retrieved = {"s7", "s3"};
   r.gold = {"calm", "because", "hello there"};
   r.generation = "Reasoning: x\nResponse: hi";
   r.parsed = {"", "x", "hi"};
@@ -243,6 +244,10 @@ TEST_CASE("predictions.jsonl: records round-trip; a cut-off last line is dropped
   const auto back = psy::record_from_json(nlohmann::json::parse(line), "x");
   CHECK(psy::to_json(back).dump() == line);
   CHECK(nlohmann::json::parse(line)["scores"]["meteor"].is_null());
+  CHECK(back.retrieved == std::vector<std::string>{"s7", "s3"});
+  psy::PredictionRecord plain = r;  // a task without retrieval writes no "retrieved"
+  plain.retrieved.clear();
+  CHECK_FALSE(nlohmann::json::parse(psy::to_json(plain).dump()).contains("retrieved"));
 
   psy::test::write_file(dir.file("p.jsonl"), line + "\n" + line + "\n" + line.substr(0, 30));
   size_t partial = 0;
@@ -265,6 +270,9 @@ TEST_CASE("predictions.jsonl: a field of the wrong type or a number beyond a dou
   };
   psy::test::write_file(dir.file("a.jsonl"), line + "\n" + with("\"well_formed\":false", "\"well_formed\":0") + "\n");
   CHECK_THROWS_WITH(psy::read_predictions(dir.file("a.jsonl")), Catch::Contains("a.jsonl:2") && Catch::Contains("well_formed"));
+  const std::string no_retrieved = with("\"prompt\":\"\"", "\"prompt\":\"\",\"retrieved\":[\"s2\",3]");
+  psy::test::write_file(dir.file("r.jsonl"), no_retrieved + "\n" + line + "\n");
+  CHECK_THROWS_WITH(psy::read_predictions(dir.file("r.jsonl")), Catch::Contains("r.jsonl:1") && Catch::Contains("retrieved"));
   psy::test::write_file(dir.file("b.jsonl"), with("\"new_tokens\":0", "\"new_tokens\":\"7\"") + "\n");
   CHECK_THROWS_WITH(psy::read_predictions(dir.file("b.jsonl")), Catch::Contains("b.jsonl:1") && Catch::Contains("new_tokens"));
   psy::test::write_file(dir.file("c.jsonl"), with("\"new_tokens\":0", "\"new_tokens\":1e999") + "\n" + line + "\n");

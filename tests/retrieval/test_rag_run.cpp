@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "libpsy/core/text_file.h"
+#include "libpsy/evaluate/prediction_record.h"
 #include "tests/cli/tiny_run.h"
 #include "tests/retrieval/tiny_sentence_encoder.h"
 #include "tests/test_support.h"
@@ -26,7 +27,18 @@ TEST_CASE("psy train and psy eval run a rag_dialog recipe with the training inde
   INFO(e.err);
   REQUIRE(e.exit_code == 0);
   CHECK(psy::test::read_file(run + "/retrieval/retrieval-index.f32") == index_before);
-  // The held-out prompts carried the retrieved cases.
-  const std::string predictions = psy::test::read_file(run + "/predictions.jsonl");
-  CHECK(!predictions.empty());
+  // The held-out prompts carried the retrieved cases, and each prediction names them: training
+  // dialogs only (never the prompt's own held-out session), at most k.
+  const auto records = psy::read_predictions(run + "/predictions.jsonl");
+  REQUIRE(!records.empty());
+  std::size_t with_cases = 0;
+  for (const auto& r : records) {
+    INFO(r.id);
+    CHECK(r.retrieved.size() <= 2);
+    if (r.retrieved.empty()) continue;
+    ++with_cases;
+    CHECK(r.prompt.find("Similar cases:") != std::string::npos);
+    for (const auto& id : r.retrieved) CHECK(id != r.session);
+  }
+  CHECK(with_cases > 0);
 }
