@@ -5,8 +5,10 @@
 // intermediate 2048, vocab 32000), random weights. 7b: Mistral-7B's shape (GPU only).
 // Reports prefill tokens/s (one forward over a 256-token prompt) and decode tokens/s (64
 // single-token steps with the KV cache after a 32-token prompt), medians over runs, in fp32
-// and bf16; then writes the bf16 checkpoint to a temporary folder and reports, in a fresh
-// process, the time to load it and that process's peak RSS.
+// and bf16, and decode as a fraction of the bound copy bandwidth / weight bytes (a 1 GB copy on a
+// GPU, 256 MB on the CPU, read + write bytes, best of 5: every weight is read once per token); then
+// writes the bf16 checkpoint to a temporary folder and reports, in a fresh process, the time to
+// load it and that process's peak RSS.
 #include <filesystem>
 #include <algorithm>
 #include <chrono>
@@ -69,6 +71,21 @@ void sync(const torch::Device& d) {
 #endif
 }
 
+// GB/s of a large copy on the device (read + write bytes, best of 5).
+double copy_bandwidth_gbs(const torch::Device& device) {
+  const int64_t n = (device.is_cuda() ? 256 : 64) * int64_t{1024 * 1024};  // floats
+  torch::Tensor a = torch::ones({n}, torch::TensorOptions().device(device)), b = torch::empty_like(a);
+  double best = 0;
+  for (int r = 0; r < 5; ++r) {
+    sync(device);
+    const double t0 = now_s();
+    b.copy_(a);
+    sync(device);
+    best = std::max(best, 2.0 * 4.0 * static_cast<double>(n) / (now_s() - t0) / 1e9);
+  }
+  return best;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -104,6 +121,8 @@ int main(int argc, char** argv) {
   torch::NoGradGuard no_grad;
   std::cout << "bench_decoder: shape " << shape_name << ", device " << device_name << ", " << threads
             << " threads, LibTorch " << TORCH_VERSION << "\n";
+  const double bandwidth = copy_bandwidth_gbs(device);
+  std::cout << "  copy bandwidth: " << bandwidth << " GB/s\n";
   std::string saved;
   for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
     psy::DecoderOptions o;
@@ -141,7 +160,9 @@ int main(int argc, char** argv) {
     const double pf = median(prefill);
     std::cout << "  " << (dtype == torch::kFloat32 ? "fp32" : "bf16") << ": " << params / 1e6
               << "M params; prefill " << pf << " tok/s (median of " << runs << ", 256-token prompt); decode "
-              << median(decode) << " tok/s (64 steps with KV cache)";
+              << median(decode) << " tok/s (64 steps with KV cache) = "
+              << 100.0 * median(decode) * static_cast<double>(params) * (dtype == torch::kFloat32 ? 4.0 : 2.0) / (bandwidth * 1e9)
+              << "% of the copy bound";
     if (device.is_cuda() && dtype == torch::kBFloat16) {
       // ~2 flops per parameter per token (+ attention, ignored): fraction of a given bf16 peak.
       const char* peak = std::getenv("PSY_BENCH_PEAK_TFLOPS");

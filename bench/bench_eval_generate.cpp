@@ -4,7 +4,11 @@
 // run. Prints numbers, never fails on speed.
 //   bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared]
 //                       [--no-python] [--skip-static] [--skip-no-reuse] [--prefix-cache-mb MB] [--decode-only | --workload-only] [--decode-dtype fp32|bf16]
-// 1. Memory bandwidth: a STREAM-like copy (256 MB arrays, best of 5; read + write bytes).
+//                       [--device cpu|cuda] [--dtype fp32|bf16] [--model DIR]
+// --device runs everything on that device (transformers too); --dtype is the workload's (default fp32);
+// --model another folder of SmolLM2's kind (bench/gpu/issue19_decode.sh: its shape, random weights).
+// The transformers side runs with .reference/venv's Python, or $PSY_BENCH_PYTHON.
+// 1. Memory bandwidth: a STREAM-like copy (256 MB arrays on the CPU, 1 GB on a GPU, best of 5; read + write bytes).
 // 2. Batch-1 decode in fp32 and bf16 (32-token prompt, 64 steps), as a fraction of the bound
 //    weight bytes / bandwidth (every parameter is read once per token; SmolLM2's tied lm_head
 //    reads the embedding matrix).
@@ -54,14 +58,21 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Waits for the device's queued work (timings on a GPU).
+void sync(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize();
+}
+
 // GB/s of a large copy through LibTorch's threads (read + write bytes).
-double copy_bandwidth_gbs() {
-  const int64_t n = 64 * 1024 * 1024;  // 256 MB of floats
-  torch::Tensor a = torch::ones({n}), b = torch::empty({n});
+double copy_bandwidth_gbs(const torch::Device& device) {
+  const int64_t n = (device.is_cuda() ? 256 : 64) * int64_t{1024 * 1024};  // floats: 1 GB on a GPU, 256 MB on the CPU
+  torch::Tensor a = torch::ones({n}, torch::TensorOptions().device(device)), b = torch::empty_like(a);
   double best = 0;
   for (int r = 0; r < 5; ++r) {
+    sync(device);
     const double t0 = now_s();
     b.copy_(a);
+    sync(device);
     const double t = now_s() - t0;
     best = std::max(best, 2.0 * 4.0 * static_cast<double>(n) / t / 1e9);
   }
@@ -78,6 +89,7 @@ double decode_tokens_per_s(psy::DecoderImpl& d) {
     torch::Tensor logits = d.next_token_logits(ids, {}, &cache);
     const double t0 = now_s();
     for (int s = 0; s < 64; ++s) logits = d.next_token_logits(logits.argmax(-1).view({1, 1}), {}, &cache);
+    sync(d.device());
     runs.push_back(64.0 / (now_s() - t0));
   }
   return median(runs);
@@ -163,6 +175,8 @@ int main(int argc, char** argv) {
   bool python = true, static_batches = true, decode_only = false, compare_no_reuse = true;
   int64_t prefix_cache_mb = 512;
   std::vector<torch::ScalarType> decode_dtypes = {torch::kFloat32, torch::kBFloat16};
+  std::string device_name = "cpu", model_dir;
+  torch::ScalarType dtype = torch::kFloat32;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -177,34 +191,41 @@ int main(int argc, char** argv) {
     else if (a == "--prefix-cache-mb") prefix_cache_mb = std::atoll(next().c_str());
     else if (a == "--decode-only") decode_only = true;
     else if (a == "--workload-only") decode_dtypes.clear();
+    else if (a == "--device") device_name = next();
+    else if (a == "--model") model_dir = next();
+    else if (a == "--dtype") dtype = next() == "bf16" ? torch::kBFloat16 : torch::kFloat32;
     else if (a == "--decode-dtype") decode_dtypes = next() == "bf16" ? std::vector<torch::ScalarType>{torch::kBFloat16} : std::vector<torch::ScalarType>{torch::kFloat32};
     else {
-      std::cerr << "usage: bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared] [--no-python] [--skip-static] [--skip-no-reuse] [--prefix-cache-mb MB] [--decode-only | --workload-only] [--decode-dtype fp32|bf16]\n";
+      std::cerr << "usage: bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared] [--no-python] [--skip-static] [--skip-no-reuse] [--prefix-cache-mb MB] [--decode-only | --workload-only] [--decode-dtype fp32|bf16] [--device cpu|cuda] [--dtype fp32|bf16] [--model DIR]\n";
       return 2;
     }
   }
   const std::string root = PSY_SOURCE_DIR;
-  const std::string model = root + "/.reference/models/smollm2-135m-instruct";
+  const std::string model = model_dir.empty() ? root + "/.reference/models/smollm2-135m-instruct" : model_dir;
   if (!std::ifstream(model + "/config.json")) {
     std::cout << "bench_eval_generate: SKIPPED (" << model << " is missing: run scripts/setup-reference.sh)\n";
     return 0;
   }
   torch::set_num_threads(threads);
-  std::cout << "bench_eval_generate: SmolLM2-135M-Instruct, " << threads << " threads, LibTorch " << TORCH_VERSION
+  const torch::Device device(device_name);
+  const bool on_cpu = device.is_cpu();
+  std::cout << "bench_eval_generate: " << model << ", " << device_name << ", " << threads << " threads, LibTorch " << TORCH_VERSION
             << ", OMP_WAIT_POLICY=" << (std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "unset") << "\n";
 
-  const double bandwidth = decode_dtypes.empty() ? 0.0 : copy_bandwidth_gbs();
+  const double bandwidth = decode_dtypes.empty() ? 0.0 : copy_bandwidth_gbs(device);
   if (!decode_dtypes.empty()) std::cout << "  memory bandwidth (copy, best of 5): " << bandwidth << " GB/s\n";
-  for (auto dtype : decode_dtypes) {
+  for (auto decode_dtype : decode_dtypes) {
     psy::DecoderOptions o;
-    o.dtype = dtype;
+    o.dtype = decode_dtype;
+    o.device = device;
     psy::Decoder d = psy::load_decoder(model, o);
     d->eval();
     const double tps = decode_tokens_per_s(*d);
     const double bytes = static_cast<double>(parameter_bytes(*d));
     const double bound = bandwidth * 1e9 / bytes;
-    std::cout << "  batch-1 decode " << (dtype == torch::kFloat32 ? "fp32" : "bf16") << ": " << tps << " tok/s (median of 3 x 64 steps); weights "
+    std::cout << "  batch-1 decode " << (decode_dtype == torch::kFloat32 ? "fp32" : "bf16") << ": " << tps << " tok/s (median of 3 x 64 steps); weights "
               << bytes / 1e6 << " MB, bound " << bound << " tok/s: " << 100.0 * tps / bound << "% of the bound\n";
+    if (!on_cpu) continue;  // the rest times the CPU's few-rows kernel
     const double kernel_ms = projections_pass_ms(*d, RowProduct::FewRowsKernel);
     const double linear_ms = projections_pass_ms(*d, RowProduct::Linear);
     const double mv_ms = projections_pass_ms(*d, RowProduct::Mv);
@@ -235,8 +256,12 @@ int main(int argc, char** argv) {
     prompts.emplace_back(e.prompt.input_ids.begin(), e.prompt.input_ids.end());
     prompt_tokens += static_cast<int64_t>(prompts.back().size());
   }
-  psy::Decoder d = psy::load_decoder(model);
+  psy::DecoderOptions workload_options;
+  workload_options.device = device;
+  workload_options.dtype = dtype;
+  psy::Decoder d = psy::load_decoder(model, workload_options);
   d->eval();
+  const char* dtype_name = dtype == torch::kFloat32 ? "fp32" : "bf16";
   psy::GenerationOptions g;
   g.max_new_tokens = new_tokens;
   g.prefix_cache_bytes = prefix_cache_mb << 20;
@@ -244,7 +269,7 @@ int main(int argc, char** argv) {
   if (tok.eos_id() >= 0 && std::find(g.eos_ids.begin(), g.eos_ids.end(), tok.eos_id()) == g.eos_ids.end()) g.eos_ids.push_back(tok.eos_id());
   g.pad_id = g.eos_ids.empty() ? 0 : g.eos_ids[0];
   std::cout << "  workload: " << prompts.size() << " held-out prompts (" << data << " data, " << prompt_tokens / std::max<size_t>(prompts.size(), 1)
-            << " tokens on average), up to " << new_tokens << " new tokens, greedy, fp32, " << slots << " slots\n";
+            << " tokens on average), up to " << new_tokens << " new tokens, greedy, " << dtype_name << ", " << slots << " slots\n";
 
   std::vector<std::vector<int64_t>> continuous(prompts.size());
   double t0 = now_s();
@@ -289,6 +314,7 @@ int main(int argc, char** argv) {
         d->next_token_logits(torch::tensor(rest, torch::kInt64).view({1, n - m.length}), {}, &cache);
         store.add(p, std::move(cache));
       }
+      sync(device);
       return now_s() - start;
     };
     const double t_whole = prefills(0);
@@ -313,11 +339,13 @@ int main(int argc, char** argv) {
   }
 
   if (python) {
-    const std::string py = root + "/.reference/venv/bin/python";
+    const char* py_env = std::getenv("PSY_BENCH_PYTHON");  // another Python with torch + transformers (a GPU machine)
+    const std::string py = py_env != nullptr && *py_env != '\0' ? std::string(py_env) : root + "/.reference/venv/bin/python";
     const std::string job =
         (std::filesystem::temp_directory_path() / ("psy-bench-eval-generate-" + std::to_string(::getpid()) + ".json")).string();
     std::ofstream(job) << nlohmann::json({{"model", model}, {"prompts", prompts}, {"max_new_tokens", new_tokens}, {"eos_ids", g.eos_ids},
-                                          {"batch_size", slots}, {"sort_by_length", true}, {"threads", threads}, {"margins", false}})
+                                          {"batch_size", slots}, {"sort_by_length", true}, {"threads", threads}, {"margins", false},
+                                          {"device", device_name}, {"dtype", dtype_name}})
                               .dump();
     const std::string cmd = py + " " + root + "/tests/reference/hf_greedy_generate.py " + job;
     FILE* pipe = ::popen(cmd.c_str(), "r");

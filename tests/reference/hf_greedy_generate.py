@@ -12,6 +12,7 @@ JOB.json: {"model": DIR, "prompts": [[ids]], "max_new_tokens": N, "eos_ids": [id
            "batch_size": 1                 (rows per model.generate call, left-padded),
            "sort_by_length": false         (batch prompts of similar length together),
            "threads": 0                    (torch.set_num_threads when > 0),
+           "device": "cpu", "dtype": "fp32" (where the model runs, in fp32 or bf16),
            "margins": true}                (return the top-2 logit margin of every step)
 
 stdout: {"transformers", "outputs": [[new ids]] in prompt order (EOS included when produced),
@@ -52,7 +53,9 @@ def main():
     job = json.load(open(sys.argv[1]))
     if job.get("threads", 0) > 0:
         torch.set_num_threads(job["threads"])
-    model = AutoModelForCausalLM.from_pretrained(job["model"], torch_dtype=torch.float32, attn_implementation="sdpa")
+    dtype = torch.bfloat16 if job.get("dtype") == "bf16" else torch.float32
+    device = torch.device(job.get("device", "cpu"))
+    model = AutoModelForCausalLM.from_pretrained(job["model"], torch_dtype=dtype, attn_implementation="sdpa").to(device)
     model.eval()
     if job.get("make_adapter"):
         model = make_adapter(model, job["make_adapter"])
@@ -82,7 +85,7 @@ def main():
                 p = prompts[i]
                 ids[r, longest - len(p):] = torch.tensor(p)
                 mask[r, longest - len(p):] = 1
-            out = model.generate(input_ids=ids, attention_mask=mask, do_sample=False, num_beams=1,
+            out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), do_sample=False, num_beams=1,
                                  max_new_tokens=job["max_new_tokens"], eos_token_id=eos, pad_token_id=pad,
                                  output_scores=want_margins, return_dict_in_generate=True,
                                  temperature=None, top_p=None, top_k=None)
@@ -102,6 +105,8 @@ def main():
                         top = torch.topk(out.scores[k][r].float(), 2).values
                         steps.append(float(top[0] - top[1]))
                     margins[i] = steps
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     seconds = time.perf_counter() - start
     json.dump({"transformers": transformers.__version__, "outputs": outputs, "margins": margins if want_margins else None,
                "seconds": seconds, "new_tokens": new_tokens}, sys.stdout)
