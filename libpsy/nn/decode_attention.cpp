@@ -11,7 +11,7 @@
 #include <c10/util/BFloat16.h>
 
 #include "libpsy/core/spinning_pool.h"
-#include "libpsy/nn/cpu_features.h"
+#include "libpsy/core/cpu_features.h"
 #include "libpsy/nn/simd_lanes.h"
 
 namespace psy {

@@ -2,7 +2,7 @@
 
 #include "libpsy/core/error.h"
 #include "libpsy/core/spinning_pool.h"
-#include "libpsy/nn/cpu_features.h"
+#include "libpsy/core/cpu_features.h"
 #include "libpsy/nn/simd_lanes.h"
 
 #include <immintrin.h>

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "libpsy/core/error.h"
-#include "libpsy/nn/cpu_features.h"
+#include "libpsy/core/cpu_features.h"
 
 namespace psy {
 

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "libpsy/core/cpu_features.h"
+
 namespace psy {
 
 const char* openblas_core() {
@@ -16,11 +18,9 @@ const char* openblas_core() {
 const char* better_openblas_core() {
   const char* running = openblas_core();
   if (running == nullptr || std::strcmp(running, "Prescott") != 0) return nullptr;
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
-    return "SkylakeX";
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+  const CpuFeatures& cpu = cpu_features();
+  if (cpu.avx512_skylake_x) return "SkylakeX";
+  if (cpu.avx2_fma) return "Haswell";
   return nullptr;
 }
 

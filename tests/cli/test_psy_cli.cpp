@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "libpsy/core/cpu_features.h"
 #include "tests/test_support.h"
 
 using psy::test::run_psy;
@@ -45,8 +46,7 @@ TEST_CASE("psy never runs OpenBLAS's SSE3 fallback kernels on a CPU with AVX2, u
     WARN("psy's BLAS is not OpenBLAS here: nothing to check");
     return;
   }
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+  if (psy::cpu_features().avx2_fma) {
     INFO(chosen);
     CHECK_THAT(chosen, !Catch::Contains("OpenBLAS core Prescott"));
   }

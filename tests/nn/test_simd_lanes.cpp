@@ -7,7 +7,7 @@
 #include <cstring>
 #include <random>
 
-#include "libpsy/nn/cpu_features.h"
+#include "libpsy/core/cpu_features.h"
 #include "libpsy/nn/simd_lanes.h"
 
 namespace {
