@@ -13,43 +13,37 @@
 
 #include <torch/torch.h>
 
+#include "bench/bench_cli.h"
 #include "libpsy/nn/kv_cache.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/runtime/process_environment.h"
 
 int main(int argc, char** argv) {
   psy::settle_process_environment(argv);
-  if (argc < 2) {
-    std::cerr << "usage: bench_decode_step MODEL_DIR [--rows R] [--past P] [--steps N] [--threads T] [--dtype fp32|bf16] "
-                 "[--prefill M]\n";
-    return 2;
-  }
-  const std::string model = argv[1];
+  std::string model;
   int64_t rows = 8, past = 200, prefill = 0;
   int steps = 200, threads = 2;
   torch::ScalarType dtype = torch::kFloat32;
-  for (int i = 2; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--rows") rows = std::atoll(next().c_str());
-    else if (a == "--past") past = std::atoll(next().c_str());
-    else if (a == "--steps") steps = std::atoi(next().c_str());
-    else if (a == "--threads") threads = std::atoi(next().c_str());
-    else if (a == "--prefill") prefill = std::atoll(next().c_str());
-    else if (a == "--dtype") dtype = next() == "bf16" ? torch::kBFloat16 : torch::kFloat32;
-    else {
-      std::cerr << "bench_decode_step: unknown option " << a << "\n";
-      return 2;
-    }
-  }
-  if (past < 1 || rows < 1 || steps < 1) {
-    std::cerr << "bench_decode_step: --past, --rows and --steps must be at least 1\n";
-    return 2;
-  }
-  if (prefill > 0 && rows != 1) {
-    std::cerr << "bench_decode_step: --prefill times one prompt's admission; give --rows 1\n";
-    return 2;
-  }
+  psy::ArgParser p("bench_decode_step", "One decode step (or one admission's prefill) of a real model, repeated.");
+  p.positional("model_dir", "a Hugging Face model folder")
+      .option("rows", "R", "sequences, one new token each", "8")
+      .option("past", "P", "cached positions before the first step", "200")
+      .option("steps", "N", "timed steps", "200")
+      .option("threads", "T", "LibTorch threads", "2")
+      .option("dtype", "fp32|bf16", "the model's dtype", "fp32")
+      .option("prefill", "M", "time a prefill of M new tokens after P cached instead (needs --rows 1)", "0");
+  if (const int done = psy::bench::parse(p, argc, argv, [&](const psy::ParsedArgs& a) {
+        model = a.list("model_dir").front();
+        rows = psy::bench::at_least(a, "rows", 1);
+        past = psy::bench::at_least(a, "past", 1);
+        steps = static_cast<int>(psy::bench::at_least(a, "steps", 1));
+        threads = static_cast<int>(psy::bench::at_least(a, "threads", 1));
+        prefill = psy::bench::at_least(a, "prefill", 0);
+        dtype = psy::bench::choice(a, "dtype", {"fp32", "bf16"}) == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+        if (prefill > 0 && rows != 1) throw psy::Error("--prefill times one prompt's admission; give --rows 1");
+      });
+      done >= 0)
+    return done;
   torch::set_num_threads(threads);
   torch::NoGradGuard no_grad;
   psy::Decoder d = psy::load_decoder(model);

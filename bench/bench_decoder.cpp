@@ -23,6 +23,7 @@
 
 #include <torch/torch.h>
 
+#include "bench/bench_cli.h"
 #include "libpsy/dist/memory_plan.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/runtime/process_environment.h"
@@ -92,14 +93,21 @@ int main(int argc, char** argv) {
   psy::settle_process_environment(argv);  // OpenBLAS kernels and OpenMP policy as psy runs them
   std::string device_name = "cpu", shape_name = "small", load_dir;
   int threads = 2, runs = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--threads") threads = std::atoi(v.c_str());
-    else if (k == "--device") device_name = v;
-    else if (k == "--shape") shape_name = v;
-    else if (k == "--runs") runs = std::atoi(v.c_str());
-    else if (k == "--load") load_dir = v;
-  }
+  psy::ArgParser p("bench_decoder", "Decoder prefill and decode speed on a model shape (random weights), and loading cost.");
+  p.option("threads", "N", "CPU threads", "2")
+      .option("device", "cpu|cuda[:N]", "where the model runs", "cpu")
+      .option("shape", "small|7b", "a ~106M-parameter Llama, or Mistral-7B's shape (GPU)", "small")
+      .option("runs", "N", "runs (median reported)", "5")
+      .option("load", "DIR|none", "internal: the child process that loads a checkpoint and reports its memory");
+  if (const int done = psy::bench::parse(p, argc, argv, [&](const psy::ParsedArgs& a) {
+        threads = static_cast<int>(psy::bench::at_least(a, "threads", 1));
+        device_name = psy::bench::device(a, "device");
+        shape_name = psy::bench::choice(a, "shape", {"small", "7b"});
+        runs = static_cast<int>(psy::bench::at_least(a, "runs", 1));
+        load_dir = a.get("load");
+      });
+      done >= 0)
+    return done;
   torch::set_num_threads(threads);
   const torch::Device device(device_name);
   if (load_dir == "none") {  // child mode: the RSS of a process that only initialised LibTorch

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_cli.h"
 #include "libpsy/dist/epoch_shard.h"
 #include "libpsy/dist/gradient_buckets.h"
 #include "libpsy/dist/launcher.h"
@@ -33,14 +34,31 @@ struct Settings {
   int steps = 6, hidden = 256, layers = 4, seq = 256, global_batch = 8;
 };
 
-Settings settings_from(int argc, char** argv) {
-  Settings s;
-  if (argc > 1) s.steps = std::atoi(argv[1]);
-  if (argc > 2) s.hidden = std::atoi(argv[2]);
-  if (argc > 3) s.layers = std::atoi(argv[3]);
-  if (argc > 4) s.seq = std::atoi(argv[4]);
-  if (argc > 5) s.global_batch = std::atoi(argv[5]);
-  return s;
+// STEPS HIDDEN LAYERS SEQ GLOBAL_BATCH, each optional (the ranks re-read the same line).
+psy::ArgParser settings_parser() {
+  psy::ArgParser p("bench_dist", "LoRA training steps: one process with 1 and 2 threads against two Gloo processes.");
+  p.positional("steps", "measured steps (default 6)", false)
+      .positional("hidden", "decoder hidden size (default 256)", false)
+      .positional("layers", "decoder layers (default 4)", false)
+      .positional("seq", "tokens per sequence (default 256)", false)
+      .positional("global_batch", "sequences per step over all ranks (default 8)", false);
+  return p;
+}
+
+void read_settings(const psy::ParsedArgs& a, Settings& s) {
+  auto number = [&](const char* name, int& into) {
+    const auto& given = a.list(name);
+    if (given.empty()) return;
+    char* end = nullptr;
+    const long v = std::strtol(given.front().c_str(), &end, 10);
+    if (*end != '\0' || v < 1) throw psy::Error(std::string(name) + ": " + psy::expected_found("a whole number of at least 1", "'" + given.front() + "'"));
+    into = static_cast<int>(v);
+  };
+  number("steps", s.steps);
+  number("hidden", s.hidden);
+  number("layers", s.layers);
+  number("seq", s.seq);
+  number("global_batch", s.global_batch);
 }
 
 // One rank's part: returns the median step seconds (rank 0 writes it to $PSY_BENCH_OUT).
@@ -105,8 +123,11 @@ double launch(const Settings& s, int nproc, int threads, const std::string& out,
 
 int main(int argc, char** argv) {
   psy::settle_process_environment(argv);  // OpenBLAS kernels and OpenMP policy as psy runs them
+  Settings s;
+  if (const int done = psy::bench::parse(settings_parser(), argc, argv, [&](const psy::ParsedArgs& a) { read_settings(a, s); });
+      done >= 0)
+    return done;
   try {
-    Settings s = settings_from(argc, argv);
     if (std::getenv("PSY_BENCH_RANK") != nullptr) {
       torch::set_num_threads(std::max(1, std::atoi(std::getenv("OMP_NUM_THREADS") ? std::getenv("OMP_NUM_THREADS") : "1")));
       return run_rank(s);

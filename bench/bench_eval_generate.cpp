@@ -3,7 +3,7 @@
 // model (SmolLM2-135M-Instruct from .reference/models/), psy vs transformers' generate in the same
 // run. Prints numbers, never fails on speed.
 //   bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared]
-//                       [--no-python] [--skip-static] [--skip-no-reuse] [--prefix-cache-mb MB] [--decode-only | --workload-only] [--decode-dtype fp32|bf16]
+//                       [--no-python] [--skip-static] [--skip-no-reuse] [--prefix-cache-mb MB] [--decode-only | --workload-only] [--decode-dtype fp32|bf16|both]
 //                       [--device cpu|cuda] [--dtype fp32|bf16] [--model DIR]
 // --device runs everything on that device (transformers too); --dtype is the workload's (default fp32);
 // --model another folder of SmolLM2's kind (bench/gpu/issue19_decode.sh: its shape, random weights).
@@ -39,6 +39,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "bench/bench_cli.h"
 #include "libpsy/evaluate/held_out_examples.h"
 #include "libpsy/generate/continuous_batching.h"
 #include "libpsy/generate/prefix_store.h"
@@ -177,29 +178,44 @@ int main(int argc, char** argv) {
   std::vector<torch::ScalarType> decode_dtypes = {torch::kFloat32, torch::kBFloat16};
   std::string device_name = "cpu", model_dir;
   torch::ScalarType dtype = torch::kFloat32;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--prompts") prompts_n = std::atoi(next().c_str());
-    else if (a == "--slots") slots = std::atoi(next().c_str());
-    else if (a == "--new-tokens") new_tokens = std::atoi(next().c_str());
-    else if (a == "--threads") threads = std::atoi(next().c_str());
-    else if (a == "--data") data = next();
-    else if (a == "--no-python") python = false;
-    else if (a == "--skip-static") static_batches = false;
-    else if (a == "--skip-no-reuse") compare_no_reuse = false;
-    else if (a == "--prefix-cache-mb") prefix_cache_mb = std::atoll(next().c_str());
-    else if (a == "--decode-only") decode_only = true;
-    else if (a == "--workload-only") decode_dtypes.clear();
-    else if (a == "--device") device_name = next();
-    else if (a == "--model") model_dir = next();
-    else if (a == "--dtype") dtype = next() == "bf16" ? torch::kBFloat16 : torch::kFloat32;
-    else if (a == "--decode-dtype") decode_dtypes = next() == "bf16" ? std::vector<torch::ScalarType>{torch::kBFloat16} : std::vector<torch::ScalarType>{torch::kFloat32};
-    else {
-      std::cerr << "usage: bench_eval_generate [--prompts N] [--slots S] [--new-tokens T] [--threads N] [--data sample|shared] [--no-python] [--skip-static] [--skip-no-reuse] [--prefix-cache-mb MB] [--decode-only | --workload-only] [--decode-dtype fp32|bf16] [--device cpu|cuda] [--dtype fp32|bf16] [--model DIR]\n";
-      return 2;
-    }
-  }
+  const auto dtype_of = [](const std::string& name) { return name == "bf16" ? torch::kBFloat16 : torch::kFloat32; };
+  psy::ArgParser p("bench_eval_generate", "Batch-1 decode against the bandwidth bound, and the eval workload: psy against transformers.");
+  p.option("prompts", "N", "held-out prompts in the workload", "48")
+      .option("slots", "S", "sequences decoded together (transformers: batch size)", "8")
+      .option("new-tokens", "T", "new tokens per prompt at most", "128")
+      .option("threads", "N", "CPU threads", "2")
+      .option("data", "sample|shared", "the bundled sample, or the real English test split in ../shared", "sample")
+      .flag("no-python", "skip transformers")
+      .flag("skip-static", "skip psy's static batches")
+      .flag("skip-no-reuse", "skip the run without prefix reuse")
+      .option("prefix-cache-mb", "MB", "the prefix store's budget", "512")
+      .flag("decode-only", "only the bandwidth and batch-1 decode part")
+      .flag("workload-only", "only the workload")
+      .option("decode-dtype", "fp32|bf16|both", "the batch-1 decode's dtypes", "both")
+      .option("device", "cpu|cuda", "where everything runs (transformers too)", "cpu")
+      .option("dtype", "fp32|bf16", "the workload's dtype", "fp32")
+      .option("model", "DIR", "another folder of SmolLM2's kind (default .reference/models/smollm2-135m-instruct)");
+  if (const int done = psy::bench::parse(p, argc, argv, [&](const psy::ParsedArgs& a) {
+        prompts_n = static_cast<int>(psy::bench::at_least(a, "prompts", 1));
+        slots = static_cast<int>(psy::bench::at_least(a, "slots", 1));
+        new_tokens = static_cast<int>(psy::bench::at_least(a, "new-tokens", 1));
+        threads = static_cast<int>(psy::bench::at_least(a, "threads", 1));
+        data = psy::bench::choice(a, "data", {"sample", "shared"});
+        python = !a.flag("no-python");
+        static_batches = !a.flag("skip-static");
+        compare_no_reuse = !a.flag("skip-no-reuse");
+        prefix_cache_mb = psy::bench::at_least(a, "prefix-cache-mb", 0);
+        decode_only = a.flag("decode-only");
+        if (decode_only && a.flag("workload-only")) throw psy::Error("--decode-only and --workload-only exclude each other");
+        const std::string which = psy::bench::choice(a, "decode-dtype", {"fp32", "bf16", "both"});
+        if (which != "both") decode_dtypes = {dtype_of(which)};
+        if (a.flag("workload-only")) decode_dtypes.clear();
+        device_name = psy::bench::choice(a, "device", {"cpu", "cuda"});
+        dtype = dtype_of(psy::bench::choice(a, "dtype", {"fp32", "bf16"}));
+        model_dir = a.get("model");
+      });
+      done >= 0)
+    return done;
   const std::string root = PSY_SOURCE_DIR;
   const std::string model = model_dir.empty() ? root + "/.reference/models/smollm2-135m-instruct" : model_dir;
   if (!std::ifstream(model + "/config.json")) {

@@ -14,6 +14,7 @@
 
 #include <torch/torch.h>
 
+#include "bench/bench_cli.h"
 #include "libpsy/nn/few_rows_matmul.h"
 
 int main(int argc, char** argv) {
@@ -21,19 +22,21 @@ int main(int argc, char** argv) {
   int passes = 10, threads = 2;
   torch::ScalarType dtype = torch::kFloat32;
   psy::FewRowsIsa isa = psy::few_rows_matmul_isa();
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--rows") rows = std::atoll(next().c_str());
-    else if (a == "--passes") passes = std::atoi(next().c_str());
-    else if (a == "--threads") threads = std::atoi(next().c_str());
-    else if (a == "--dtype") dtype = next() == "bf16" ? torch::kBFloat16 : torch::kFloat32;
-    else if (a == "--isa") isa = next() == "avx2" ? psy::FewRowsIsa::Avx2 : psy::few_rows_matmul_isa();
-    else {
-      std::cerr << "usage: bench_few_rows [--rows M] [--passes N] [--threads T] [--dtype fp32|bf16] [--isa best|avx2]\n";
-      return 2;
-    }
-  }
+  psy::ArgParser p("bench_few_rows", "The few-rows kernel alone: M rows of x through SmolLM2-135M's projection shapes.");
+  p.option("rows", "M", "rows of x", "8")
+      .option("passes", "N", "timed passes (after one warm-up)", "10")
+      .option("threads", "T", "LibTorch threads", "2")
+      .option("dtype", "fp32|bf16", "weights and x", "fp32")
+      .option("isa", "best|avx2", "the kernel family", "best");
+  if (const int done = psy::bench::parse(p, argc, argv, [&](const psy::ParsedArgs& a) {
+        rows = psy::bench::at_least(a, "rows", 1);
+        passes = static_cast<int>(psy::bench::at_least(a, "passes", 1));
+        threads = static_cast<int>(psy::bench::at_least(a, "threads", 1));
+        dtype = psy::bench::choice(a, "dtype", {"fp32", "bf16"}) == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+        if (psy::bench::choice(a, "isa", {"best", "avx2"}) == "avx2") isa = psy::FewRowsIsa::Avx2;
+      });
+      done >= 0)
+    return done;
   torch::set_num_threads(threads);
   torch::NoGradGuard no_grad;
   const int64_t hidden = 576, intermediate = 1536, kv = 192, vocab = 49152;

@@ -16,6 +16,7 @@
 
 #include <torch/torch.h>
 
+#include "bench/bench_cli.h"
 #include "libpsy/nn/projection.h"
 #include "libpsy/runtime/process_environment.h"
 
@@ -52,18 +53,20 @@ int main(int argc, char** argv) {
   int64_t tokens = 1024;
   int reps = 15, threads = 2;
   double dropout = 0.05;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--tokens") tokens = std::atoll(next().c_str());
-    else if (a == "--reps") reps = std::atoi(next().c_str());
-    else if (a == "--threads") threads = std::atoi(next().c_str());
-    else if (a == "--dropout") dropout = std::atof(next().c_str());
-    else {
-      std::fprintf(stderr, "usage: bench_lora_dropout [--tokens T] [--reps N] [--threads N] [--dropout P]\n");
-      return 2;
-    }
-  }
+  psy::ArgParser p("bench_lora_dropout", "LoRA dropout in training: psy's projection against PEFT's composition, one projection at a time.");
+  p.option("tokens", "T", "rows of x", "1024")
+      .option("reps", "N", "timed repetitions per shape", "15")
+      .option("threads", "N", "LibTorch threads", "2")
+      .option("dropout", "P", "LoRA dropout probability, in [0, 1)", "0.05");
+  if (const int done = psy::bench::parse(p, argc, argv, [&](const psy::ParsedArgs& a) {
+        tokens = psy::bench::at_least(a, "tokens", 1);
+        reps = static_cast<int>(psy::bench::at_least(a, "reps", 1));
+        threads = static_cast<int>(psy::bench::at_least(a, "threads", 1));
+        dropout = a.get_double("dropout");
+        if (!(dropout >= 0 && dropout < 1)) throw psy::Error("option --dropout: " + psy::expected_found("a probability in [0, 1)", a.get("dropout")));
+      });
+      done >= 0)
+    return done;
   torch::set_num_threads(threads);
   torch::manual_seed(0);
   std::printf("bench_lora_dropout: %lld tokens, LoRA r 16 / alpha 32 / dropout %g, fp32, %d threads, median of %d\n",

@@ -20,6 +20,7 @@
 
 #include <torch/torch.h>
 
+#include "bench/bench_cli.h"
 #include "libpsy/nn/projection.h"
 #include "libpsy/train/chunked_head_loss.h"
 #include "libpsy/train/memory_usage.h"
@@ -98,17 +99,21 @@ int main(int argc, char** argv) {
   psy::settle_process_environment(argv);  // OpenBLAS kernels and OpenMP policy as psy runs them
   setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i];
-    if (k == "--tokens") o.tokens = std::atoll(argv[i + 1]);
-    else if (k == "--hidden") o.hidden = std::atoll(argv[i + 1]);
-    else if (k == "--threads") o.threads = std::atoi(argv[i + 1]);
-    else if (k == "--prompt-fraction") o.prompt_fraction = std::atof(argv[i + 1]);
-    else {
-      std::fprintf(stderr, "bench_loss_memory: unknown option %s\n", k.c_str());
-      return 2;
-    }
-  }
+  psy::ArgParser p("bench_loss_memory", "lm_head + weighted cross-entropy, forward + backward: the plain loss against the chunked one.");
+  p.option("tokens", "T", "tokens", "2048")
+      .option("hidden", "H", "hidden size", "1024")
+      .option("threads", "N", "LibTorch threads", "2")
+      .option("prompt-fraction", "F", "share of the tokens with weight 0 in the completion-only row, in [0, 1]", "0.6");
+  if (const int done = psy::bench::parse(p, argc, argv, [&](const psy::ParsedArgs& a) {
+        o.tokens = psy::bench::at_least(a, "tokens", 1);
+        o.hidden = psy::bench::at_least(a, "hidden", 1);
+        o.threads = static_cast<int>(psy::bench::at_least(a, "threads", 1));
+        o.prompt_fraction = a.get_double("prompt-fraction");
+        if (!(o.prompt_fraction >= 0 && o.prompt_fraction <= 1))
+          throw psy::Error("option --prompt-fraction: " + psy::expected_found("a fraction in [0, 1]", a.get("prompt-fraction")));
+      });
+      done >= 0)
+    return done;
   std::printf("lm_head + weighted CE, forward + backward: %lld tokens, hidden %lld, LoRA r 16 on lm_head, %d threads\n",
               static_cast<long long>(o.tokens), static_cast<long long>(o.hidden), o.threads);
   std::printf("%-8s %-28s %14s %14s %10s %10s\n", "vocab", "weights", "plain MB", "chunked MB", "plain ms",

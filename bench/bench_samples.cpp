@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/bench_cli.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/data/load_sessions.h"
 #include "libpsy/data/sample_builder.h"
@@ -39,11 +40,14 @@ double median(std::vector<double> v) {
 int main(int argc, char** argv) {
   std::string tokenizer_path;
   int runs = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i];
-    if (a == "--tokenizer") tokenizer_path = argv[i + 1];
-    else if (a == "--runs") runs = std::max(1, std::atoi(argv[i + 1]));
-  }
+  psy::ArgParser p("bench_samples", "Building the training samples of the whole English dataset.");
+  p.option("tokenizer", "DIR", "a tokenizer folder (default: the bench's own)").option("runs", "N", "runs (median reported)", "5");
+  if (const int done = psy::bench::parse(p, argc, argv, [&](const psy::ParsedArgs& a) {
+        tokenizer_path = a.get("tokenizer");
+        runs = static_cast<int>(psy::bench::at_least(a, "runs", 1));
+      });
+      done >= 0)
+    return done;
   const char* shared_env = std::getenv("PSY_SHARED");
   const std::string shared = shared_env ? shared_env : std::string(PSY_SOURCE_DIR) + "/../shared";
   const std::string data = shared + "/data/psy-insight/en_data_version7.json";

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_cli.h"
 #include "libpsy/core/json_file.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/text/tokenizer.h"
@@ -60,12 +61,17 @@ int main(int argc, char** argv) {
   int runs = std::getenv("PSY_BENCH_RUNS") ? std::max(1, std::atoi(std::getenv("PSY_BENCH_RUNS"))) : 5;
   std::string python = std::string(PSY_SOURCE_DIR) + "/.reference/venv/bin/python";
   std::vector<std::string> folders;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--runs") runs = std::max(1, std::atoi(argv[i + 1]));
-    else if (a == "--python") python = argv[i + 1];
-    else if (a == "--tokenizer") folders.push_back(argv[i + 1]);
-  }
+  psy::ArgParser p("bench_tokenizer", "tokenizer.json encoding, psy against Hugging Face tokenizers, one thread.");
+  p.option("runs", "N", "runs (median reported; default $PSY_BENCH_RUNS or 5)")
+      .option("python", "PATH", "the Python with tokenizers (default .reference/venv's)")
+      .multi_option("tokenizer", "DIR", "tokenizer folders (default: the reference ones present)");
+  if (const int done = psy::bench::parse(p, argc, argv, [&](const psy::ParsedArgs& a) {
+        if (a.given("runs")) runs = static_cast<int>(psy::bench::at_least(a, "runs", 1));
+        if (a.given("python")) python = a.get("python");
+        folders = a.list("tokenizer");
+      });
+      done >= 0)
+    return done;
   if (folders.empty()) {
     const std::string models = std::string(PSY_SOURCE_DIR) + "/.reference/models/";
     for (const char* f : {"smollm2-135m-instruct", "tokenizers/llama3", "tokenizers/qwen2.5", "tokenizers/qwen3",

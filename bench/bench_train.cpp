@@ -25,6 +25,7 @@
 
 #include <torch/torch.h>
 
+#include "bench/bench_cli.h"
 #include "libpsy/dist/memory_plan.h"
 #include "libpsy/io/hf_config.h"
 #include "libpsy/nn/decoder.h"
@@ -186,32 +187,44 @@ Figures run_python(const Options& o, bool checkpoint) {
 int main(int argc, char** argv) {
   psy::settle_process_environment(argv);  // OpenBLAS kernels and OpenMP policy as psy runs them
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&] { return i + 1 < argc ? std::atoi(argv[++i]) : 0; };
-    auto word = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--threads") o.threads = next();
-    else if (a == "--batch") o.batch = next();
-    else if (a == "--seq") o.seq = next();
-    else if (a == "--steps") o.steps = next();
-    else if (a == "--runs") o.runs = next();
-    else if (a == "--warmup") o.warmup = next();
-    else if (a == "--no-python") o.python = false;
-    else if (a == "--device") o.device = word();
-    else if (a == "--shape") o.shape = word();
-    else if (a == "--dtype") o.dtype = word();
-    else if (a == "--lora") o.lora = word();
-    else if (a == "--ckpt-only") o.ckpt_only = true;
-    else if (a == "--loss") o.plain_loss = word() == "plain";
-    else if (a == "--lora-dropout") o.lora_dropout = i + 1 < argc ? std::atof(argv[++i]) : -1;
-    else {
-      std::fprintf(stderr,
-                   "usage: bench_train [--threads N] [--batch B] [--seq T] [--steps N] [--warmup N] [--runs N] [--no-python]\n"
-                   "                   [--device cpu|cuda] [--shape 58m|mistral-7b|qwen2.5-7b] [--dtype fp32|bf16] [--lora r16|paper]"
-                   " [--ckpt-only] [--loss chunked|plain] [--lora-dropout P]\n");
-      return 2;
-    }
-  }
+  psy::ArgParser p("bench_train", "LoRA training steps on a model shape, psy against PyTorch/PEFT (tokens/s and peak memory).");
+  p.option("threads", "N", "CPU threads", "2")
+      .option("batch", "B", "sequences per step", "2")
+      .option("seq", "T", "tokens per sequence", "256")
+      .option("steps", "N", "measured steps per run", "4")
+      .option("warmup", "N", "steps before measuring", "2")
+      .option("runs", "N", "runs (median reported)", "3")
+      .flag("no-python", "skip the Python baseline")
+      .option("device", "cpu|cuda[:N]", "where the steps run", "cpu")
+      .option("shape", "NAME", "58m, or a shape psy plan knows (mistral-7b, qwen2.5-7b, ...)", "58m")
+      .option("dtype", "fp32|bf16", "the model's dtype", "fp32")
+      .option("lora", "r16|paper", "r16/alpha32 on the attention and MLP, or the paper's r256/alpha128 with lm_head", "r16")
+      .flag("ckpt-only", "only the run with gradient checkpointing")
+      .option("loss", "chunked|plain", "the chunked lm_head loss, or full logits", "chunked")
+      .option("lora-dropout", "P", "overrides the LoRA setting's dropout (r16: 0, paper: 0.05)");
+  if (const int done = psy::bench::parse(p, argc, argv, [&](const psy::ParsedArgs& a) {
+        o.threads = static_cast<int>(psy::bench::at_least(a, "threads", 1));
+        o.batch = static_cast<int>(psy::bench::at_least(a, "batch", 1));
+        o.seq = static_cast<int>(psy::bench::at_least(a, "seq", 2));
+        o.steps = static_cast<int>(psy::bench::at_least(a, "steps", 1));
+        o.warmup = static_cast<int>(psy::bench::at_least(a, "warmup", 0));
+        o.runs = static_cast<int>(psy::bench::at_least(a, "runs", 1));
+        o.python = !a.flag("no-python");
+        o.device = psy::bench::device(a, "device");
+        o.shape = a.get("shape");
+        if (o.shape != "58m") psy::dist::known_model_shape(o.shape);  // refuses an unknown name, listing the known ones
+        o.dtype = psy::bench::choice(a, "dtype", {"fp32", "bf16"});
+        o.lora = psy::bench::choice(a, "lora", {"r16", "paper"});
+        o.ckpt_only = a.flag("ckpt-only");
+        o.plain_loss = psy::bench::choice(a, "loss", {"chunked", "plain"}) == "plain";
+        if (a.given("lora-dropout")) {
+          o.lora_dropout = a.get_double("lora-dropout");
+          if (!(o.lora_dropout >= 0 && o.lora_dropout < 1))
+            throw psy::Error("option --lora-dropout: " + psy::expected_found("a probability in [0, 1)", a.get("lora-dropout")));
+        }
+      });
+      done >= 0)
+    return done;
   std::printf("bench_train: LoRA %s, dropout %g, on %s of a %s shape (%s) on %s; batch %d x %d tokens; "
               "%d threads; %d warm-up + %d measured steps; median of %d runs\n",
               o.lora == "paper" ? "r256/alpha128" : "r16/alpha32", o.dropout(), o.lora == "paper" ? "q,k,v,o,gate,up,down,lm_head" : "q,k,v,o,gate,up,down",
