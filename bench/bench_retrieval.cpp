@@ -21,6 +21,7 @@
 #include <torch/torch.h>
 
 #include "eval/bertscore/sentence_encoder.h"
+#include "bench/bench_cli.h"
 #include "libpsy/core/text_file.h"
 #include "libpsy/data/load_sessions.h"
 #include "libpsy/data/split.h"
@@ -46,14 +47,21 @@ int main(int argc, char** argv) {
   int threads = 2, runs = 3;
   size_t k = 3;
   std::string lang = "zh";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--encoder") encoder_dir = argv[i + 1];
-    else if (a == "--threads") threads = std::stoi(argv[i + 1]);
-    else if (a == "--runs") runs = std::stoi(argv[i + 1]);
-    else if (a == "--k") k = static_cast<size_t>(std::stoul(argv[i + 1]));
-    else if (a == "--lang") lang = argv[i + 1];
-  }
+  psy::ArgParser p("bench_retrieval", "The rag index build and queries over a whole dataset.");
+  p.option("encoder", "DIR", "the sentence encoder (default .reference/models/all-minilm-l6-v2)")
+      .option("threads", "N", "LibTorch threads", "2")
+      .option("runs", "N", "runs (median reported)", "3")
+      .option("k", "K", "cases retrieved per query", "3")
+      .option("lang", "zh|en", "which dataset", "zh");
+  if (const int done = psy::bench::parse(p, argc, argv, [&](const psy::ParsedArgs& a) {
+        if (a.given("encoder")) encoder_dir = a.get("encoder");
+        threads = static_cast<int>(psy::bench::at_least(a, "threads", 1));
+        runs = static_cast<int>(psy::bench::at_least(a, "runs", 1));
+        k = static_cast<size_t>(psy::bench::at_least(a, "k", 1));
+        lang = psy::bench::choice(a, "lang", {"zh", "en"});
+      });
+      done >= 0)
+    return done;
   const std::string data = std::string(PSY_SOURCE_DIR) + "/../shared/data/psy-insight/" +
                            (lang == "en" ? "en_data_version7.json" : "cn_data_version7.json");
   if (!psy::path_exists(data) || !psy::path_exists(encoder_dir + "/config.json")) {
