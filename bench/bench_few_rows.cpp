@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
         threads = static_cast<int>(psy::bench::at_least(a, "threads", 1));
         dtype = psy::bench::choice(a, "dtype", {"fp32", "bf16"}) == "bf16" ? torch::kBFloat16 : torch::kFloat32;
         if (psy::bench::choice(a, "isa", {"best", "avx2"}) == "avx2") isa = psy::FewRowsIsa::Avx2;
+        if (psy::few_rows_matmul_isa() == psy::FewRowsIsa::None)
+          throw psy::Error("this CPU has neither AVX2 + FMA nor AVX-512 BF16: no kernel to time", psy::kExitFailure);
       });
       done >= 0)
     return done;
