@@ -49,6 +49,14 @@ inline long at_least(const ParsedArgs& args, const std::string& name, long least
   return v;
 }
 
+// The number option `name` in [0, 1], or in [0, 1) without `one_allowed` (a dropout probability).
+inline double fraction(const ParsedArgs& args, const std::string& name, bool one_allowed) {
+  const double v = args.get_double(name);
+  if (!(v >= 0 && (one_allowed ? v <= 1 : v < 1)))
+    throw Error("option --" + name + ": " + expected_found(one_allowed ? "a fraction in [0, 1]" : "a probability in [0, 1)", args.get(name)));
+  return v;
+}
+
 // The option `name`, refused unless it is one of `choices`.
 inline std::string choice(const ParsedArgs& args, const std::string& name, const std::vector<std::string>& choices) {
   const std::string& v = args.get(name);

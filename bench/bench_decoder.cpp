@@ -24,6 +24,7 @@
 #include <torch/torch.h>
 
 #include "bench/bench_cli.h"
+#include "bench/device_bandwidth.h"
 #include "libpsy/dist/memory_plan.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/runtime/process_environment.h"
@@ -64,29 +65,6 @@ psy::DecoderConfig shape(const std::string& name) {
   return s.config();
 }
 
-void sync(const torch::Device& d) {
-#if TORCH_VERSION_MAJOR >= 2
-  if (d.is_cuda()) torch::cuda::synchronize();
-#else
-  (void)d;
-#endif
-}
-
-// GB/s of a large copy on the device (read + write bytes, best of 5).
-double copy_bandwidth_gbs(const torch::Device& device) {
-  const int64_t n = (device.is_cuda() ? 256 : 64) * int64_t{1024 * 1024};  // floats
-  torch::Tensor a = torch::ones({n}, torch::TensorOptions().device(device)), b = torch::empty_like(a);
-  double best = 0;
-  for (int r = 0; r < 5; ++r) {
-    sync(device);
-    const double t0 = now_s();
-    b.copy_(a);
-    sync(device);
-    best = std::max(best, 2.0 * 4.0 * static_cast<double>(n) / (now_s() - t0) / 1e9);
-  }
-  return best;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -121,7 +99,7 @@ int main(int argc, char** argv) {
     o.device = device;
     const double t0 = now_s();
     psy::Decoder d = psy::load_decoder(load_dir, o);
-    sync(device);
+    psy::bench::sync_device(device);
     std::printf("%.3f %ld %ld %ld\n", now_s() - t0, status_kb("VmHWM"), status_kb("RssAnon"), status_kb("RssFile"));
     return 0;
   }
@@ -129,7 +107,7 @@ int main(int argc, char** argv) {
   torch::NoGradGuard no_grad;
   std::cout << "bench_decoder: shape " << shape_name << ", device " << device_name << ", " << threads
             << " threads, LibTorch " << TORCH_VERSION << "\n";
-  const double bandwidth = copy_bandwidth_gbs(device);
+  const double bandwidth = psy::bench::copy_bandwidth_gbs(device);
   std::cout << "  copy bandwidth: " << bandwidth << " GB/s\n";
   std::string saved;
   for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
@@ -147,22 +125,22 @@ int main(int argc, char** argv) {
     d->forward(ids.narrow(1, 0, 16));  // warm-up
     std::vector<double> prefill, decode;
     for (int r = 0; r < runs; ++r) {
-      sync(device);
+      psy::bench::sync_device(device);
       double t0 = now_s();
       d->forward(ids);
-      sync(device);
+      psy::bench::sync_device(device);
       prefill.push_back(static_cast<double>(prompt) / (now_s() - t0));
     }
     for (int r = 0; r < std::max(1, runs / 2 + 1); ++r) {
       psy::KVCache cache(config.num_hidden_layers);
       torch::Tensor logits = d->forward(ids.narrow(1, 0, decode_prompt), {}, &cache);
-      sync(device);
+      psy::bench::sync_device(device);
       double t0 = now_s();
       for (int64_t s = 0; s < steps; ++s) {
         torch::Tensor next = logits.select(1, logits.size(1) - 1).argmax(-1).view({1, 1});
         logits = d->forward(next, {}, &cache);
       }
-      sync(device);
+      psy::bench::sync_device(device);
       decode.push_back(static_cast<double>(steps) / (now_s() - t0));
     }
     const double pf = median(prefill);

@@ -40,6 +40,7 @@
 #include <torch/torch.h>
 
 #include "bench/bench_cli.h"
+#include "bench/device_bandwidth.h"
 #include "libpsy/evaluate/held_out_examples.h"
 #include "libpsy/generate/continuous_batching.h"
 #include "libpsy/generate/prefix_store.h"
@@ -59,27 +60,6 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Waits for the device's queued work (timings on a GPU).
-void sync(const torch::Device& device) {
-  if (device.is_cuda()) torch::cuda::synchronize();
-}
-
-// GB/s of a large copy through LibTorch's threads (read + write bytes).
-double copy_bandwidth_gbs(const torch::Device& device) {
-  const int64_t n = (device.is_cuda() ? 256 : 64) * int64_t{1024 * 1024};  // floats: 1 GB on a GPU, 256 MB on the CPU
-  torch::Tensor a = torch::ones({n}, torch::TensorOptions().device(device)), b = torch::empty_like(a);
-  double best = 0;
-  for (int r = 0; r < 5; ++r) {
-    sync(device);
-    const double t0 = now_s();
-    b.copy_(a);
-    sync(device);
-    const double t = now_s() - t0;
-    best = std::max(best, 2.0 * 4.0 * static_cast<double>(n) / t / 1e9);
-  }
-  return best;
-}
-
 double decode_tokens_per_s(psy::DecoderImpl& d) {
   torch::NoGradGuard no_grad;
   torch::Tensor ids = torch::randint(3, 1000, {1, 32}, torch::TensorOptions().dtype(torch::kInt64));
@@ -90,7 +70,7 @@ double decode_tokens_per_s(psy::DecoderImpl& d) {
     torch::Tensor logits = d.next_token_logits(ids, {}, &cache);
     const double t0 = now_s();
     for (int s = 0; s < 64; ++s) logits = d.next_token_logits(logits.argmax(-1).view({1, 1}), {}, &cache);
-    sync(d.device());
+    psy::bench::sync_device(d.device());
     runs.push_back(64.0 / (now_s() - t0));
   }
   return median(runs);
@@ -228,7 +208,7 @@ int main(int argc, char** argv) {
   std::cout << "bench_eval_generate: " << model << ", " << device_name << ", " << threads << " threads, LibTorch " << TORCH_VERSION
             << ", OMP_WAIT_POLICY=" << (std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "unset") << "\n";
 
-  const double bandwidth = decode_dtypes.empty() ? 0.0 : copy_bandwidth_gbs(device);
+  const double bandwidth = decode_dtypes.empty() ? 0.0 : psy::bench::copy_bandwidth_gbs(device);
   if (!decode_dtypes.empty()) std::cout << "  memory bandwidth (copy, best of 5): " << bandwidth << " GB/s\n";
   for (auto decode_dtype : decode_dtypes) {
     psy::DecoderOptions o;
@@ -330,7 +310,7 @@ int main(int argc, char** argv) {
         d->next_token_logits(torch::tensor(rest, torch::kInt64).view({1, n - m.length}), {}, &cache);
         store.add(p, std::move(cache));
       }
-      sync(device);
+      psy::bench::sync_device(device);
       return now_s() - start;
     };
     const double t_whole = prefills(0);

@@ -62,8 +62,7 @@ int main(int argc, char** argv) {
         tokens = psy::bench::at_least(a, "tokens", 1);
         reps = static_cast<int>(psy::bench::at_least(a, "reps", 1));
         threads = static_cast<int>(psy::bench::at_least(a, "threads", 1));
-        dropout = a.get_double("dropout");
-        if (!(dropout >= 0 && dropout < 1)) throw psy::Error("option --dropout: " + psy::expected_found("a probability in [0, 1)", a.get("dropout")));
+        dropout = psy::bench::fraction(a, "dropout", /*one_allowed=*/false);
       });
       done >= 0)
     return done;

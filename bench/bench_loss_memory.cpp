@@ -108,9 +108,7 @@ int main(int argc, char** argv) {
         o.tokens = psy::bench::at_least(a, "tokens", 1);
         o.hidden = psy::bench::at_least(a, "hidden", 1);
         o.threads = static_cast<int>(psy::bench::at_least(a, "threads", 1));
-        o.prompt_fraction = a.get_double("prompt-fraction");
-        if (!(o.prompt_fraction >= 0 && o.prompt_fraction <= 1))
-          throw psy::Error("option --prompt-fraction: " + psy::expected_found("a fraction in [0, 1]", a.get("prompt-fraction")));
+        o.prompt_fraction = psy::bench::fraction(a, "prompt-fraction", /*one_allowed=*/true);
       });
       done >= 0)
     return done;

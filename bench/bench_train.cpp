@@ -217,11 +217,7 @@ int main(int argc, char** argv) {
         o.lora = psy::bench::choice(a, "lora", {"r16", "paper"});
         o.ckpt_only = a.flag("ckpt-only");
         o.plain_loss = psy::bench::choice(a, "loss", {"chunked", "plain"}) == "plain";
-        if (a.given("lora-dropout")) {
-          o.lora_dropout = a.get_double("lora-dropout");
-          if (!(o.lora_dropout >= 0 && o.lora_dropout < 1))
-            throw psy::Error("option --lora-dropout: " + psy::expected_found("a probability in [0, 1)", a.get("lora-dropout")));
-        }
+        if (a.given("lora-dropout")) o.lora_dropout = psy::bench::fraction(a, "lora-dropout", /*one_allowed=*/false);
       });
       done >= 0)
     return done;
