@@ -14,16 +14,9 @@
 # Everything lands in $OUT (summary.txt first). Numbers: one H100/H200; say which in the report.
 set -uo pipefail
 OUT="${OUT:-/tmp/psy-issue20-gpu}"
-mkdir -p "$OUT"
-log() { echo "[$(date +%T)] $*" | tee -a "$OUT/summary.txt"; }
-log "start; $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null)"
-python3 -c "import torch, transformers, peft; print('torch', torch.__version__, 'cxx11abi', torch.compiled_with_cxx11_abi(), 'transformers', transformers.__version__, 'peft', peft.__version__)" >>"$OUT/summary.txt" 2>&1
-B=build-cuda
-timeout 200 cmake -S . -B $B -G Ninja -DCMAKE_BUILD_TYPE=Release -DPSY_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
-  >"$OUT/configure.log" 2>&1 || { log "configure failed (see configure.log)"; tail -20 "$OUT/configure.log" >>"$OUT/summary.txt"; exit 1; }
-timeout 300 cmake --build $B --target test_train_packing bench_train bench_loss_memory >"$OUT/build.log" 2>&1 ||
-  { log "build failed (see build.log)"; grep -m5 -B2 -A5 "error" "$OUT/build.log" >>"$OUT/summary.txt"; exit 1; }
-log "built"
+source bench/gpu/common.sh
+gpu_start "torch, transformers, peft"
+gpu_build test_train_packing bench_train bench_loss_memory
 export OMP_WAIT_POLICY=PASSIVE HF_HUB_OFFLINE=1 PSY_BENCH_PYTHON=python3
 PSY_TEST_DEVICE=cuda timeout 120 $B/tests/train/test_train_packing >"$OUT/test_train_packing_cuda.txt" 2>&1
 log "test_train_packing on cuda: exit $? ($(tail -2 "$OUT/test_train_packing_cuda.txt" | tr '\n' ' '))"
