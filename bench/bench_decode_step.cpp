@@ -2,8 +2,11 @@
 // One decode step of a real model alone, for profiling it (perf record): R rows (sequences) of one
 // new token each over P cached positions, repeated N times, greedy. Prints the median and best step.
 // With --prefill M, each step is instead an admission's prefill: M new tokens per row after the P
-// cached positions (the cache is cut back to P after each).
+// cached positions (the cache is cut back to P after each). --layers picks how a decode step runs its
+// layers: raw (decode_layers_cpu.h, psy's default), modules (the module path), or both, alternating
+// step by step with a model and cache each, so the two are compared in the same minutes.
 //   bench_decode_step MODEL_DIR [--rows R] [--past P] [--steps N] [--threads T] [--dtype fp32|bf16] [--prefill M]
+//                     [--layers raw|modules|both]
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -14,6 +17,7 @@
 #include <torch/torch.h>
 
 #include "bench/bench_cli.h"
+#include "libpsy/nn/decode_layers_cpu.h"
 #include "libpsy/nn/kv_cache.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/runtime/process_environment.h"
@@ -31,7 +35,9 @@ int main(int argc, char** argv) {
       .option("steps", "N", "timed steps", "200")
       .option("threads", "T", "LibTorch threads", "2")
       .option("dtype", "fp32|bf16", "the model's dtype", "fp32")
-      .option("prefill", "M", "time a prefill of M new tokens after P cached instead (needs --rows 1)", "0");
+      .option("prefill", "M", "time a prefill of M new tokens after P cached instead (needs --rows 1)", "0")
+      .option("layers", "raw|modules|both", "a decode step's layers on raw buffers, through the modules, or both alternating", "raw");
+  std::string layers = "raw";
   if (const int done = psy::bench::parse(p, argc, argv, [&](const psy::ParsedArgs& a) {
         model = a.list("model_dir").front();
         rows = psy::bench::at_least(a, "rows", 1);
@@ -40,37 +46,64 @@ int main(int argc, char** argv) {
         threads = static_cast<int>(psy::bench::at_least(a, "threads", 1));
         prefill = psy::bench::at_least(a, "prefill", 0);
         dtype = psy::bench::choice(a, "dtype", {"fp32", "bf16"}) == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+        layers = psy::bench::choice(a, "layers", {"raw", "modules", "both"});
         if (prefill > 0 && rows != 1) throw psy::Error("--prefill times one prompt's admission; give --rows 1");
       });
       done >= 0)
     return done;
   torch::set_num_threads(threads);
   torch::NoGradGuard no_grad;
-  psy::Decoder d = psy::load_decoder(model);
-  d->to(dtype);
-  d->eval();
-  psy::KVCache cache(d->config().num_hidden_layers);
-  cache.reserve(past + steps + 1);
-  torch::Tensor logits = d->next_token_logits(torch::randint(3, 1000, {rows, past}, torch::kInt64), {}, &cache);
-  std::vector<double> ms;
-  for (int s = 0; s < steps && prefill > 0; ++s) {
-    psy::KVCache copy = cache.prefix_copy(past, past + prefill);
-    const torch::Tensor ids = torch::randint(3, 1000, {rows, prefill}, torch::kInt64);
-    const auto t0 = std::chrono::steady_clock::now();
-    logits = d->next_token_logits(ids, {}, &copy);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  // One model (and cache) per way of running the layers; "both" alternates them step by step.
+  struct Run {
+    std::string name;
+    psy::Decoder d{nullptr};
+    psy::KVCache cache{0};
+    torch::Tensor logits;
+    std::vector<double> ms;
+  };
+  std::vector<Run> runs;
+  for (const std::string name : {"raw", "modules"}) {
+    if (layers != "both" && layers != name) continue;
+    psy::DecoderOptions o;
+    o.cpu_decode_layers = name == "raw";
+    Run r{name, psy::load_decoder(model, o), psy::KVCache(0), {}, {}};
+    r.d->to(dtype);
+    r.d->eval();
+    r.cache = psy::KVCache(r.d->config().num_hidden_layers);
+    r.cache.reserve(past + steps + 1);
+    torch::manual_seed(1);
+    r.logits = r.d->next_token_logits(torch::randint(3, 1000, {rows, past}, torch::kInt64), {}, &r.cache);
+    runs.push_back(std::move(r));
   }
-  for (int s = 0; s < steps && prefill == 0; ++s) {
-    const torch::Tensor mask = torch::ones({rows, past + s + 1}, torch::kInt64);
-    const torch::Tensor pos = torch::full({rows, 1}, past + s, torch::kInt64);
-    const auto t0 = std::chrono::steady_clock::now();
-    logits = d->next_token_logits(logits.argmax(-1).view({rows, 1}), mask, &cache, pos);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  const int64_t raw_steps_before = psy::decode_layers_cpu_steps();
+  for (int s = 0; s < steps; ++s) {
+    for (Run& r : runs) {
+      if (prefill > 0) {
+        psy::KVCache copy = r.cache.prefix_copy(past, past + prefill);
+        const torch::Tensor ids = torch::randint(3, 1000, {rows, prefill}, torch::kInt64);
+        const auto t0 = std::chrono::steady_clock::now();
+        r.logits = r.d->next_token_logits(ids, {}, &copy);
+        r.ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        continue;
+      }
+      const torch::Tensor mask = torch::ones({rows, past + s + 1}, torch::kInt64);
+      const torch::Tensor pos = torch::full({rows, 1}, past + s, torch::kInt64);
+      const auto t0 = std::chrono::steady_clock::now();
+      r.logits = r.d->next_token_logits(r.logits.argmax(-1).view({rows, 1}), mask, &r.cache, pos);
+      r.ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
   }
-  std::sort(ms.begin(), ms.end());
-  std::cout << "bench_decode_step: " << rows << " rows";
-  if (prefill > 0) std::cout << " of " << prefill << " new tokens";
-  std::cout << " over " << past << " cached positions, "
-            << (dtype == torch::kFloat32 ? "fp32" : "bf16") << ", " << threads << " threads: " << ms[ms.size() / 2]
-            << " ms per step (median of " << ms.size() << "; best " << ms.front() << ")\n";
+  std::vector<double> medians;
+  for (Run& r : runs) {
+    std::sort(r.ms.begin(), r.ms.end());
+    medians.push_back(r.ms[r.ms.size() / 2]);
+    std::cout << "bench_decode_step: " << rows << " rows";
+    if (prefill > 0) std::cout << " of " << prefill << " new tokens";
+    std::cout << " over " << past << " cached positions, " << (dtype == torch::kFloat32 ? "fp32" : "bf16") << ", "
+              << threads << " threads, layers " << r.name << ": " << medians.back() << " ms per step (median of "
+              << r.ms.size() << "; best " << r.ms.front() << ")\n";
+  }
+  if (runs.size() == 2) std::cout << "  modules / raw: " << medians[1] / medians[0] << "x\n";
+  if (prefill == 0 && layers != "modules" && psy::decode_layers_cpu_steps() == raw_steps_before)
+    std::cout << "  (decode_layers_cpu did not apply to this model here: every step ran the modules)\n";
 }

@@ -46,6 +46,7 @@
 #include "libpsy/generate/prefix_store.h"
 #include "libpsy/nn/few_rows_matmul.h"
 #include "libpsy/nn/kv_cache.h"
+#include "libpsy/nn/decode_layers_cpu.h"
 #include "libpsy/nn/load_decoder.h"
 #include "libpsy/recipe/recipe.h"
 #include "libpsy/text/tokenizer.h"
@@ -174,7 +175,9 @@ int main(int argc, char** argv) {
       .option("decode-dtype", "fp32|bf16|both", "the batch-1 decode's dtypes", "both")
       .option("device", "cpu|cuda", "where everything runs (transformers too)", "cpu")
       .option("dtype", "fp32|bf16", "the workload's dtype", "fp32")
-      .option("model", "DIR", "another folder of SmolLM2's kind (default .reference/models/smollm2-135m-instruct)");
+      .option("model", "DIR", "another folder of SmolLM2's kind (default .reference/models/smollm2-135m-instruct)")
+      .option("layers", "raw|modules", "the workload's decode steps on raw buffers (decode_layers_cpu.h) or through the modules", "raw");
+  bool raw_layers = true;
   if (const int done = psy::bench::parse(p, argc, argv, [&](const psy::ParsedArgs& a) {
         prompts_n = static_cast<int>(psy::bench::at_least(a, "prompts", 1));
         slots = static_cast<int>(psy::bench::at_least(a, "slots", 1));
@@ -193,6 +196,7 @@ int main(int argc, char** argv) {
         device_name = psy::bench::choice(a, "device", {"cpu", "cuda"});
         dtype = dtype_of(psy::bench::choice(a, "dtype", {"fp32", "bf16"}));
         model_dir = a.get("model");
+        raw_layers = psy::bench::choice(a, "layers", {"raw", "modules"}) == "raw";
       });
       done >= 0)
     return done;
@@ -255,6 +259,7 @@ int main(int argc, char** argv) {
   psy::DecoderOptions workload_options;
   workload_options.device = device;
   workload_options.dtype = dtype;
+  workload_options.cpu_decode_layers = raw_layers;
   psy::Decoder d = psy::load_decoder(model, workload_options);
   d->eval();
   const char* dtype_name = dtype == torch::kFloat32 ? "fp32" : "bf16";
@@ -264,6 +269,7 @@ int main(int argc, char** argv) {
   g.eos_ids = d->config().eos_token_ids;
   if (tok.eos_id() >= 0 && std::find(g.eos_ids.begin(), g.eos_ids.end(), tok.eos_id()) == g.eos_ids.end()) g.eos_ids.push_back(tok.eos_id());
   g.pad_id = g.eos_ids.empty() ? 0 : g.eos_ids[0];
+  const int64_t raw_steps_before = psy::decode_layers_cpu_steps();
   std::cout << "  workload: " << prompts.size() << " held-out prompts (" << data << " data, " << prompt_tokens / std::max<size_t>(prompts.size(), 1)
             << " tokens on average), up to " << new_tokens << " new tokens, greedy, " << dtype_name << ", " << slots << " slots\n";
 
@@ -279,7 +285,8 @@ int main(int argc, char** argv) {
             << " prompt tokens reused from earlier prompts (prefix cache " << (g.prefix_cache_bytes >> 20) << " MB); admissions "
             << stats.prefill_seconds << " s, decode steps " << stats.decode_seconds << " s (" << stats.decode_steps
             << " steps, " << static_cast<double>(stats.decode_rows) / std::max<int64_t>(stats.decode_steps, 1)
-            << " running rows per step)\n";
+            << " running rows per step; " << psy::decode_layers_cpu_steps() - raw_steps_before
+            << " through decode_layers_cpu)\n";
   if (compare_no_reuse) {  // the same without prefix reuse, in the same run
     psy::GenerationOptions plain = g;
     plain.prefix_cache_bytes = 0;

@@ -78,9 +78,7 @@ PSY_TARGET_AVX512F inline __m512 exp_nonpositive(__m512 x) {
   return _mm512_maskz_mov_ps(static_cast<__mmask16>(~tiny), _mm512_maskz_scalef_ps(0xFFFF, y, n));
 }
 
-struct Shapes {
-  int64_t batch, heads, tokens, dim, kv_heads, keys;
-  int64_t k_stride[3], v_stride[3];  // batch, head, key
+struct Shapes : DecodeAttentionShape {
   float scale;
 };
 
@@ -238,19 +236,6 @@ void attend_pairs(const Shapes& s, const T* q, const T* k, const T* v, const flo
   }
 }
 
-template <typename T>
-void run(const Shapes& s, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-         const torch::Tensor& mask, torch::Tensor& out) {
-  const T* qp = q.data_ptr<T>();
-  const T* kp = k.data_ptr<T>();
-  const T* vp = v.data_ptr<T>();
-  const float* mp = mask.defined() ? mask.data_ptr<float>() : nullptr;
-  T* op = out.data_ptr<T>();
-  const int64_t pairs = s.batch * s.kv_heads;
-  run_ranges_spinning(pairs, at::get_num_threads(),
-                      [&](int64_t first, int64_t last) { attend_pairs(s, qp, kp, vp, mp, first, last, op); });
-}
-
 }  // namespace
 
 bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
@@ -272,21 +257,37 @@ bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& k, co
   return true;
 }
 
+template <typename T>
+void decode_attention_raw(const DecodeAttentionShape& shape, const T* q, const T* k, const T* v, const float* mask,
+                          T* out) {
+  Shapes s;
+  static_cast<DecodeAttentionShape&>(s) = shape;
+  s.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.dim)));
+  run_ranges_spinning(s.batch * s.kv_heads, at::get_num_threads(),
+                      [&](int64_t first, int64_t last) { attend_pairs(s, q, k, v, mask, first, last, out); });
+}
+
+template void decode_attention_raw(const DecodeAttentionShape&, const float*, const float*, const float*, const float*,
+                                   float*);
+template void decode_attention_raw(const DecodeAttentionShape&, const c10::BFloat16*, const c10::BFloat16*,
+                                   const c10::BFloat16*, const float*, c10::BFloat16*);
+
 torch::Tensor decode_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const torch::Tensor& mask) {
   const torch::Tensor qc = q.contiguous();
   const torch::Tensor mc = mask.defined() ? mask.contiguous() : mask;
-  Shapes s{q.size(0), q.size(1), q.size(2), q.size(3), k.size(1), k.size(2), {}, {}, 0.0f};
+  DecodeAttentionShape s{q.size(0), q.size(1), q.size(2), q.size(3), k.size(1), k.size(2), {}, {}};
   for (int i = 0; i < 3; ++i) {
     s.k_stride[i] = k.stride(i);
     s.v_stride[i] = v.stride(i);
   }
-  s.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.dim)));
   torch::Tensor out = torch::empty({s.batch, s.tokens, s.heads, s.dim}, q.options());
+  const float* mp = mc.defined() ? mc.data_ptr<float>() : nullptr;
   if (q.scalar_type() == torch::kFloat32)
-    run<float>(s, qc, k, v, mc, out);
+    decode_attention_raw(s, qc.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(), mp, out.data_ptr<float>());
   else
-    run<c10::BFloat16>(s, qc, k, v, mc, out);
+    decode_attention_raw(s, qc.data_ptr<c10::BFloat16>(), k.data_ptr<c10::BFloat16>(), v.data_ptr<c10::BFloat16>(), mp,
+                         out.data_ptr<c10::BFloat16>());
   return out.transpose(1, 2);
 }
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <torch/torch.h>
+#include <c10/util/BFloat16.h>
 
 namespace psy {
 
@@ -27,5 +28,17 @@ bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& k, co
 // 0 .. S - T + t (causal, the new tokens last).
 torch::Tensor decode_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                const torch::Tensor& mask);
+
+// The same on raw buffers (decode_layers_cpu.h): q [B, H, T, D] contiguous; key j of sequence b,
+// key/value head h at k + b * k_stride[0] + h * k_stride[1] + j * k_stride[2] (v alike), `keys` of
+// them; mask [B, 1, T, keys] contiguous fp32 or null (causal); out [B, T, H, D]. The conditions of
+// decode_attention_applies hold for the caller to check. T float or c10::BFloat16.
+struct DecodeAttentionShape {
+  int64_t batch, heads, tokens, dim, kv_heads, keys;
+  int64_t k_stride[3], v_stride[3];  // batch, head, key
+};
+template <typename T>
+void decode_attention_raw(const DecodeAttentionShape& shape, const T* q, const T* k, const T* v, const float* mask,
+                          T* out);
 
 }  // namespace psy

@@ -15,6 +15,8 @@ inline float load(const c10::BFloat16* p, int64_t i) { return static_cast<float>
 inline void store(float* p, int64_t i, float v) { p[i] = v; }
 inline void store(c10::BFloat16* p, int64_t i, float v) { p[i] = c10::BFloat16(v); }  // round to nearest even
 
+}  // namespace
+
 template <typename T, typename W>
 void rms_norm_kernel(const T* x, const W* w, int64_t rows, int64_t n, float eps, T* y) {
   for (int64_t r = 0; r < rows; ++r, x += n, y += n) {
@@ -42,7 +44,12 @@ void rope_kernel(const T* x, const float* cos, const float* sin, int64_t rows, i
   }
 }
 
-}  // namespace
+template void rms_norm_kernel(const float*, const float*, int64_t, int64_t, float, float*);
+template void rms_norm_kernel(const c10::BFloat16*, const c10::BFloat16*, int64_t, int64_t, float, c10::BFloat16*);
+template void rms_norm_kernel(const c10::BFloat16*, const float*, int64_t, int64_t, float, c10::BFloat16*);
+template void rope_kernel(const float*, const float*, const float*, int64_t, int64_t, int64_t, int64_t, float*);
+template void rope_kernel(const c10::BFloat16*, const float*, const float*, int64_t, int64_t, int64_t, int64_t,
+                          c10::BFloat16*);
 
 bool decode_elementwise_applies(const torch::Tensor& x) {
   if (!x.device().is_cpu() || x.dim() < 1 || x.size(-1) == 0) return false;

@@ -27,4 +27,15 @@ torch::Tensor rms_norm_rows(const torch::Tensor& x, const torch::Tensor& weight,
 // shapes are not that (a partial rotation, GLM's interleaved pairs): the caller falls back.
 torch::Tensor rope_rows(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
 
+// The kernels behind them on raw rows, for a caller that keeps its own buffers (decode_layers_cpu.h).
+// rms_norm_kernel: y = rms_norm(x) for `rows` rows of n; T float with W float, or T BFloat16 with W
+// BFloat16 or float.
+template <typename T, typename W>
+void rms_norm_kernel(const T* x, const W* w, int64_t rows, int64_t n, float eps, T* y);
+// rope_kernel: x, y [B, H, T, d] as rows of d; cos, sin [B, 1, T, d]; heads_per_angle = H. T float
+// or BFloat16.
+template <typename T>
+void rope_kernel(const T* x, const float* cos, const float* sin, int64_t rows, int64_t heads_per_angle, int64_t tokens,
+                 int64_t d, T* y);
+
 }  // namespace psy

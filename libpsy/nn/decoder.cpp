@@ -1,6 +1,7 @@
 #include "libpsy/nn/decoder.h"
 
 #include "libpsy/core/error.h"
+#include "libpsy/nn/decode_layers_cpu.h"
 #include "libpsy/nn/placement.h"
 #include "libpsy/nn/swiglu.h"
 
@@ -109,6 +110,8 @@ torch::Tensor DecoderImpl::hidden_states(const torch::Tensor& input_ids, const t
   const int64_t past = cache ? cache->length() : 0;
   AttentionContext ctx = context(input_ids, attention_mask, past, position_ids);
   torch::Tensor h = embed(input_ids);
+  if (options_.cpu_decode_layers && decode_layers_cpu_applies(*this, h, ctx, cache))
+    return decode_layers_cpu(*this, h, ctx, *cache).to(model->norm->weight.device());
   // With a layer split across devices (placement.h) h follows each layer; a no-op otherwise.
   for (auto& layer : model->layers) h = layer->forward(follow_layer_device(h, ctx, *layer), ctx, cache);
   return h.to(model->norm->weight.device());

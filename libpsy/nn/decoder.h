@@ -37,6 +37,9 @@ struct DecoderOptions {
   torch::Device device = torch::kCPU;
   torch::ScalarType dtype = torch::kFloat32;  // weights and activations; norms/softmax/logits in fp32
   AttentionKernel attention = AttentionKernel::Auto;
+  // Decode steps on the CPU through decode_layers_cpu.h where it applies (the same results, without
+  // LibTorch's per-op cost); false runs the modules (tests and benches compare the two).
+  bool cpu_decode_layers = true;
 };
 
 // "fp32"/"float32", "bf16"/"bfloat16", "fp16"/"float16" -> dtype; psy::Error otherwise.

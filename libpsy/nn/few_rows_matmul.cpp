@@ -176,28 +176,27 @@ struct Tiles {
   int64_t prefetch_from_rows;  // prefetch weights (kPrefetchBytes) from this many rows of x up
 };
 
-// out_f32[m * n_size + n] = dot(w[n], x[m]) for every n in [0, n_size), m in [0, m_size).
+// out_f32[m * n_size + n] = dot(w[n], x[m]) for every n in [n0, n1), m in [0, m_size): one thread's
+// contiguous share of the weight rows, read once; a weight row stays in the cache while every group
+// of x rows uses it. Which tile computes a row depends on the share's bounds (a share of odd length
+// ends with a one-row tile), so callers split the rows as few_rows_share() does.
 template <int C, typename W, typename X>
-void multiply(const W* w, const X* x, int64_t m_size, int64_t n_size, int64_t k_size, float* out_f32,
-              const Tiles<W, X, C>& tiles) {
+void multiply_share(const W* w, const X* x, int64_t m_size, int64_t n_size, int64_t k_size, float* out_f32,
+                    const Tiles<W, X, C>& tiles, int64_t n0, int64_t n1) {
   const int64_t rows_per_tile = m_size > 4 && tiles.two_rows[0] != nullptr ? 2 : 1;
-  // One part per thread, each a contiguous share of the weight rows, read once; a weight row stays
-  // in the cache while every group of x rows uses it.
-  run_ranges_spinning(n_size, at::get_num_threads(), [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1;) {
-      const int64_t r_count = std::min(rows_per_tile, n1 - n);
-      for (int64_t m0 = 0; m0 < m_size; m0 += C) {
-        const int cols = static_cast<int>(std::min<int64_t>(C, m_size - m0));
-        const X* xs[C];
-        for (int c = 0; c < cols; ++c) xs[c] = x + (m0 + c) * k_size;
-        float tile_out[2 * C];
-        (r_count == 2 ? tiles.two_rows : tiles.one_row)[cols - 1](w + n * k_size, xs, k_size, tile_out, m0 == 0 && m_size >= tiles.prefetch_from_rows);
-        for (int64_t r = 0; r < r_count; ++r)
-          for (int c = 0; c < cols; ++c) out_f32[(m0 + c) * n_size + n + r] = tile_out[r * cols + c];
-      }
-      n += r_count;
+  for (int64_t n = n0; n < n1;) {
+    const int64_t r_count = std::min(rows_per_tile, n1 - n);
+    for (int64_t m0 = 0; m0 < m_size; m0 += C) {
+      const int cols = static_cast<int>(std::min<int64_t>(C, m_size - m0));
+      const X* xs[C];
+      for (int c = 0; c < cols; ++c) xs[c] = x + (m0 + c) * k_size;
+      float tile_out[2 * C];
+      (r_count == 2 ? tiles.two_rows : tiles.one_row)[cols - 1](w + n * k_size, xs, k_size, tile_out, m0 == 0 && m_size >= tiles.prefetch_from_rows);
+      for (int64_t r = 0; r < r_count; ++r)
+        for (int c = 0; c < cols; ++c) out_f32[(m0 + c) * n_size + n + r] = tile_out[r * cols + c];
     }
-  });
+    n += r_count;
+  }
 }
 
 template <typename V>
@@ -212,23 +211,21 @@ template <typename W>
 constexpr Tiles<W, float, kColsAvx2> avx2_tiles = {{row_avx2<1, W>, row_avx2<2, W>}, {nullptr, nullptr},
                                                     /*prefetch_from_rows=*/5};
 
-void matmul_f32(const torch::Tensor& x2, const torch::Tensor& w, Isa isa, float* out) {
-  const int64_t m = x2.size(0), n = w.size(0), k = w.size(1);
-  const float* wp = w.data_ptr<float>();
-  const float* xp = x2.data_ptr<float>();
-  if (isa == Isa::Avx512Bf16) multiply(wp, xp, m, n, k, out, avx512_tiles<F32x16>);
-  else multiply(wp, xp, m, n, k, out, avx2_tiles<float>);
-}
-
-void matmul_bf16(const torch::Tensor& x2, const torch::Tensor& w, Isa isa, float* out) {
+// One product's share [n0, n1) of its weight rows, in the family `isa` picks. x is in the weights'
+// dtype, except bf16 weights on AVX2, whose x comes widened to fp32 (x_f32).
+void product_share(const FewRowsProduct& p, const float* x_f32, Isa isa, int64_t n0, int64_t n1) {
   using Bf16 = c10::BFloat16;
-  const int64_t m = x2.size(0), n = w.size(0), k = w.size(1);
-  const Bf16* wp = w.data_ptr<Bf16>();
-  if (isa == Isa::Avx512Bf16) {
-    multiply(wp, x2.data_ptr<Bf16>(), m, n, k, out, avx512_tiles<Bf16x32>);
+  const torch::Tensor& w = *p.weight;
+  const int64_t m = p.rows, n = w.size(0), k = w.size(1);
+  if (w.scalar_type() == torch::kFloat32) {
+    const float* wp = w.data_ptr<float>();
+    const auto* xp = static_cast<const float*>(p.x);
+    if (isa == Isa::Avx512Bf16) multiply_share(wp, xp, m, n, k, p.out, avx512_tiles<F32x16>, n0, n1);
+    else multiply_share(wp, xp, m, n, k, p.out, avx2_tiles<float>, n0, n1);
   } else {
-    const torch::Tensor xf = x2.to(torch::kFloat32).contiguous();
-    multiply(wp, xf.data_ptr<float>(), m, n, k, out, avx2_tiles<Bf16>);
+    const Bf16* wp = w.data_ptr<Bf16>();
+    if (isa == Isa::Avx512Bf16) multiply_share(wp, static_cast<const Bf16*>(p.x), m, n, k, p.out, avx512_tiles<Bf16x32>, n0, n1);
+    else multiply_share(wp, x_f32, m, n, k, p.out, avx2_tiles<Bf16>, n0, n1);
   }
 }
 
@@ -265,20 +262,37 @@ bool few_rows_matmul_applies(const torch::Tensor& x, const torch::Tensor& weight
   return true;
 }
 
-torch::Tensor few_rows_matmul(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
-                              FewRowsIsa isa) {
+void few_rows_matmuls(const std::vector<FewRowsProduct>& products, FewRowsIsa isa) {
   if (isa == Isa::None || static_cast<int>(isa) < static_cast<int>(few_rows_matmul_isa()))
     throw Error(std::string("few_rows_matmul: this CPU has no ") + to_string(isa) + " kernel (its best is " +
                 to_string(few_rows_matmul_isa()) + ")");
+  // bf16 weights on AVX2 multiply fp32 x: each such x widened once, before the threads start.
+  std::vector<std::vector<float>> widened(products.size());
+  for (std::size_t i = 0; i < products.size(); ++i) {
+    const FewRowsProduct& p = products[i];
+    if (isa != Isa::Avx2 || p.weight->scalar_type() != torch::kBFloat16) continue;
+    const auto* x = static_cast<const c10::BFloat16*>(p.x);
+    widened[i].assign(x, x + p.rows * p.weight->size(1));
+  }
+  const int threads = std::max(1, at::get_num_threads());
+  run_parts_spinning(threads, [&](int part) {
+    for (std::size_t i = 0; i < products.size(); ++i) {
+      const int64_t n = products[i].weight->size(0);
+      const int parts = few_rows_share_parts(n, threads);
+      if (part >= parts) continue;
+      product_share(products[i], widened[i].data(), isa, n * part / parts, n * (part + 1) / parts);
+    }
+  });
+}
+
+torch::Tensor few_rows_matmul(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                              FewRowsIsa isa) {
   const int64_t k = x.size(-1), n = weight.size(0);
   const torch::Tensor x2 = x.reshape({-1, k}).contiguous();
   const torch::Tensor w = weight.contiguous();
   const int64_t m = x2.size(0);
   torch::Tensor out_f32 = torch::empty({m, n}, x.options().dtype(torch::kFloat32));
-  if (w.scalar_type() == torch::kFloat32)
-    matmul_f32(x2, w, isa, out_f32.data_ptr<float>());
-  else
-    matmul_bf16(x2, w, isa, out_f32.data_ptr<float>());
+  few_rows_matmuls({FewRowsProduct{x2.data_ptr(), m, &w, out_f32.data_ptr<float>()}}, isa);
   if (bias.defined()) out_f32.add_(bias.to(torch::kFloat32));
   std::vector<int64_t> sizes = x.sizes().vec();
   sizes.back() = n;

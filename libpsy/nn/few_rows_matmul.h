@@ -7,7 +7,9 @@
 // Products accumulate in fp32 (as LibTorch's bf16 matmuls do); the result is rounded to x's dtype.
 // The summation order differs from OpenBLAS's, so results agree to fp32 (or bf16) rounding, not bits.
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -30,5 +32,25 @@ const char* to_string(FewRowsIsa isa);  // "avx512-bf16", "avx2", "none"
 // family than the CPU's best (tests run both); a family the CPU lacks is refused.
 torch::Tensor few_rows_matmul(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                               FewRowsIsa isa = few_rows_matmul_isa());
+
+// One product for few_rows_matmuls: out[m * N + n] = dot(weight[n], x[m]) in fp32 for m < rows, with
+// x [rows, K] contiguous in the weight's dtype (contiguous [N, K], fp32 or bf16), no bias.
+struct FewRowsProduct {
+  const void* x;
+  int64_t rows;
+  const torch::Tensor* weight;
+  float* out;
+};
+
+// Several independent products in one fork-join over LibTorch's threads (a decode layer's q, k and v
+// projections together: one hand-off instead of three). Each product's weight rows are split over
+// the threads as few_rows_matmul splits them alone, so every output equals its result bit for bit.
+// Same conditions as few_rows_matmul (at most kFewRowsMatmulMaxRows rows each).
+void few_rows_matmuls(const std::vector<FewRowsProduct>& products, FewRowsIsa isa = few_rows_matmul_isa());
+
+// How many threads' shares n weight rows are split into (the tile a row gets depends on its share).
+inline int few_rows_share_parts(int64_t n, int threads) {
+  return static_cast<int>(std::min<int64_t>(n, std::max(1, threads)));
+}
 
 }  // namespace psy

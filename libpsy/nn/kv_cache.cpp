@@ -50,14 +50,22 @@ std::pair<torch::Tensor, torch::Tensor> KVCache::append(int64_t layer, const tor
     kb = torch::empty({k.size(0), k.size(1), cap, k.size(3)}, k.options());
     vb = torch::empty({v.size(0), v.size(1), cap, v.size(3)}, v.options());
     lengths_[i] = 0;
-  } else if (kb.size(2) < len + t) {
-    resize_layer(i, kb.size(0), std::max<int64_t>(len + t, 2 * kb.size(2)), 0);
   }
   const int64_t at = lengths_[i];
+  extend(layer, t);
   kb.narrow(2, at, t).copy_(k);
   vb.narrow(2, at, t).copy_(v);
-  lengths_[i] = at + t;
   return {kb.narrow(2, 0, at + t), vb.narrow(2, 0, at + t)};
+}
+
+std::pair<torch::Tensor, torch::Tensor> KVCache::extend(int64_t layer, int64_t t) {
+  const auto i = static_cast<std::size_t>(layer);
+  if (layer < 0 || layer >= num_layers() || !keys_[i].defined())
+    throw Error("KV cache: layer " + std::to_string(layer) + " has no rows to extend", kExitFailure);
+  const int64_t len = lengths_[i];
+  if (keys_[i].size(2) < len + t) resize_layer(i, keys_[i].size(0), std::max<int64_t>(len + t, 2 * keys_[i].size(2)), 0);
+  lengths_[i] = len + t;
+  return {keys_[i], values_[i]};
 }
 
 void KVCache::select_rows(const torch::Tensor& rows) {

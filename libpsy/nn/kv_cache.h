@@ -23,6 +23,7 @@ class KVCache {
 
   // Positions already cached (those of layer 0; every layer has the same after a forward).
   int64_t length() const { return lengths_.empty() ? 0 : lengths_[0]; }
+  int64_t length_of(int64_t layer) const { return lengths_.at(static_cast<std::size_t>(layer)); }
   int64_t num_layers() const { return static_cast<int64_t>(lengths_.size()); }
   int64_t batch() const;  // rows in the buffers (0 before the first append)
 
@@ -34,6 +35,10 @@ class KVCache {
   // far [B, kv_heads, length + T, head_dim] (views into the buffers).
   std::pair<torch::Tensor, torch::Tensor> append(int64_t layer, const torch::Tensor& k, const torch::Tensor& v);
 
+  // Makes room for t more positions in `layer` (growing its buffers as append does) and counts them
+  // as cached; returns the whole buffers [B, kv_heads, capacity, head_dim], whose columns
+  // length() - t .. length() - 1 the caller fills before reading them. The layer must hold rows.
+  std::pair<torch::Tensor, torch::Tensor> extend(int64_t layer, int64_t t);
   // Keeps only the given batch rows (e.g. to drop finished sequences). rows: int64 indices.
   void select_rows(const torch::Tensor& rows);
 

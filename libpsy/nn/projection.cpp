@@ -32,8 +32,9 @@ torch::Tensor ProjectionImpl::base_forward(const torch::Tensor& x) {
   return torch::nn::functional::linear(x, weight, bias);
 }
 
-torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = base_forward(x);
+torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) { return add_lora_branch(x, base_forward(x)); }
+
+torch::Tensor ProjectionImpl::add_lora_branch(const torch::Tensor& x, torch::Tensor y) {
   if (!has_lora()) return y;
   // The adapter's product, with its dropout in training (lora_branch.h: the dtype it runs in, and
   // the CPU's dropout that keeps no mask).

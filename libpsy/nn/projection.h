@@ -31,6 +31,9 @@ class ProjectionImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   // x W^T + bias, ignoring LoRA.
   torch::Tensor base_forward(const torch::Tensor& x);
+  // forward's second half: y (= base_forward(x)) plus the adapter's branch, in place where the
+  // dtypes allow (then y itself is returned); y unchanged without an adapter.
+  torch::Tensor add_lora_branch(const torch::Tensor& x, torch::Tensor y);
 
   // Adds a fresh adapter with PEFT's default init: A ~ kaiming_uniform(a = sqrt(5)) (i.e.
   // U(-1/sqrt(in), 1/sqrt(in))) drawn from torch's default generator (seed it with
