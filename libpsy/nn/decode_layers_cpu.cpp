@@ -7,7 +7,6 @@
 #include <c10/util/BFloat16.h>
 
 #include "libpsy/core/cpu_features.h"
-#include "libpsy/core/error.h"
 #include "libpsy/nn/decode_attention.h"
 #include "libpsy/nn/decode_elementwise.h"
 #include "libpsy/nn/decoder.h"
@@ -147,9 +146,6 @@ torch::Tensor run_layers(DecoderImpl& d, const torch::Tensor& h_in, const Attent
 
     const int64_t at = cache.length_of(layer->index);
     auto [keys, values] = cache.extend(layer->index, 1);
-    if (keys.scalar_type() != h.scalar_type())
-      throw Error("decode step: the KV cache holds " + std::string(c10::toString(keys.scalar_type())) + ", the model " +
-                  c10::toString(h.scalar_type()), kExitFailure);
     DecodeAttentionShape shape{b, heads, 1, dim, kv_heads, at + 1, {}, {}};
     for (int i = 0; i < 3; ++i) {
       shape.k_stride[i] = keys.stride(i);
@@ -201,7 +197,7 @@ bool decode_layers_cpu_applies(const DecoderImpl& decoder, const torch::Tensor& 
   if (!ctx.cos.defined() || ctx.cos.scalar_type() != torch::kFloat32 || !ctx.cos.device().is_cpu() ||
       ctx.cos.sizes() != torch::IntArrayRef({b, 1, 1, c.head_dim}) || ctx.sin.sizes() != ctx.cos.sizes())
     return false;
-  if (cache->batch() != b || cache->length() < 1) return false;
+  if (cache->batch() != b || cache->length() < 1 || cache->scalar_type() != dtype) return false;
   const int64_t keys = cache->length() + 1;
   if (!mask_fits(ctx.mask, b, keys) || !mask_fits(ctx.window_mask, b, keys)) return false;
   DecoderImpl& d = const_cast<DecoderImpl&>(decoder);  // layers() has no const form; nothing is changed

@@ -13,6 +13,10 @@ KVCache::KVCache(int64_t num_layers)
 
 int64_t KVCache::batch() const { return keys_.empty() || !keys_[0].defined() ? 0 : keys_[0].size(0); }
 
+torch::ScalarType KVCache::scalar_type() const {
+  return keys_.empty() || !keys_[0].defined() ? torch::ScalarType::Undefined : keys_[0].scalar_type();
+}
+
 void KVCache::resize_layer(std::size_t i, int64_t rows, int64_t capacity, int64_t front_offset) {
   torch::Tensor& kb = keys_[i];
   torch::Tensor& vb = values_[i];

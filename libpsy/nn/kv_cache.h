@@ -26,6 +26,8 @@ class KVCache {
   int64_t length_of(int64_t layer) const { return lengths_.at(static_cast<std::size_t>(layer)); }
   int64_t num_layers() const { return static_cast<int64_t>(lengths_.size()); }
   int64_t batch() const;  // rows in the buffers (0 before the first append)
+  // The buffers' dtype (that of the first layer; Undefined before the first append).
+  torch::ScalarType scalar_type() const;
 
   // Sizes the buffers for `capacity` positions at their first allocation (a static cache: no
   // re-allocation while length() stays within it). Takes effect on the next allocation.

@@ -10,12 +10,13 @@
 #include "libpsy/nn/decode_layers_cpu.h"
 #include "libpsy/nn/decoder.h"
 #include "libpsy/nn/few_rows_matmul.h"
+#include "tests/nn/family_decoders.h"
 
 namespace {
 
+// Head width 16: decode attention takes multiples of 16.
 std::string config_json(const std::string& model_type, const std::string& extra) {
-  return R"({"model_type":")" + model_type + R"(","vocab_size":50,"hidden_size":64,"intermediate_size":96,
-    "num_hidden_layers":3,"num_attention_heads":4,"num_key_value_heads":2,"head_dim":16,"rms_norm_eps":1e-5)" + extra + "}";
+  return psy_test::family_config_json(model_type, extra, psy_test::FamilySize{50, 64, 96, 16});
 }
 
 struct Family {
@@ -39,14 +40,8 @@ psy::Decoder random_decoder(const psy::DecoderConfig& c, torch::ScalarType dtype
   psy::DecoderOptions o;
   o.dtype = dtype;
   o.cpu_decode_layers = fast;
-  torch::manual_seed(5);
-  psy::Decoder d(c, o);
-  d->init_random_weights();
+  psy::Decoder d = psy_test::random_family_decoder(c, o);
   torch::NoGradGuard no_grad;
-  for (auto& p : d->named_parameters()) {  // norms and biases away from 1 and 0
-    if (p.key().find("norm") != std::string::npos) p.value().add_(torch::randn(p.value().sizes()) * 0.1);
-    if (p.key().find(".bias") != std::string::npos) p.value().copy_(torch::randn(p.value().sizes()) * 0.1);
-  }
   if (adapters) {
     for (auto& [name, p] : d->projections()) {
       if (name == "lm_head") continue;
@@ -54,7 +49,6 @@ psy::Decoder random_decoder(const psy::DecoderConfig& c, torch::ScalarType dtype
       p->lora_B.copy_(torch::randn(p->lora_B.sizes()) * 0.05);  // PEFT's B = 0 would add nothing
     }
   }
-  d->eval();
   return d;
 }
 
@@ -96,10 +90,11 @@ TEST_CASE("a decode step through decode_layers_cpu equals the module path bit fo
           psy::Decoder fast = random_decoder(c, dtype, true, adapters);
           psy::Decoder modules = random_decoder(c, dtype, false, adapters);
           const int64_t before = psy::decode_layers_cpu_steps();
-          const std::vector<torch::Tensor> a = decode(*fast, rows, 5);
-          CHECK(psy::decode_layers_cpu_steps() - before == 5);  // every step took the raw path
+          // 12 steps after 6 positions: past the cache's first 16 columns, so its buffers grow once.
+          const std::vector<torch::Tensor> a = decode(*fast, rows, 12);
+          CHECK(psy::decode_layers_cpu_steps() - before == 12);  // every step took the raw path
           const int64_t between = psy::decode_layers_cpu_steps();
-          const std::vector<torch::Tensor> b = decode(*modules, rows, 5);
+          const std::vector<torch::Tensor> b = decode(*modules, rows, 12);
           CHECK(psy::decode_layers_cpu_steps() == between);  // and the other none
           for (std::size_t s = 0; s < a.size(); ++s) {
             INFO("step " << s);
@@ -124,7 +119,7 @@ TEST_CASE("continuous batching gives the same tokens through decode_layers_cpu a
     prompts.emplace_back(p.data_ptr<int64_t>(), p.data_ptr<int64_t>() + n);
   }
   psy::GenerationOptions o;
-  o.max_new_tokens = 24;  // past the cache's first capacity: its buffers grow mid-run
+  o.max_new_tokens = 24;
   o.prefix_cache_bytes = 0;
   auto run = [&](bool fast) {
     psy::Decoder d = random_decoder(c, torch::kFloat32, fast, false);

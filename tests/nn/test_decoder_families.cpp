@@ -14,15 +14,13 @@
 #include "libpsy/nn/nf4.h"
 #include "libpsy/nn/peft_adapter_io.h"
 #include "libpsy/nn/placement.h"
+#include "tests/nn/family_decoders.h"
 #include "tests/test_support.h"
 
 namespace {
 
-std::string config_json(const std::string& model_type, const std::string& extra = "") {
-  return R"({"model_type":")" + model_type + R"(","vocab_size":40,"hidden_size":32,"intermediate_size":48,
-    "num_hidden_layers":3,"num_attention_heads":4,"num_key_value_heads":2,"head_dim":8,"rms_norm_eps":1e-5)" + extra +
-         "}";
-}
+using psy_test::family_config_json;
+using psy_test::random_family_decoder;
 
 struct Family {
   std::string name, json;
@@ -30,27 +28,14 @@ struct Family {
 
 std::vector<Family> families() {
   return {
-      {"llama3", config_json("llama", R"(,"tie_word_embeddings":true,"rope_parameters":{"rope_type":"llama3",
+      {"llama3", family_config_json("llama", R"(,"tie_word_embeddings":true,"rope_parameters":{"rope_type":"llama3",
         "rope_theta":500000.0,"factor":8.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":64})")},
-      {"qwen2", config_json("qwen2", R"(,"use_sliding_window":true,"sliding_window":4,"max_window_layers":1)")},
-      {"qwen3", config_json("qwen3", R"(,"head_dim":16,"attention_bias":true)")},
-      {"mistral", config_json("mistral", R"(,"sliding_window":null)")},
-      {"glm", config_json("glm", R"(,"partial_rotary_factor":0.5,"attention_bias":true)")},
-      {"glm4", config_json("glm4", R"(,"partial_rotary_factor":0.5,"attention_bias":true)")},
+      {"qwen2", family_config_json("qwen2", R"(,"use_sliding_window":true,"sliding_window":4,"max_window_layers":1)")},
+      {"qwen3", family_config_json("qwen3", R"(,"head_dim":16,"attention_bias":true)")},
+      {"mistral", family_config_json("mistral", R"(,"sliding_window":null)")},
+      {"glm", family_config_json("glm", R"(,"partial_rotary_factor":0.5,"attention_bias":true)")},
+      {"glm4", family_config_json("glm4", R"(,"partial_rotary_factor":0.5,"attention_bias":true)")},
   };
-}
-
-psy::Decoder random_decoder(const psy::DecoderConfig& c, psy::DecoderOptions o = {}) {
-  torch::manual_seed(5);
-  psy::Decoder d(c, o);
-  d->init_random_weights();
-  torch::NoGradGuard no_grad;
-  for (auto& p : d->named_parameters()) {  // norms and biases away from 1 and 0
-    if (p.key().find("norm") != std::string::npos) p.value().add_(torch::randn(p.value().sizes()) * 0.1);
-    if (p.key().find(".bias") != std::string::npos) p.value().copy_(torch::randn(p.value().sizes()) * 0.1);
-  }
-  d->eval();
-  return d;
 }
 
 std::set<std::string> names_of(psy::DecoderImpl& d) {
@@ -101,7 +86,7 @@ TEST_CASE("every family: KV cache, left padding, kernels and a layer split agree
   for (const auto& fam : families()) {
     INFO(fam.name);
     auto c = psy::parse_decoder_config(fam.json, "config.json");
-    psy::Decoder d = random_decoder(c);
+    psy::Decoder d = random_family_decoder(c);
     torch::NoGradGuard no_grad;
     torch::Tensor ids = ids_for(c, 2, 9);
     torch::Tensor full = d->forward(ids);
@@ -128,11 +113,11 @@ TEST_CASE("every family: KV cache, left padding, kernels and a layer split agree
     if (psy::fused_attention_available()) {
       psy::DecoderOptions o;
       o.attention = psy::AttentionKernel::Plain;
-      psy::Decoder plain = random_decoder(c, o);
+      psy::Decoder plain = random_family_decoder(c, o);
       CHECK(torch::allclose(plain->forward(ids), full, 1e-5, 1e-5));
     }
     // A layer split over two CPU "devices" (the tied head stays with the embeddings).
-    psy::Decoder split = random_decoder(c);
+    psy::Decoder split = random_family_decoder(c);
     psy::place_layers(*split, psy::plan_layer_split(*split, {torch::kCPU, torch::kCPU}));
     CHECK(torch::allclose(split->forward(ids), full, 1e-6, 1e-6));
   }
@@ -142,11 +127,11 @@ TEST_CASE("a sliding window applies only to the layers the config names") {
   auto c = psy::parse_decoder_config(families()[1].json, "config.json");  // qwen2: window 4 from layer 1
   REQUIRE(c.layer_uses_window(1));
   REQUIRE_FALSE(c.layer_uses_window(0));
-  psy::Decoder d = random_decoder(c);
+  psy::Decoder d = random_family_decoder(c);
   auto wide = c;
   wide.sliding_window.reset();
   wide.sliding_window_layers.clear();
-  psy::Decoder no_window = random_decoder(wide);
+  psy::Decoder no_window = random_family_decoder(wide);
   torch::NoGradGuard no_grad;
   torch::Tensor ids = ids_for(c, 1, 8);
   torch::Tensor a = d->forward(ids), b = no_window->forward(ids);
@@ -155,7 +140,7 @@ TEST_CASE("a sliding window applies only to the layers the config names") {
   // Every layer windowed differs again from layer 1 alone.
   auto all = c;
   all.sliding_window_layers.clear();
-  psy::Decoder everywhere = random_decoder(all);
+  psy::Decoder everywhere = random_family_decoder(all);
   CHECK_FALSE(torch::allclose(everywhere->forward(ids).narrow(1, 4, 4), a.narrow(1, 4, 4), 1e-4, 1e-4));
 }
 
@@ -180,7 +165,7 @@ TEST_CASE("NF4 quantises the family projections and keeps biases and norms") {
   for (const auto& fam : families()) {
     INFO(fam.name);
     auto c = psy::parse_decoder_config(fam.json, "config.json");
-    psy::Decoder d = random_decoder(c);
+    psy::Decoder d = random_family_decoder(c);
     torch::NoGradGuard no_grad;
     torch::Tensor ids = ids_for(c, 1, 6);
     torch::Tensor before = d->forward(ids);
@@ -194,7 +179,7 @@ TEST_CASE("NF4 quantises the family projections and keeps biases and norms") {
 
 TEST_CASE("LoRA targets use the family's module names and PEFT round trips them (GLM's gate_up_proj)") {
   auto c = psy::parse_decoder_config(families()[4].json, "config.json");
-  psy::Decoder d = random_decoder(c);
+  psy::Decoder d = random_family_decoder(c);
   psy::LoraSpec spec;
   spec.r = 2;
   spec.alpha = 4;
@@ -215,7 +200,7 @@ TEST_CASE("LoRA targets use the family's module names and PEFT round trips them 
   CHECK(written.has("base_model.model.model.layers.0.mlp.gate_up_proj.lora_A.weight"));
   CHECK(written.has("base_model.model.model.layers.0.mlp.gate_up_proj.lora_B.weight"));
   CHECK(written.shape("base_model.model.model.layers.0.mlp.gate_up_proj.lora_B.weight") == std::vector<int64_t>({96, 2}));
-  psy::Decoder fresh = random_decoder(c);
+  psy::Decoder fresh = random_family_decoder(c);
   CHECK(psy::load_peft_adapter(*fresh, tmp.path()) == 9);
   torch::NoGradGuard no_grad;
   torch::Tensor ids = ids_for(c, 1, 5);
@@ -226,7 +211,7 @@ TEST_CASE("save_decoder writes a folder load_decoder reads back, for every famil
   for (const auto& fam : families()) {
     INFO(fam.name);
     auto c = psy::parse_decoder_config(fam.json, "config.json");
-    psy::Decoder d = random_decoder(c);
+    psy::Decoder d = random_family_decoder(c);
     psy::test::TempDir tmp;
     psy::save_decoder(*d, tmp.path());
     psy::Decoder back = psy::load_decoder(tmp.path());
