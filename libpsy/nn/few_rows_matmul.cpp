@@ -179,7 +179,7 @@ struct Tiles {
 // out_f32[m * n_size + n] = dot(w[n], x[m]) for every n in [n0, n1), m in [0, m_size): one thread's
 // contiguous share of the weight rows, read once; a weight row stays in the cache while every group
 // of x rows uses it. Which tile computes a row depends on the share's bounds (a share of odd length
-// ends with a one-row tile), so callers split the rows as few_rows_share() does.
+// ends with a one-row tile), so every caller splits the rows as few_rows_share_parts() says.
 template <int C, typename W, typename X>
 void multiply_share(const W* w, const X* x, int64_t m_size, int64_t n_size, int64_t k_size, float* out_f32,
                     const Tiles<W, X, C>& tiles, int64_t n0, int64_t n1) {
