@@ -20,7 +20,6 @@ namespace {
 #define PSY_TARGET_AVX512F __attribute__((target("avx512f,avx2,fma")))
 
 constexpr int64_t kMaxQueryRows = 256;
-constexpr int64_t kMaxHeadDim = 256;  // the output accumulators of one query row stay in registers
 
 PSY_TARGET_AVX512F inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
 // bf16 widened exactly to fp32 (masked forms: GCC 12's unmasked ones warn about an uninitialised
@@ -176,7 +175,7 @@ template <typename T>
 PSY_TARGET_AVX512F void add_values(const Shapes& s, const T* v, const float* weights, float inv, int64_t begin,
                                    int64_t end, bool prefetch, float* sums, T* dtype_tag) {
   const int64_t d = s.dim, vecs = d / 16;
-  __m512 acc[kMaxHeadDim / 16];
+  __m512 acc[kDecodeAttentionMaxHeadDim / 16];
   for (int64_t i = 0; i < vecs; ++i) acc[i] = _mm512_loadu_ps(sums + 16 * i);
   for (int64_t j = begin; j < end; ++j) {
     const float p = round_to(weights[j] * inv, dtype_tag);
@@ -248,7 +247,7 @@ bool decode_attention_applies(const torch::Tensor& q, const torch::Tensor& k, co
     return false;
   const int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3), kv = k.size(1), n = k.size(2);
   if (k.size(0) != b || v.size(0) != b || v.size(1) != kv || v.size(2) != n || k.size(3) != d || v.size(3) != d) return false;
-  if (kv == 0 || h % kv != 0 || d == 0 || d % 16 != 0 || d > kMaxHeadDim || n < t || n == 0) return false;
+  if (kv == 0 || h % kv != 0 || d == 0 || d % 16 != 0 || d > kDecodeAttentionMaxHeadDim || n < t || n == 0) return false;
   if (b * h * t > kMaxQueryRows || k.stride(3) != 1 || v.stride(3) != 1) return false;
   if (mask.defined() && (mask.scalar_type() != torch::kFloat32 || !mask.device().is_cpu() || mask.dim() != 4 ||
                          mask.size(0) != b || mask.size(1) != 1 || mask.size(2) != t || mask.size(3) != n))

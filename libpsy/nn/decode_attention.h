@@ -33,6 +33,10 @@ torch::Tensor decode_attention(const torch::Tensor& q, const torch::Tensor& k, c
 // key/value head h at k + b * k_stride[0] + h * k_stride[1] + j * k_stride[2] (v alike), `keys` of
 // them; mask [B, 1, T, keys] contiguous fp32 or null (causal); out [B, T, H, D]. The conditions of
 // decode_attention_applies hold for the caller to check. T float or c10::BFloat16.
+// The widest head the kernel takes (one query row's output accumulators stay in registers); the
+// width must also be a multiple of 16.
+constexpr int64_t kDecodeAttentionMaxHeadDim = 256;
+
 struct DecodeAttentionShape {
   int64_t batch, heads, tokens, dim, kv_heads, keys;
   int64_t k_stride[3], v_stride[3];  // batch, head, key

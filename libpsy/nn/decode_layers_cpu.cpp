@@ -18,8 +18,6 @@ namespace {
 
 std::atomic<int64_t> steps_taken{0};
 
-constexpr int64_t kMaxHeadDim = 256;  // decode_attention's limit
-
 bool cpu_weight(const torch::Tensor& w, torch::ScalarType dtype) {
   return w.defined() && w.device().is_cpu() && w.scalar_type() == dtype && w.is_contiguous();
 }
@@ -190,7 +188,7 @@ bool decode_layers_cpu_applies(const DecoderImpl& decoder, const torch::Tensor& 
     return false;
   const int64_t b = h.size(0);
   if (c.rope_interleaved || c.rotary_dim() != c.head_dim || c.fused_gate_up || c.sandwich_norms) return false;
-  if (c.head_dim % 16 != 0 || c.head_dim > kMaxHeadDim || c.num_key_value_heads < 1 ||
+  if (c.head_dim % 16 != 0 || c.head_dim > kDecodeAttentionMaxHeadDim || c.num_key_value_heads < 1 ||
       c.num_attention_heads % c.num_key_value_heads != 0 || b * c.num_attention_heads > kDecodeElementwiseMaxRows)
     return false;
   if (ctx.kernel == AttentionKernel::Fused || !ctx.segments.empty()) return false;
