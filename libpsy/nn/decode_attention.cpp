@@ -188,22 +188,66 @@ PSY_TARGET_AVX512F void add_values(const Shapes& s, const T* v, const float* wei
   for (int64_t i = 0; i < vecs; ++i) _mm512_storeu_ps(sums + 16 * i, acc[i]);
 }
 
-// Up to kRowsTogether query rows of one pair: scores run by run, softmax per row, values run by run.
+// Where each sequence's keys begin: the first 16-key block holding a key that one of its query rows
+// sees (before it lie a right-aligned row's padding and stale columns, whose blocks would only add
+// exact zeros); 0 without a mask, and 0 when a row sees no key at all (then every key weighs the
+// same, as in attend_plain).
+PSY_TARGET_AVX512F std::vector<int64_t> first_blocks(const Shapes& s, const float* mask) {
+  std::vector<int64_t> first(static_cast<size_t>(s.batch), 0);
+  if (mask == nullptr) return first;
+  for (int64_t b = 0; b < s.batch; ++b) {
+    int64_t block = s.keys;
+    for (int64_t t = 0; t < s.tokens; ++t) {
+      const float* row = mask + (b * s.tokens + t) * s.keys;
+      int64_t j0 = 0;
+      for (; j0 < s.keys; j0 += 16) {
+        const __mmask16 in_range = static_cast<__mmask16>((1u << std::min<int64_t>(16, s.keys - j0)) - 1u);
+        const __m512 m = _mm512_maskz_loadu_ps(in_range, row + j0);
+        if (_mm512_mask_cmp_ps_mask(in_range, m, _mm512_set1_ps(kMasked), _CMP_NEQ_OQ) != 0) break;
+      }
+      block = j0 >= s.keys ? 0 : std::min(block, j0);
+      if (block == 0) break;
+    }
+    first[static_cast<size_t>(b)] = block;
+  }
+  return first;
+}
+
+// The (sequence, key/value head) pairs cut into `parts` contiguous ranges of about equal work (keys
+// read from the first block on), so a short row's pairs do not leave one thread waiting for the
+// other: boundaries [parts + 1].
+std::vector<int64_t> split_pairs_by_work(const Shapes& s, const std::vector<int64_t>& first, int parts) {
+  const int64_t pairs = s.batch * s.kv_heads;
+  std::vector<int64_t> done(static_cast<size_t>(pairs + 1), 0);  // work of pairs [0, i)
+  for (int64_t p = 0; p < pairs; ++p)
+    done[static_cast<size_t>(p + 1)] = done[static_cast<size_t>(p)] + (s.keys - first[static_cast<size_t>(p / s.kv_heads)]);
+  std::vector<int64_t> bounds(static_cast<size_t>(parts + 1), pairs);
+  bounds[0] = 0;
+  for (int part = 1; part < parts; ++part) {
+    const int64_t share = done.back() * part / parts;
+    bounds[static_cast<size_t>(part)] = std::lower_bound(done.begin(), done.end(), share) - done.begin();
+  }
+  return bounds;
+}
+
+// Up to kRowsTogether query rows of one pair: scores run by run, softmax per row, values run by run,
+// all from key `begin` (a multiple of 16) on.
 template <typename T>
 PSY_TARGET_AVX512F void attend_rows(const Shapes& s, const QueryRow<T>* rows, int64_t count, const T* k, const T* v,
-                                    std::vector<float>& scores, std::vector<float>& sums) {
+                                    int64_t begin, std::vector<float>& scores, std::vector<float>& sums) {
   const int64_t n = s.keys, d = s.dim;
   const int64_t run = std::max<int64_t>(16, kRunBytes / (d * static_cast<int64_t>(sizeof(T))) / 16 * 16);
   scores.resize(static_cast<size_t>(count * n));
   sums.assign(static_cast<size_t>(count * d), 0.0f);
   __m512 tops[kRowsTogether];
   for (int64_t r = 0; r < count; ++r) tops[r] = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-  for (int64_t j0 = 0; j0 < n; j0 += run)
+  for (int64_t j0 = begin; j0 < n; j0 += run)
     for (int64_t r = 0; r < count; ++r)
       tops[r] = score_keys(s, rows[r], k, j0, std::min(n, j0 + run), r == 0, scores.data() + r * n, tops[r]);
   float inv[kRowsTogether];
-  for (int64_t r = 0; r < count; ++r) inv[r] = softmax_weights(scores.data() + r * n, n, max_lane_avx512(tops[r]));
-  for (int64_t j0 = 0; j0 < n; j0 += run)
+  for (int64_t r = 0; r < count; ++r)
+    inv[r] = softmax_weights(scores.data() + r * n + begin, n - begin, max_lane_avx512(tops[r]));
+  for (int64_t j0 = begin; j0 < n; j0 += run)
     for (int64_t r = 0; r < count; ++r)
       add_values(s, v, scores.data() + r * n, inv[r], j0, std::min(n, j0 + run), r == 0, sums.data() + r * d,
                  rows[r].out);
@@ -213,8 +257,8 @@ PSY_TARGET_AVX512F void attend_rows(const Shapes& s, const QueryRow<T>* rows, in
 
 // Every query row of the (sequence, key/value head) pairs [first, last).
 template <typename T>
-void attend_pairs(const Shapes& s, const T* q, const T* k, const T* v, const float* mask, int64_t first, int64_t last,
-                  T* out) {
+void attend_pairs(const Shapes& s, const T* q, const T* k, const T* v, const float* mask,
+                  const std::vector<int64_t>& first_block, int64_t first, int64_t last, T* out) {
   thread_local std::vector<float> scores, sums;
   const int64_t group = s.heads / s.kv_heads;
   std::vector<QueryRow<T>> rows;
@@ -231,7 +275,7 @@ void attend_pairs(const Shapes& s, const T* q, const T* k, const T* v, const flo
     const T* vb = v + b * s.v_stride[0] + kvh * s.v_stride[1];
     for (size_t r0 = 0; r0 < rows.size(); r0 += kRowsTogether)
       attend_rows(s, rows.data() + r0, std::min<int64_t>(kRowsTogether, static_cast<int64_t>(rows.size() - r0)), kb, vb,
-                  scores, sums);
+                  first_block[static_cast<size_t>(b)], scores, sums);
   }
 }
 
@@ -262,8 +306,12 @@ void decode_attention_raw(const DecodeAttentionShape& shape, const T* q, const T
   Shapes s;
   static_cast<DecodeAttentionShape&>(s) = shape;
   s.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.dim)));
-  run_ranges_spinning(s.batch * s.kv_heads, at::get_num_threads(),
-                      [&](int64_t first, int64_t last) { attend_pairs(s, q, k, v, mask, first, last, out); });
+  const std::vector<int64_t> first_block = first_blocks(s, mask);
+  const int parts = static_cast<int>(std::min<int64_t>(at::get_num_threads(), s.batch * s.kv_heads));
+  const std::vector<int64_t> bounds = split_pairs_by_work(s, first_block, parts);
+  run_parts_spinning(parts, [&](int part) {
+    attend_pairs(s, q, k, v, mask, first_block, bounds[static_cast<size_t>(part)], bounds[static_cast<size_t>(part + 1)], out);
+  });
 }
 
 template void decode_attention_raw(const DecodeAttentionShape&, const float*, const float*, const float*, const float*,

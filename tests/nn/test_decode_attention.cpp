@@ -71,6 +71,31 @@ TEST_CASE("decode attention equals attend_plain's composition: grouped heads, ca
   }
 }
 
+TEST_CASE("decode attention: masked columns in front of a row change nothing, bit for bit") {
+  // Continuous batching right-aligns rows of different lengths in one cache: a short row's front
+  // columns are masked. Its output must equal the same row attended alone, with no columns in front
+  // (whole 16-key blocks of them, so the kernel's lanes line up the same).
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(12);
+  for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+    for (int64_t front : {16, 48, 96}) {
+      INFO(c10::toString(dtype) << ", " << front << " masked columns in front");
+      const int64_t h = 9, kv = 3, s = 53, d = 64;
+      torch::Tensor q = torch::randn({1, 1, h, d}).to(dtype).transpose(1, 2);
+      auto [k, v] = cache_views(1, kv, front + s, d, dtype);
+      torch::Tensor allowed = torch::arange(front + s, torch::kInt64).view({1, 1, 1, front + s}) >= front;
+      torch::Tensor mask = torch::where(allowed, torch::zeros({}), torch::full({}, std::numeric_limits<float>::lowest()));
+      if (!psy::decode_attention_applies(q, k, v, mask)) {
+        WARN("decode attention needs AVX-512F; this CPU lacks it: skipped");
+        return;
+      }
+      torch::Tensor padded = psy::decode_attention(q, k, v, mask);
+      torch::Tensor alone = psy::decode_attention(q, k.narrow(2, front, s), v.narrow(2, front, s), torch::zeros({1, 1, 1, s}));
+      CHECK(torch::equal(padded, alone));
+    }
+  }
+}
+
 TEST_CASE("decode attention returns with the upper vector state clean") {
   // Else every SSE instruction after it pays a merge on Intel cores (tests/nn/upper_vector_state.h).
   const torch::Tensor q = torch::randn({1, 2, 1, 64}), k = torch::randn({1, 1, 10, 64}), v = torch::randn({1, 1, 10, 64});
