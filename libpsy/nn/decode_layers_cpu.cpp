@@ -1,7 +1,6 @@
 #include "libpsy/nn/decode_layers_cpu.h"
 
 #include <atomic>
-#include <cstring>
 #include <vector>
 
 #include <c10/util/BFloat16.h>
@@ -26,7 +25,7 @@ bool projection_fits(const ProjectionImpl& p, torch::ScalarType dtype) {
   return !p.nf4 && cpu_weight(p.weight, dtype) && (!p.bias.defined() || cpu_weight(p.bias, dtype));
 }
 
-bool layer_fits(DecoderLayerImpl& layer, torch::ScalarType dtype) {
+bool layer_fits(const DecoderLayerImpl& layer, torch::ScalarType dtype) {
   const AttentionImpl& a = *layer.self_attn;
   const MLPImpl& m = *layer.mlp;
   if (!m.gate_proj || !m.up_proj || layer.post_self_attn_layernorm) return false;
@@ -42,19 +41,6 @@ bool layer_fits(DecoderLayerImpl& layer, torch::ScalarType dtype) {
 bool mask_fits(const torch::Tensor& mask, int64_t batch, int64_t keys) {
   return !mask.defined() || (mask.scalar_type() == torch::kFloat32 && mask.device().is_cpu() && mask.dim() == 4 &&
                              mask.size(0) == batch && mask.size(1) == 1 && mask.size(2) == 1 && mask.size(3) == keys);
-}
-
-// out[r, n] = acc[r, n] (+ bias[n]) rounded to T: what few_rows_matmul does after its kernel (the
-// bias added in fp32, then one rounding).
-template <typename T>
-void finish_product(const float* acc, const torch::Tensor& bias, int64_t rows, int64_t n, T* out) {
-  const T* b = bias.defined() ? bias.data_ptr<T>() : nullptr;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t i = 0; i < n; ++i) {
-      float v = acc[r * n + i];
-      if (b != nullptr) v += static_cast<float>(b[i]);
-      out[r * n + i] = static_cast<T>(v);
-    }
 }
 
 // y += the projection's LoRA branch of x, through the module's own call (the same LibTorch ops).
@@ -110,7 +96,7 @@ void project(const torch::Tensor& x, std::initializer_list<std::pair<ProjectionI
   few_rows_matmuls(products);
   i = 0;
   for (const auto& [p, y] : outs) {
-    finish_product(buf.acc_part(i++), p->bias, rows, p->weight.size(0), ptr<T>(*y));
+    few_rows_finish(buf.acc_part(i++), p->bias.defined() ? ptr<T>(p->bias) : nullptr, rows, p->weight.size(0), ptr<T>(*y));
     add_lora(*p, x, *y);
   }
 }
@@ -142,23 +128,15 @@ torch::Tensor run_layers(DecoderImpl& d, const torch::Tensor& h_in, const Attent
     rope_kernel(ptr<T>(buf.k_raw), cos.data_ptr<float>(), sin.data_ptr<float>(), b * kv_heads, kv_heads, 1, dim,
                 ptr<T>(buf.k_rot));
 
-    const int64_t at = cache.length_of(layer->index);
-    auto [keys, values] = cache.extend(layer->index, 1);
-    DecodeAttentionShape shape{b, heads, 1, dim, kv_heads, at + 1, {}, {}};
+    // [B, 1, kv_heads * D] is [B, kv_heads, D]: one new position per row.
+    auto [keys, values] = cache.append_step(layer->index, buf.k_rot.data_ptr(), buf.v.data_ptr());
+    DecodeAttentionShape shape{b, heads, 1, dim, kv_heads, cache.length_of(layer->index), {}, {}};
     for (int i = 0; i < 3; ++i) {
       shape.k_stride[i] = keys.stride(i);
       shape.v_stride[i] = values.stride(i);
     }
     T* kp = ptr<T>(keys);
     T* vp = ptr<T>(values);
-    for (int64_t r = 0; r < b; ++r)
-      for (int64_t g = 0; g < kv_heads; ++g) {
-        const int64_t from = (r * kv_heads + g) * dim;
-        std::memcpy(kp + r * shape.k_stride[0] + g * shape.k_stride[1] + at * shape.k_stride[2], ptr<T>(buf.k_rot) + from,
-                    static_cast<size_t>(dim) * sizeof(T));
-        std::memcpy(vp + r * shape.v_stride[0] + g * shape.v_stride[1] + at * shape.v_stride[2], ptr<T>(buf.v) + from,
-                    static_cast<size_t>(dim) * sizeof(T));
-      }
     const torch::Tensor& layer_mask = a.windowed && window_mask.defined() ? window_mask : mask;
     decode_attention_raw(shape, ptr<T>(buf.q_rot), kp, vp, layer_mask.defined() ? layer_mask.data_ptr<float>() : nullptr,
                          ptr<T>(buf.attended));
@@ -198,8 +176,7 @@ bool decode_layers_cpu_applies(const DecoderImpl& decoder, const torch::Tensor& 
   if (cache->batch() != b || cache->length() < 1 || cache->scalar_type() != dtype) return false;
   const int64_t keys = cache->length() + 1;
   if (!mask_fits(ctx.mask, b, keys) || !mask_fits(ctx.window_mask, b, keys)) return false;
-  DecoderImpl& d = const_cast<DecoderImpl&>(decoder);  // layers() has no const form; nothing is changed
-  for (auto& layer : d.layers())
+  for (const auto& layer : decoder.layers())
     if (!layer_fits(*layer, dtype) || cache->length_of(layer->index) != cache->length()) return false;
   return true;
 }

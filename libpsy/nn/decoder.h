@@ -101,6 +101,7 @@ class DecoderImpl : public torch::nn::Module {
                            int64_t past = 0, const torch::Tensor& position_ids = {}) const;
   torch::Tensor embed(const torch::Tensor& input_ids);
   std::vector<DecoderLayer>& layers() { return model->layers; }
+  const std::vector<DecoderLayer>& layers() const { return model->layers; }
   torch::Tensor final_norm(const torch::Tensor& h);
   torch::Tensor logits(const torch::Tensor& normed);  // lm_head, returned in fp32
 

@@ -285,18 +285,37 @@ void few_rows_matmuls(const std::vector<FewRowsProduct>& products, FewRowsIsa is
   });
 }
 
+template <typename T>
+void few_rows_finish(const float* acc, const T* bias, int64_t rows, int64_t n, T* out) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < n; ++i) {
+      float v = acc[r * n + i];
+      if (bias != nullptr) v += static_cast<float>(bias[i]);
+      out[r * n + i] = static_cast<T>(v);
+    }
+}
+
+template void few_rows_finish(const float*, const float*, int64_t, int64_t, float*);
+template void few_rows_finish(const float*, const c10::BFloat16*, int64_t, int64_t, c10::BFloat16*);
+
 torch::Tensor few_rows_matmul(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                               FewRowsIsa isa) {
   const int64_t k = x.size(-1), n = weight.size(0);
   const torch::Tensor x2 = x.reshape({-1, k}).contiguous();
   const torch::Tensor w = weight.contiguous();
   const int64_t m = x2.size(0);
-  torch::Tensor out_f32 = torch::empty({m, n}, x.options().dtype(torch::kFloat32));
-  few_rows_matmuls({FewRowsProduct{x2.data_ptr(), m, &w, out_f32.data_ptr<float>()}}, isa);
-  if (bias.defined()) out_f32.add_(bias.to(torch::kFloat32));
+  torch::Tensor acc = torch::empty({m, n}, x.options().dtype(torch::kFloat32));
+  few_rows_matmuls({FewRowsProduct{x2.data_ptr(), m, &w, acc.data_ptr<float>()}}, isa);
+  const torch::Tensor b = bias.defined() ? bias.contiguous() : bias;
+  torch::Tensor out = x.scalar_type() == torch::kFloat32 ? acc : torch::empty({m, n}, x.options());
+  if (x.scalar_type() == torch::kFloat32)
+    few_rows_finish(acc.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr, m, n, out.data_ptr<float>());
+  else
+    few_rows_finish(acc.data_ptr<float>(), b.defined() ? b.data_ptr<c10::BFloat16>() : nullptr, m, n,
+                    out.data_ptr<c10::BFloat16>());
   std::vector<int64_t> sizes = x.sizes().vec();
   sizes.back() = n;
-  return out_f32.to(x.scalar_type()).view(sizes);
+  return out.view(sizes);
 }
 
 }  // namespace psy

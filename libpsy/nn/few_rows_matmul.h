@@ -48,6 +48,12 @@ struct FewRowsProduct {
 // Same conditions as few_rows_matmul (at most kFewRowsMatmulMaxRows rows each).
 void few_rows_matmuls(const std::vector<FewRowsProduct>& products, FewRowsIsa isa = few_rows_matmul_isa());
 
+// out[r * n + i] = acc[r * n + i] (+ bias[i]) for r < rows, rounded once to T (float or
+// c10::BFloat16): a product's fp32 sums finished as few_rows_matmul finishes them, the bias added in
+// fp32. bias may be null; out may be acc when T is float.
+template <typename T>
+void few_rows_finish(const float* acc, const T* bias, int64_t rows, int64_t n, T* out);
+
 // How many threads' shares n weight rows are split into (the tile a row gets depends on its share).
 inline int few_rows_share_parts(int64_t n, int threads) {
   return static_cast<int>(std::min<int64_t>(n, std::max(1, threads)));

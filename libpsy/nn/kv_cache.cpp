@@ -1,5 +1,7 @@
 #include "libpsy/nn/kv_cache.h"
 
+#include <cstring>
+
 #include <algorithm>
 
 #include "libpsy/core/error.h"
@@ -70,6 +72,26 @@ std::pair<torch::Tensor, torch::Tensor> KVCache::extend(int64_t layer, int64_t t
   if (keys_[i].size(2) < len + t) resize_layer(i, keys_[i].size(0), std::max<int64_t>(len + t, 2 * keys_[i].size(2)), 0);
   lengths_[i] = len + t;
   return {keys_[i], values_[i]};
+}
+
+std::pair<torch::Tensor, torch::Tensor> KVCache::append_step(int64_t layer, const void* k, const void* v) {
+  auto [kb, vb] = extend(layer, 1);
+  if (!kb.device().is_cpu())
+    throw Error("KV cache: append_step writes CPU buffers; layer " + std::to_string(layer) + " is on " + kb.device().str(),
+                kExitFailure);
+  const int64_t at = lengths_[static_cast<std::size_t>(layer)] - 1, rows = kb.size(0), heads = kb.size(1);
+  const auto bytes = static_cast<std::size_t>(kb.size(3) * kb.element_size());
+  auto* kp = static_cast<char*>(kb.data_ptr());
+  auto* vp = static_cast<char*>(vb.data_ptr());
+  const auto* from_k = static_cast<const char*>(k);
+  const auto* from_v = static_cast<const char*>(v);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t g = 0; g < heads; ++g) {
+      const auto from = static_cast<std::size_t>(r * heads + g) * bytes;
+      std::memcpy(kp + (r * kb.stride(0) + g * kb.stride(1) + at * kb.stride(2)) * kb.element_size(), from_k + from, bytes);
+      std::memcpy(vp + (r * vb.stride(0) + g * vb.stride(1) + at * vb.stride(2)) * vb.element_size(), from_v + from, bytes);
+    }
+  return {kb, vb};
 }
 
 void KVCache::select_rows(const torch::Tensor& rows) {

@@ -37,10 +37,11 @@ class KVCache {
   // far [B, kv_heads, length + T, head_dim] (views into the buffers).
   std::pair<torch::Tensor, torch::Tensor> append(int64_t layer, const torch::Tensor& k, const torch::Tensor& v);
 
-  // Makes room for t more positions in `layer` (growing its buffers as append does) and counts them
-  // as cached; returns the whole buffers [B, kv_heads, capacity, head_dim], whose columns
-  // length() - t .. length() - 1 the caller fills before reading them. The layer must hold rows.
-  std::pair<torch::Tensor, torch::Tensor> extend(int64_t layer, int64_t t);
+  // A decode step's keys and values appended to `layer` without LibTorch calls (a CPU cache that
+  // holds rows): k and v are one position per row, [B, kv_heads, head_dim] contiguous in the
+  // buffers' dtype. Grows the buffers as append does; returns the whole buffers [B, kv_heads,
+  // capacity, head_dim], whose first length_of(layer) columns are cached.
+  std::pair<torch::Tensor, torch::Tensor> append_step(int64_t layer, const void* k, const void* v);
   // Keeps only the given batch rows (e.g. to drop finished sequences). rows: int64 indices.
   void select_rows(const torch::Tensor& rows);
 
@@ -67,6 +68,9 @@ class KVCache {
   void clear();
 
  private:
+  // Makes room for t more positions in `layer` (growing its buffers) and counts them as cached;
+  // returns the whole buffers, whose columns length_of(layer) - t .. - 1 the caller fills.
+  std::pair<torch::Tensor, torch::Tensor> extend(int64_t layer, int64_t t);
   // Makes layer i's buffers hold `rows` x `capacity` (copying what is cached).
   void resize_layer(std::size_t i, int64_t rows, int64_t capacity, int64_t front_offset);
 

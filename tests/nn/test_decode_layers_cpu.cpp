@@ -134,3 +134,24 @@ TEST_CASE("continuous batching gives the same tokens through decode_layers_cpu a
   CHECK(fast == run(false));
   for (const auto& row : fast) CHECK(row.size() == 24);
 }
+
+TEST_CASE("KVCache::append_step writes what append writes, past the buffers' first capacity") {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(5);
+  for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+    INFO(c10::toString(dtype));
+    const int64_t rows = 3, heads = 2, dim = 16;
+    psy::KVCache by_tensor(1), by_step(1);
+    const torch::Tensor prompt_k = torch::randn({rows, heads, 5, dim}).to(dtype), prompt_v = torch::randn({rows, heads, 5, dim}).to(dtype);
+    by_tensor.append(0, prompt_k, prompt_v);
+    by_step.append(0, prompt_k, prompt_v);
+    for (int step = 0; step < 20; ++step) {  // 5 + 20 positions: the 16-column buffers grow
+      const torch::Tensor k = torch::randn({rows, 1, heads * dim}).to(dtype), v = torch::randn({rows, 1, heads * dim}).to(dtype);
+      auto [want_k, want_v] = by_tensor.append(0, k.view({rows, 1, heads, dim}).transpose(1, 2), v.view({rows, 1, heads, dim}).transpose(1, 2));
+      auto [got_k, got_v] = by_step.append_step(0, k.data_ptr(), v.data_ptr());
+      REQUIRE(by_step.length_of(0) == 6 + step);
+      CHECK(torch::equal(got_k.narrow(2, 0, 6 + step), want_k));
+      CHECK(torch::equal(got_v.narrow(2, 0, 6 + step), want_v));
+    }
+  }
+}
