@@ -110,6 +110,14 @@ constexpr int64_t kRowsTogether = 16;
 // any finite score plus lowest() rounds to it, and its exp underflows to 0.
 constexpr float kMasked = std::numeric_limits<float>::lowest();
 
+// The lanes of a 16-key block that hold keys when `count` keys are left.
+inline __mmask16 lanes_of(int64_t count) { return static_cast<__mmask16>((1u << std::min<int64_t>(16, count)) - 1u); }
+
+// Which of a block's keys (lanes `in_range`, mask values m) are visible: not masked.
+PSY_TARGET_AVX512F inline __mmask16 visible_lanes(__m512 m, __mmask16 in_range) {
+  return _mm512_mask_cmp_ps_mask(in_range, m, _mm512_set1_ps(kMasked), _CMP_NEQ_OQ);
+}
+
 // Scores of one query row for keys [begin, end), 16 at a time (begin a multiple of 16); a block
 // whose keys are all masked needs no product. Returns the lane-wise running maximum.
 template <typename T>
@@ -119,13 +127,12 @@ PSY_TARGET_AVX512F __m512 score_keys(const Shapes& s, const QueryRow<T>& row, co
   const __m512 masked = _mm512_set1_ps(kMasked), minus_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
   for (int64_t j0 = begin; j0 < end; j0 += 16) {
-    const int64_t count = std::min<int64_t>(16, end - j0);
-    const __mmask16 in_range = static_cast<__mmask16>((1u << count) - 1u);
+    const __mmask16 in_range = lanes_of(end - j0);
     __m512 mask_row = _mm512_setzero_ps();
     __mmask16 live = in_range;
     if (row.mask != nullptr) {
       mask_row = _mm512_maskz_loadu_ps(in_range, row.mask + j0);
-      live = _mm512_mask_cmp_ps_mask(in_range, mask_row, masked, _CMP_NEQ_OQ);
+      live = visible_lanes(mask_row, in_range);
     }
     __m512 x = masked;
     if (live != 0) {
@@ -154,14 +161,14 @@ PSY_TARGET_AVX512F __m512 score_keys(const Shapes& s, const QueryRow<T>& row, co
 
 // Turns n scores into e^(score - top) in place; returns 1 / their sum.
 PSY_TARGET_AVX512F inline float softmax_weights(float* scores, int64_t n, float top) {
-  const __m512 masked = _mm512_set1_ps(kMasked), top_lanes = _mm512_set1_ps(top);
+  const __m512 top_lanes = _mm512_set1_ps(top);
   const bool skip_masked = top > kMasked;  // else every key is masked and all weigh the same
   __m512 sum = _mm512_setzero_ps();
   for (int64_t j0 = 0; j0 < n; j0 += 16) {
-    const __mmask16 in_range = static_cast<__mmask16>((1u << std::min<int64_t>(16, n - j0)) - 1u);
+    const __mmask16 in_range = lanes_of(n - j0);
     const __m512 x = _mm512_maskz_loadu_ps(in_range, scores + j0);
     __mmask16 keep = in_range;
-    if (skip_masked) keep &= _mm512_cmp_ps_mask(x, masked, _CMP_NEQ_OQ);
+    if (skip_masked) keep = visible_lanes(x, keep);
     const __m512 e = _mm512_maskz_mov_ps(keep, exp_nonpositive(_mm512_sub_ps(x, top_lanes)));
     _mm512_mask_storeu_ps(scores + j0, in_range, e);
     sum = _mm512_add_ps(sum, e);
@@ -201,9 +208,8 @@ PSY_TARGET_AVX512F std::vector<int64_t> first_blocks(const Shapes& s, const floa
       const float* row = mask + (b * s.tokens + t) * s.keys;
       int64_t j0 = 0;
       for (; j0 < s.keys; j0 += 16) {
-        const __mmask16 in_range = static_cast<__mmask16>((1u << std::min<int64_t>(16, s.keys - j0)) - 1u);
-        const __m512 m = _mm512_maskz_loadu_ps(in_range, row + j0);
-        if (_mm512_mask_cmp_ps_mask(in_range, m, _mm512_set1_ps(kMasked), _CMP_NEQ_OQ) != 0) break;
+        const __mmask16 in_range = lanes_of(s.keys - j0);
+        if (visible_lanes(_mm512_maskz_loadu_ps(in_range, row + j0), in_range) != 0) break;
       }
       block = j0 >= s.keys ? 0 : std::min(block, j0);
       if (block == 0) break;
