@@ -162,7 +162,7 @@ bool decode_layers_cpu_applies(const DecoderImpl& decoder, const torch::Tensor& 
   if (cache == nullptr || torch::GradMode::is_enabled() || !cpu_features().avx512f) return false;
   if (few_rows_matmul_isa() == FewRowsIsa::None) return false;
   if (dtype != torch::kFloat32 && dtype != torch::kBFloat16) return false;
-  if (!h.device().is_cpu() || h.dim() != 3 || h.size(1) != 1 || h.size(0) < 1 || h.size(0) > kFewRowsMatmulMaxRows)
+  if (!h.device().is_cpu() || h.dim() != 3 || h.size(1) != 1 || h.size(0) < 1 || h.size(0) > kFewRowsMatmulDecodeRows)
     return false;
   const int64_t b = h.size(0);
   if (c.rope_interleaved || c.rotary_dim() != c.head_dim || c.fused_gate_up || c.sandwich_norms) return false;

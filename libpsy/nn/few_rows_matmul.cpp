@@ -17,9 +17,9 @@
 namespace psy {
 namespace {
 
-// The kernels take R = 1 or 2 consecutive weight rows against C = 1..8 rows of x (the "columns"
+// The kernels take R = 1, 2 or 4 consecutive weight rows against C = 1..8 rows of x (the "columns"
 // of the output): out[r * C + c] = dot(w[r], x[c]), R and C fixed at compile time so the
-// accumulators stay in registers.
+// accumulators stay in registers. Every R but 1 adds each dot product in the same order.
 // - Up to 4 rows of x (decoding a few sequences: memory-bound), R = 1: weight rows are read in
 //   memory order, one after the other. On a 2-core VM that streamed at the full read rate (26 GB/s
 //   for two threads), where interleaving four rows at a time reached 17 GB/s with or without
@@ -53,6 +53,14 @@ Isa detect_isa() {
 // per pass against 30.2-33.5 with tiles of 4, 16 rows 38.6-40.0 against 43.7-49.4, 8 rows of bf16
 // 24.6-25.2 against 27.2-27.7; 6 rows about the same (26.3-26.5 against 27.2-27.8).
 constexpr int kColsAvx512 = 8;
+
+// Many rows of x (more than kFewRowsMatmulDecodeRows: a prefill) go 6 at a time against 4 weight
+// rows, over blocks of weight rows of about this size, so the weights come from L2 for every group
+// of x rows after the first. 4 x 6 tiles: in L1 on the Intel Xeon they multiplied at 41 G lanes/s
+// on one thread against 32 for the decode's 2 x 8 (fewer loads per multiply-add); blocks of 32,
+// 128 and 512 KB could not be told apart.
+constexpr int kWideCols = 6;
+constexpr int64_t kWeightBlockBytes = 128 * 1024;
 
 // Weights are prefetched into L2 this far ahead of the row being read. Rows are contiguous, so this
 // runs ahead along the one stream a thread reads. On the 2-core Zen 4 VM (bench_few_rows, 538 MB of
@@ -128,9 +136,25 @@ PSY_TARGET_AVX512 void tile_avx512(const typename V::Elem* w, const typename V::
       for (int r = 0; r < R; ++r) acc[0][r][c] = V::madd(acc[0][r][c], wv[r], xv);
     }
   }
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < C; ++c)
-      out[r * C + c] = sum_lanes_avx512(kSplit == 2 ? _mm512_add_ps(acc[0][r][c], acc[kSplit - 1][r][c]) : acc[0][r][c]);
+  if constexpr (R * C < 8) {
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < C; ++c)
+        out[r * C + c] = sum_lanes_avx512(kSplit == 2 ? _mm512_add_ps(acc[0][r][c], acc[kSplit - 1][r][c]) : acc[0][r][c]);
+  } else {
+    // 16 sums at a time, each equal to its sum_lanes_avx512 (zero registers pad the last group).
+    __m512 group[16];
+    for (int first = 0; first < R * C; first += 16) {
+      for (int i = 0; i < 16; ++i) {
+        const int o = first + i;
+        group[i] = o >= R * C ? _mm512_setzero_ps()
+                   : kSplit == 2 ? _mm512_add_ps(acc[0][o / C][o % C], acc[kSplit - 1][o / C][o % C])
+                                 : acc[0][o / C][o % C];
+      }
+      const __m512 sums = sum_lanes_of_16_avx512(group);
+      const int count = std::min(16, R * C - first);
+      _mm512_mask_storeu_ps(out + first, static_cast<__mmask16>((1u << count) - 1u), sums);
+    }
+  }
 }
 
 // ---- AVX2: 8 fp32 lanes; bf16 weights widened to fp32 (x is converted to fp32 beforehand) -------
@@ -174,28 +198,45 @@ struct Tiles {
   TileFn<W, X> one_row[C];
   TileFn<W, X> two_rows[C];  // null where the family has no two-row kernel
   int64_t prefetch_from_rows;  // prefetch weights (kPrefetchBytes) from this many rows of x up
+  // Many rows of x (a prompt's prefill): four weight rows against up to kWideCols rows of x, 24
+  // accumulators, 10 loads per 24 multiply-adds. Null where the family has none.
+  TileFn<W, X> four_rows[kWideCols];
 };
 
 // out_f32[m * n_size + n] = dot(w[n], x[m]) for every n in [n0, n1), m in [0, m_size): one thread's
-// contiguous share of the weight rows, read once; a weight row stays in the cache while every group
-// of x rows uses it. Which tile computes a row depends on the share's bounds (a share of odd length
-// ends with a one-row tile), so every caller splits the rows as few_rows_share_parts() says.
+// contiguous share of the weight rows. Which tile computes a row depends on the share's bounds (a
+// share of odd length ends with a one-row tile), so every caller splits the rows as
+// few_rows_share_parts() says. Four-row tiles add in the same order as two-row ones and start at even
+// offsets from n0, so they change no sum.
+// - Up to kFewRowsMatmulDecodeRows rows of x (decoding): each weight row is read once, and every group
+//   of x rows uses it while it is in L1.
+// - More (a prefill): the share goes in blocks of weight rows that stay in L2 (kWeightBlockBytes)
+//   while groups of x rows, held in L1, pass over them, four weight rows at a time.
 template <int C, typename W, typename X>
 void multiply_share(const W* w, const X* x, int64_t m_size, int64_t n_size, int64_t k_size, float* out_f32,
                     const Tiles<W, X, C>& tiles, int64_t n0, int64_t n1) {
-  const int64_t rows_per_tile = m_size > 4 && tiles.two_rows[0] != nullptr ? 2 : 1;
-  for (int64_t n = n0; n < n1;) {
-    const int64_t r_count = std::min(rows_per_tile, n1 - n);
-    for (int64_t m0 = 0; m0 < m_size; m0 += C) {
-      const int cols = static_cast<int>(std::min<int64_t>(C, m_size - m0));
+  const bool pairs = m_size > 4 && tiles.two_rows[0] != nullptr;
+  const bool many = m_size > kFewRowsMatmulDecodeRows && tiles.four_rows[0] != nullptr;
+  const int group = many ? kWideCols : C;
+  const int64_t row_bytes = k_size * static_cast<int64_t>(sizeof(W));
+  const int64_t block = !many ? (pairs ? 2 : 1) : std::max<int64_t>(4, kWeightBlockBytes / row_bytes / 4 * 4);
+  for (int64_t b0 = n0; b0 < n1; b0 += block) {
+    const int64_t b1 = std::min(n1, b0 + block);
+    for (int64_t m0 = 0; m0 < m_size; m0 += group) {
+      const int cols = static_cast<int>(std::min<int64_t>(group, m_size - m0));
       const X* xs[C];
       for (int c = 0; c < cols; ++c) xs[c] = x + (m0 + c) * k_size;
-      float tile_out[2 * C];
-      (r_count == 2 ? tiles.two_rows : tiles.one_row)[cols - 1](w + n * k_size, xs, k_size, tile_out, m0 == 0 && m_size >= tiles.prefetch_from_rows);
-      for (int64_t r = 0; r < r_count; ++r)
-        for (int c = 0; c < cols; ++c) out_f32[(m0 + c) * n_size + n + r] = tile_out[r * cols + c];
+      const bool prefetch = m0 == 0 && m_size >= tiles.prefetch_from_rows;
+      for (int64_t n = b0; n < b1;) {
+        const int rows = many && b1 - n >= 4 ? 4 : pairs && b1 - n >= 2 ? 2 : 1;
+        const TileFn<W, X> tile = rows == 4 ? tiles.four_rows[cols - 1] : rows == 2 ? tiles.two_rows[cols - 1] : tiles.one_row[cols - 1];
+        float tile_out[4 * C];
+        tile(w + n * k_size, xs, k_size, tile_out, prefetch);
+        for (int r = 0; r < rows; ++r)
+          for (int c = 0; c < cols; ++c) out_f32[(m0 + c) * n_size + n + r] = tile_out[r * cols + c];
+        n += rows;
+      }
     }
-    n += r_count;
   }
 }
 
@@ -205,11 +246,13 @@ constexpr Tiles<typename V::Elem, typename V::Elem, kColsAvx512> avx512_tiles = 
      tile_avx512<V, 1, 5>, tile_avx512<V, 1, 6>, tile_avx512<V, 1, 7>, tile_avx512<V, 1, 8>},
     {tile_avx512<V, 2, 1>, tile_avx512<V, 2, 2>, tile_avx512<V, 2, 3>, tile_avx512<V, 2, 4>,
      tile_avx512<V, 2, 5>, tile_avx512<V, 2, 6>, tile_avx512<V, 2, 7>, tile_avx512<V, 2, 8>},
-    /*prefetch_from_rows=*/1};
+    /*prefetch_from_rows=*/1,
+    {tile_avx512<V, 4, 1>, tile_avx512<V, 4, 2>, tile_avx512<V, 4, 3>, tile_avx512<V, 4, 4>,
+     tile_avx512<V, 4, 5>, tile_avx512<V, 4, 6>}};
 
 template <typename W>
 constexpr Tiles<W, float, kColsAvx2> avx2_tiles = {{row_avx2<1, W>, row_avx2<2, W>}, {nullptr, nullptr},
-                                                    /*prefetch_from_rows=*/5};
+                                                    /*prefetch_from_rows=*/5, {nullptr}};
 
 // One product's share [n0, n1) of its weight rows, in the family `isa` picks. x is in the weights'
 // dtype, except bf16 weights on AVX2, whose x comes widened to fp32 (x_f32).
@@ -252,7 +295,8 @@ bool few_rows_matmul_applies(const torch::Tensor& x, const torch::Tensor& weight
   if (!x.device().is_cpu() || !weight.device().is_cpu() || weight.dim() != 2 || x.dim() < 1) return false;
   if (!kernel_dtype(weight.scalar_type()) || x.scalar_type() != weight.scalar_type()) return false;
   if (x.size(-1) != weight.size(1) || x.size(-1) == 0 || weight.size(0) == 0) return false;
-  if (x.numel() > kFewRowsMatmulMaxRows * x.size(-1)) return false;
+  const int64_t max_rows = few_rows_matmul_isa() == Isa::Avx512Bf16 ? kFewRowsMatmulMaxRows : kFewRowsMatmulDecodeRows;
+  if (x.numel() > max_rows * x.size(-1)) return false;
   if (bias.defined() && (bias.scalar_type() != weight.scalar_type() || bias.numel() != weight.size(0) ||
                          !bias.device().is_cpu()))
     return false;

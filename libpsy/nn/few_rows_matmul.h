@@ -6,6 +6,8 @@
 //   bf16 weights: AVX-512 BF16 (two bf16 products per fp32 lane, VDPBF16PS), or AVX2 widening.
 // Products accumulate in fp32 (as LibTorch's bf16 matmuls do); the result is rounded to x's dtype.
 // The summation order differs from OpenBLAS's, so results agree to fp32 (or bf16) rounding, not bits.
+// With AVX-512 a row of x gets the same sums, bit for bit, whether it comes with 4 other rows or
+// with 127 (decode steps and prefills agree); one to four rows add in another order.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -15,12 +17,19 @@
 
 namespace psy {
 
-// The most rows of x the kernels take; beyond it a general matrix product reuses the weights better.
-constexpr int64_t kFewRowsMatmulMaxRows = 16;
+// Up to this many rows of x (decoding: one row per sequence) each weight row is read from memory
+// once and serves every row of x while it is in L1. More rows (a prompt's prefill) go in blocks of
+// weight rows that stay in L2 while groups of x rows pass over them.
+constexpr int64_t kFewRowsMatmulDecodeRows = 16;
 
-// True when x [..., K] (at most kFewRowsMatmulMaxRows rows) and weight [N, K] are CPU tensors of one
-// dtype this machine has a kernel for (fp32, bf16), nothing needs a gradient, and bias (if defined)
-// is [N] of that dtype.
+// The most rows of x the kernels take with AVX-512 (with AVX2, kFewRowsMatmulDecodeRows). Up to it
+// they beat OpenBLAS, which packs the weights on every call: 1.1-2.1x for SmolLM2's projections at
+// 17-96 rows; from 128 rows up the two were level (bench/README.md, "Prefill rows").
+constexpr int64_t kFewRowsMatmulMaxRows = 128;
+
+// True when x [..., K] (at most kFewRowsMatmulMaxRows rows with AVX-512, kFewRowsMatmulDecodeRows
+// with AVX2) and weight [N, K] are CPU tensors of one dtype this machine has a kernel for (fp32,
+// bf16), nothing needs a gradient, and bias (if defined) is [N] of that dtype.
 bool few_rows_matmul_applies(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
 // The kernel families, best first; a CPU runs the best it supports.
@@ -45,7 +54,7 @@ struct FewRowsProduct {
 // Several independent products in one fork-join over LibTorch's threads (a decode layer's q, k and v
 // projections together: one hand-off instead of three). Each product's weight rows are split over
 // the threads as few_rows_matmul splits them alone, so every output equals its result bit for bit.
-// Same conditions as few_rows_matmul (at most kFewRowsMatmulMaxRows rows each).
+// Same conditions as few_rows_matmul.
 void few_rows_matmuls(const std::vector<FewRowsProduct>& products, FewRowsIsa isa = few_rows_matmul_isa());
 
 // out[r * n + i] = acc[r * n + i] (+ bias[i]) for r < rows, rounded once to T (float or

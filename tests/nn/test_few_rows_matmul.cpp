@@ -1,6 +1,6 @@
 // few_rows_matmul (libpsy/nn/few_rows_matmul.h): the decode-time kernels that read each weight row
-// once. They must give x W^T (+ bias) for every shape a decoder meets: any number of rows up to the
-// limit, inner sizes that are not a multiple of the vector width, output sizes that are not a
+// once, and the prefill's blocked form of them. They must give x W^T (+ bias) for every shape a
+// decoder meets: any number of rows up to the limit, inner sizes that are not a multiple of the vector width, output sizes that are not a
 // multiple of the tile, fp32 and bf16, with every kernel family the CPU has.
 #include <catch2/catch.hpp>
 
@@ -41,7 +41,7 @@ void check_close(const torch::Tensor& y, const torch::Tensor& x, const torch::Te
 
 }  // namespace
 
-TEST_CASE("few_rows_matmul equals x W^T + b for every row count, ragged sizes, fp32 and bf16",
+TEST_CASE("few_rows_matmul equals x W^T + b for every row count (decode and prefill), ragged sizes, fp32 and bf16",
           "[nn][few_rows_matmul]") {
   if (psy::few_rows_matmul_isa() == psy::FewRowsIsa::None) {
     WARN("SKIPPED: this CPU has neither AVX2+FMA nor AVX-512 BF16");
@@ -52,7 +52,8 @@ TEST_CASE("few_rows_matmul equals x W^T + b for every row count, ragged sizes, f
     for (torch::ScalarType dtype : {torch::kFloat32, torch::kBFloat16}) {
       for (int64_t k : {1, 7, 16, 31, 33, 64, 200, 576}) {
         for (int64_t n : {1, 3, 4, 9, 130}) {
-          for (int64_t m : {1, 2, 3, 5, 8, 12, 16}) {
+          for (int64_t m : {1, 2, 3, 5, 8, 12, 16, 17, 23, 64, 128}) {
+            if (m > psy::kFewRowsMatmulDecodeRows && isa != psy::FewRowsIsa::Avx512Bf16) continue;  // AVX2 decodes only
             INFO(psy::to_string(isa) << " " << c10::toString(dtype) << " m " << m << " n " << n << " k " << k);
             const auto opts = torch::TensorOptions().dtype(dtype);
             const torch::Tensor x = torch::randn({m, k}).to(opts);
@@ -64,6 +65,32 @@ TEST_CASE("few_rows_matmul equals x W^T + b for every row count, ragged sizes, f
             REQUIRE(y.sizes() == torch::IntArrayRef({m, n}));
             check_close(y, x, w, b);
           }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("a row's product is the same, bit for bit, with 5 or 127 other rows: decode steps and prefills agree",
+          "[nn][few_rows_matmul]") {
+  // A prompt's prefill (many rows at once) and a decode step of several sequences must give a row
+  // the same numbers, or what psy generates would depend on how prompts were batched.
+  if (psy::few_rows_matmul_isa() != psy::FewRowsIsa::Avx512Bf16) {
+    WARN("SKIPPED: prefills take the kernel only with AVX-512");
+    return;
+  }
+  torch::manual_seed(5);
+  for (torch::ScalarType dtype : {torch::kFloat32, torch::kBFloat16}) {
+    for (int64_t n : {130, 1536}) {
+      const auto opts = torch::TensorOptions().dtype(dtype);
+      const torch::Tensor x = torch::randn({psy::kFewRowsMatmulMaxRows, 576}).to(opts);
+      const torch::Tensor w = torch::randn({n, 576}).to(opts);
+      const torch::Tensor b = torch::randn({n}).to(opts);
+      const torch::Tensor all = psy::few_rows_matmul(x, w, b);
+      for (int64_t rows : {5, 8, 16, 17, 40}) {
+        for (int64_t first = 0; first + rows <= x.size(0); first += 37) {
+          INFO(c10::toString(dtype) << " n " << n << " rows [" << first << ", " << first + rows << ")");
+          CHECK(torch::equal(psy::few_rows_matmul(x.narrow(0, first, rows), w, b), all.narrow(0, first, rows)));
         }
       }
     }
@@ -83,6 +110,9 @@ TEST_CASE("few_rows_matmul stays out of what it cannot do", "[nn][few_rows_matmu
   if (psy::few_rows_matmul_isa() == psy::FewRowsIsa::None) return;
   const torch::Tensor w = torch::randn({8, 32});
   CHECK_FALSE(psy::few_rows_matmul_applies(torch::randn({psy::kFewRowsMatmulMaxRows + 1, 32}), w, {}));
+  const bool prefills = psy::few_rows_matmul_isa() == psy::FewRowsIsa::Avx512Bf16;
+  CHECK(psy::few_rows_matmul_applies(torch::randn({psy::kFewRowsMatmulMaxRows, 32}), w, {}) == prefills);
+  CHECK(psy::few_rows_matmul_applies(torch::randn({psy::kFewRowsMatmulDecodeRows, 32}), w, {}));
   CHECK_FALSE(psy::few_rows_matmul_applies(torch::randn({2, 32}).to(torch::kFloat64), w.to(torch::kFloat64), {}));
   CHECK_FALSE(psy::few_rows_matmul_applies(torch::randn({2, 32}).to(torch::kBFloat16), w, {}));  // mixed dtypes
   CHECK_FALSE(psy::few_rows_matmul_applies(torch::randn({2, 32}, torch::requires_grad()), w, {}));
@@ -121,11 +151,14 @@ TEST_CASE("a Projection decoding a few rows gives what it gives for many", "[nn]
       p->weight.normal_();
       p->bias.normal_();
     }
-    const torch::Tensor many = torch::randn({40, 96}).to(dtype);
     torch::NoGradGuard no_grad;
-    const torch::Tensor all = p->forward(many);
-    const torch::Tensor first_rows = p->forward(many.narrow(0, 0, 3));
-    const double tol = dtype == torch::kBFloat16 ? 0.05 : 1e-4;
-    CHECK(torch::allclose(first_rows.to(torch::kFloat32), all.narrow(0, 0, 3).to(torch::kFloat32), tol, tol));
+    // 40 rows take the kernel's prefill form, 200 a general matrix product.
+    for (int64_t rows : {int64_t{40}, psy::kFewRowsMatmulMaxRows + 72}) {
+      const torch::Tensor many = torch::randn({rows, 96}).to(dtype);
+      const torch::Tensor all = p->forward(many);
+      const torch::Tensor first_rows = p->forward(many.narrow(0, 0, 3));
+      const double tol = dtype == torch::kBFloat16 ? 0.05 : 1e-4;
+      CHECK(torch::allclose(first_rows.to(torch::kFloat32), all.narrow(0, 0, 3).to(torch::kFloat32), tol, tol));
+    }
   }
 }
