@@ -8,7 +8,7 @@ namespace psy {
 struct CpuFeatures {
   bool avx2_fma = false;    // AVX2 and FMA3
   bool avx512f = false;     // AVX-512 Foundation
-  bool avx512_bf16 = false; // AVX-512 F, BW and BF16 (vdpbf16ps)
+  bool avx512_bf16 = false; // AVX-512 F, BW, VL and BF16 (vdpbf16ps)
   bool avx512_skylake_x = false;  // AVX-512 F, CD, BW, DQ and VL: what OpenBLAS's SkylakeX kernels use
 };
 

@@ -1,6 +1,7 @@
 #include "libpsy/nn/decode_layers_cpu.h"
 
 #include <atomic>
+#include <type_traits>
 #include <vector>
 
 #include <c10/util/BFloat16.h>
@@ -92,7 +93,12 @@ void project(const torch::Tensor& x, std::initializer_list<std::pair<ProjectionI
   const int64_t rows = x.size(0);
   std::vector<FewRowsProduct> products;
   int64_t i = 0;
-  for (const auto& [p, y] : outs) products.push_back(FewRowsProduct{x.data_ptr(), rows, &p->weight, buf.acc_part(i++)});
+  for (const auto& [p, y] : outs) {
+    // fp32 steps read the weight's bf16 copy where that is exact (exact_bf16.h): the same sums.
+    const torch::Tensor* narrow = std::is_same_v<T, float> ? p->exact_bf16_weight() : nullptr;
+    products.push_back(FewRowsProduct{x.data_ptr(), rows, narrow != nullptr ? narrow : &p->weight, buf.acc_part(i++),
+                                      narrow != nullptr});
+  }
   few_rows_matmuls(products);
   i = 0;
   for (const auto& [p, y] : outs) {

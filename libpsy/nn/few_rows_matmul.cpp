@@ -11,6 +11,7 @@
 #include <c10/util/BFloat16.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,7 @@ namespace {
 // Intel cores run the SSE code after such a kernel with a merge per instruction: on an Intel Xeon
 // (bench_few_rows, 2 threads) one fp32 row took 35-39 ms per pass instead of 22-25, one bf16 row
 // 41-44 instead of 14-17. sum_lanes_* are always_inline now, so a mismatch fails to compile.
-#define PSY_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512bf16,avx2,fma")))
+#define PSY_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 #define PSY_TARGET_AVX2 __attribute__((target("avx2,fma")))
 
 using Isa = FewRowsIsa;
@@ -73,7 +74,8 @@ constexpr int64_t kPrefetchBytes = 64 * 1024;
 
 // fp32 weights and x: 16 values per register, fused multiply-add.
 struct F32x16 {
-  using Elem = float;
+  using W = float;
+  using X = float;
   using Vec = __m512;
   static constexpr int64_t kLanes = 16;
   PSY_TARGET_AVX512 static Vec load(const float* p) { return _mm512_loadu_ps(p); }
@@ -85,20 +87,42 @@ struct F32x16 {
 
 // bf16 weights and x: 32 values per register, products of pairs summed into 16 fp32 lanes.
 struct Bf16x32 {
-  using Elem = c10::BFloat16;
+  using W = c10::BFloat16;
+  using X = c10::BFloat16;
   using Vec = __m512bh;
   static constexpr int64_t kLanes = 32;
-  PSY_TARGET_AVX512 static Vec load(const Elem* p) { return (__m512bh)_mm512_loadu_si512(p); }
-  PSY_TARGET_AVX512 static Vec load_first(const Elem* p, int64_t n) {
+  PSY_TARGET_AVX512 static Vec load(const W* p) { return (__m512bh)_mm512_loadu_si512(p); }
+  PSY_TARGET_AVX512 static Vec load_first(const W* p, int64_t n) {
     return (__m512bh)_mm512_maskz_loadu_epi16(static_cast<__mmask32>((uint64_t{1} << n) - 1u), p);
   }
   PSY_TARGET_AVX512 static __m512 madd(__m512 acc, Vec w, Vec x) { return _mm512_dpbf16_ps(acc, w, x); }
 };
 
+// bf16 weights and fp32 x: each weight widened to fp32 (exactly: a bf16 value is an fp32 value with
+// the low 16 bits zero), then F32x16's multiply-adds in F32x16's order. A weight that is exactly
+// bf16 gives F32x16's sums bit for bit from half the bytes.
+struct WidenedBf16x16 {
+  using W = c10::BFloat16;
+  using X = float;
+  using Vec = __m512;
+  static constexpr int64_t kLanes = 16;
+  PSY_TARGET_AVX512 static __m512 widen(__m256i bits) {
+    // Masked forms: GCC 12 warns that the unmasked ones read an uninitialised operand.
+    return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xFFFF, _mm512_maskz_cvtepu16_epi32(0xFFFF, bits), 16));
+  }
+  PSY_TARGET_AVX512 static Vec load(const W* p) { return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+  PSY_TARGET_AVX512 static Vec load_first(const W* p, int64_t n) {
+    return widen(_mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << n) - 1u), p));
+  }
+  PSY_TARGET_AVX512 static Vec load(const X* p) { return F32x16::load(p); }
+  PSY_TARGET_AVX512 static Vec load_first(const X* p, int64_t n) { return F32x16::load_first(p, n); }
+  PSY_TARGET_AVX512 static __m512 madd(__m512 acc, Vec w, Vec x) { return _mm512_fmadd_ps(w, x, acc); }
+};
+
 // Weight rows w, w + k_size, ... (R of them) against x[0..C); `prefetch`: also ask for the weights
 // kPrefetchBytes ahead (the first group of x rows does; the others read rows already cached).
 template <typename V, int R, int C>
-PSY_TARGET_AVX512 void tile_avx512(const typename V::Elem* w, const typename V::Elem* const* x, int64_t k_size,
+PSY_TARGET_AVX512 void tile_avx512(const typename V::W* w, const typename V::X* const* x, int64_t k_size,
                                    float* out, bool prefetch) {
   constexpr int kSplit = R == 1 ? 2 : 1;  // accumulators per output: even and odd steps for a lone row
   constexpr int64_t kStep = kSplit * V::kLanes;
@@ -182,7 +206,9 @@ PSY_TARGET_AVX2 void row_avx2(const W* w, const float* const* x, int64_t k_size,
   }
   for (int c = 0; c < C; ++c) {
     float s = sum_lanes_avx2(_mm256_add_ps(even[c], odd[c]));
-    for (int64_t kk = k; kk < k_size; ++kk) s += static_cast<float>(w[kk]) * x[c][kk];
+    // An explicit fma: left to the compiler, the contraction differed between the fp32 and the
+    // widened-bf16 instantiations, and so did their sums.
+    for (int64_t kk = k; kk < k_size; ++kk) s = std::fma(static_cast<float>(w[kk]), x[c][kk], s);
     out[c] = s;
   }
 }
@@ -241,7 +267,7 @@ void multiply_share(const W* w, const X* x, int64_t m_size, int64_t n_size, int6
 }
 
 template <typename V>
-constexpr Tiles<typename V::Elem, typename V::Elem, kColsAvx512> avx512_tiles = {
+constexpr Tiles<typename V::W, typename V::X, kColsAvx512> avx512_tiles = {
     {tile_avx512<V, 1, 1>, tile_avx512<V, 1, 2>, tile_avx512<V, 1, 3>, tile_avx512<V, 1, 4>,
      tile_avx512<V, 1, 5>, tile_avx512<V, 1, 6>, tile_avx512<V, 1, 7>, tile_avx512<V, 1, 8>},
     {tile_avx512<V, 2, 1>, tile_avx512<V, 2, 2>, tile_avx512<V, 2, 3>, tile_avx512<V, 2, 4>,
@@ -265,6 +291,11 @@ void product_share(const FewRowsProduct& p, const float* x_f32, Isa isa, int64_t
     const auto* xp = static_cast<const float*>(p.x);
     if (isa == Isa::Avx512Bf16) multiply_share(wp, xp, m, n, k, p.out, avx512_tiles<F32x16>, n0, n1);
     else multiply_share(wp, xp, m, n, k, p.out, avx2_tiles<float>, n0, n1);
+  } else if (p.widen_bf16_weights) {  // the AVX2 kernel widens bf16 weights anyway
+    const Bf16* wp = w.data_ptr<Bf16>();
+    const auto* xp = static_cast<const float*>(p.x);
+    if (isa == Isa::Avx512Bf16) multiply_share(wp, xp, m, n, k, p.out, avx512_tiles<WidenedBf16x16>, n0, n1);
+    else multiply_share(wp, xp, m, n, k, p.out, avx2_tiles<Bf16>, n0, n1);
   } else {
     const Bf16* wp = w.data_ptr<Bf16>();
     if (isa == Isa::Avx512Bf16) multiply_share(wp, static_cast<const Bf16*>(p.x), m, n, k, p.out, avx512_tiles<Bf16x32>, n0, n1);
@@ -314,7 +345,7 @@ void few_rows_matmuls(const std::vector<FewRowsProduct>& products, FewRowsIsa is
   std::vector<std::vector<float>> widened(products.size());
   for (std::size_t i = 0; i < products.size(); ++i) {
     const FewRowsProduct& p = products[i];
-    if (isa != Isa::Avx2 || p.weight->scalar_type() != torch::kBFloat16) continue;
+    if (isa != Isa::Avx2 || p.weight->scalar_type() != torch::kBFloat16 || p.widen_bf16_weights) continue;
     const auto* x = static_cast<const c10::BFloat16*>(p.x);
     widened[i].assign(x, x + p.rows * p.weight->size(1));
   }
@@ -348,8 +379,9 @@ torch::Tensor few_rows_matmul(const torch::Tensor& x, const torch::Tensor& weigh
   const torch::Tensor x2 = x.reshape({-1, k}).contiguous();
   const torch::Tensor w = weight.contiguous();
   const int64_t m = x2.size(0);
+  const bool widen = x.scalar_type() == torch::kFloat32 && w.scalar_type() == torch::kBFloat16;
   torch::Tensor acc = torch::empty({m, n}, x.options().dtype(torch::kFloat32));
-  few_rows_matmuls({FewRowsProduct{x2.data_ptr(), m, &w, acc.data_ptr<float>()}}, isa);
+  few_rows_matmuls({FewRowsProduct{x2.data_ptr(), m, &w, acc.data_ptr<float>(), widen}}, isa);
   const torch::Tensor b = bias.defined() ? bias.contiguous() : bias;
   torch::Tensor out = x.scalar_type() == torch::kFloat32 ? acc : torch::empty({m, n}, x.options());
   if (x.scalar_type() == torch::kFloat32)

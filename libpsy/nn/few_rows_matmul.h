@@ -37,18 +37,25 @@ enum class FewRowsIsa { Avx512Bf16, Avx2, None };
 FewRowsIsa few_rows_matmul_isa();
 const char* to_string(FewRowsIsa isa);  // "avx512-bf16", "avx2", "none"
 
-// x W^T (+ bias), shaped [..., N]; call only where few_rows_matmul_applies(). `isa` picks a lower
-// family than the CPU's best (tests run both); a family the CPU lacks is refused.
+// x W^T (+ bias), shaped [..., N]; call only where few_rows_matmul_applies() (or with an fp32 x and
+// bias against a bf16 weight: its values widened exactly, fp32 products, an fp32 result; see
+// FewRowsProduct::widen_bf16_weights). `isa` picks a lower family than the CPU's best (tests run
+// both); a family the CPU lacks is refused.
 torch::Tensor few_rows_matmul(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                               FewRowsIsa isa = few_rows_matmul_isa());
 
 // One product for few_rows_matmuls: out[m * N + n] = dot(weight[n], x[m]) in fp32 for m < rows, with
 // x [rows, K] contiguous in the weight's dtype (contiguous [N, K], fp32 or bf16), no bias.
+// widen_bf16_weights: the weight is bf16 and x fp32; each weight is widened to fp32 (exactly) and
+// the products are fp32 ones, added in the fp32 kernel's order. A weight held as fp32 whose values
+// are all bf16 values (exact_bf16.h) then gives the fp32 product's sums bit for bit from half the
+// bytes.
 struct FewRowsProduct {
   const void* x;
   int64_t rows;
   const torch::Tensor* weight;
   float* out;
+  bool widen_bf16_weights = false;
 };
 
 // Several independent products in one fork-join over LibTorch's threads (a decode layer's q, k and v

@@ -24,11 +24,15 @@ torch::Tensor ProjectionImpl::base_forward(const torch::Tensor& x) {
     torch::Tensor y = nf4_linear(x, *nf4);
     return bias.defined() ? y + bias.to(y.scalar_type()) : y;
   }
-  // A few rows on the CPU without autograd (decoding: one row per sequence): a kernel that reads the
-  // weights once, where OpenBLAS's matrix product first copies (packs) the whole weight matrix (27%
-  // of batch-1 decode time in perf) and LibTorch 1.13's bf16 product is not memory-bound at all
-  // (bench/README.md, bench_eval_generate).
-  if (few_rows_matmul_applies(x, weight, bias)) return few_rows_matmul(x, weight, bias);
+  // Up to 128 rows on the CPU without autograd (decoding: one row per sequence; a prompt's prefill
+  // after its reused prefix): a kernel that reads the weights once, where OpenBLAS's matrix product
+  // first copies (packs) the whole weight matrix (27% of batch-1 decode time in perf) and LibTorch
+  // 1.13's bf16 product is not memory-bound at all (bench/README.md, bench_eval_generate).
+  // A decode step's rows are bound by memory: they read the weight's bf16 copy where it is exact.
+  if (few_rows_matmul_applies(x, weight, bias)) {
+    const torch::Tensor* narrow = x.numel() <= kFewRowsMatmulDecodeRows * x.size(-1) ? exact_bf16_weight() : nullptr;
+    return few_rows_matmul(x, narrow != nullptr ? *narrow : weight, bias);
+  }
   return torch::nn::functional::linear(x, weight, bias);
 }
 

@@ -16,6 +16,8 @@
 
 #include <torch/torch.h>
 
+#include "libpsy/nn/exact_bf16.h"
+
 namespace psy {
 
 struct Nf4Weight;  // nf4.h
@@ -48,6 +50,11 @@ class ProjectionImpl : public torch::nn::Module {
   void merge_lora();
   void remove_lora();
 
+  // The weight as bf16 when that loses nothing (an fp32 CPU weight holding only bf16 values; made on
+  // first use and again after the weight changes), else nullptr: decoding reads it instead of the
+  // weight, for the same sums (exact_bf16.h).
+  const torch::Tensor* exact_bf16_weight() { return exact_bf16_.of(weight); }
+
   int64_t in_features() const { return weight.size(1); }
   int64_t out_features() const { return weight.size(0); }
   int64_t lora_rank() const { return has_lora() ? lora_A.size(0) : 0; }
@@ -63,6 +70,9 @@ class ProjectionImpl : public torch::nn::Module {
   // Set by quantize_nf4() (nf4.h): base_forward() then dequantises it on the fly and `weight`
   // is a one-element tensor expanded to [out, in] (shape, dtype and device kept).
   std::shared_ptr<const Nf4Weight> nf4;
+
+ private:
+  ExactBf16Copy exact_bf16_;
 };
 TORCH_MODULE(Projection);
 

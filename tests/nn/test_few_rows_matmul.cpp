@@ -97,6 +97,30 @@ TEST_CASE("a row's product is the same, bit for bit, with 5 or 127 other rows: d
   }
 }
 
+TEST_CASE("fp32 rows against a weight's exact bf16 copy give the fp32 weight's sums bit for bit",
+          "[nn][few_rows_matmul]") {
+  // Decoding in fp32 reads the bf16 copy of weights that hold only bf16 values (exact_bf16.h).
+  if (psy::few_rows_matmul_isa() == psy::FewRowsIsa::None) {
+    WARN("SKIPPED: this CPU has neither AVX2+FMA nor AVX-512 BF16");
+    return;
+  }
+  torch::manual_seed(9);
+  for (psy::FewRowsIsa isa : families_here()) {
+    for (int64_t k : {7, 16, 33, 576}) {
+      for (int64_t n : {1, 9, 130}) {
+        for (int64_t m : {1, 2, 4, 5, 8, 16}) {
+          INFO(psy::to_string(isa) << " m " << m << " n " << n << " k " << k);
+          const torch::Tensor narrow = torch::randn({n, k}).to(torch::kBFloat16);
+          const torch::Tensor x = torch::randn({m, k}), b = torch::randn({n});
+          const torch::Tensor y = psy::few_rows_matmul(x, narrow, b, isa);
+          REQUIRE(y.scalar_type() == torch::kFloat32);
+          CHECK(torch::equal(y, psy::few_rows_matmul(x, narrow.to(torch::kFloat32), b, isa)));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("few_rows_matmul keeps x's leading shape", "[nn][few_rows_matmul]") {
   if (psy::few_rows_matmul_isa() == psy::FewRowsIsa::None) return;
   const torch::Tensor x = torch::randn({4, 1, 40});
