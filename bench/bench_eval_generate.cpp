@@ -11,7 +11,8 @@
 // 1. Memory bandwidth: a STREAM-like copy (256 MB arrays on the CPU, 1 GB on a GPU, best of 5; read + write bytes).
 // 2. Batch-1 decode in fp32 and bf16 (32-token prompt, 64 steps), as a fraction of the bound
 //    weight bytes / bandwidth (every parameter is read once per token; SmolLM2's tied lm_head
-//    reads the embedding matrix).
+//    reads the embedding matrix), and in fp32 also against the bytes decoding reads (exact bf16
+//    copies of weights that hold only bf16 values: libpsy/nn/exact_bf16.h).
 //    Then one pass over every projection's weights with one row of x: the few-rows kernel
 //    (libpsy/nn/few_rows_matmul.h) against LibTorch's linear, same run.
 // 3. The workload: the quickstart recipe's held-out prompts in the model's chat template (the real
@@ -44,6 +45,7 @@
 #include "libpsy/evaluate/held_out_examples.h"
 #include "libpsy/generate/continuous_batching.h"
 #include "libpsy/generate/prefix_store.h"
+#include "libpsy/nn/exact_bf16.h"
 #include "libpsy/nn/few_rows_matmul.h"
 #include "libpsy/nn/kv_cache.h"
 #include "libpsy/nn/decode_layers_cpu.h"
@@ -139,12 +141,17 @@ void kernel_rate_by_shape(psy::DecoderImpl& d) {
   }
 }
 
-// Bytes of distinct parameter storage (a tied lm_head shares the embeddings: counted once).
-int64_t parameter_bytes(psy::DecoderImpl& d) {
+// Bytes of distinct parameter storage (a tied lm_head shares the embeddings: counted once). With
+// `as_read`, an fp32 CPU parameter holding only bf16 values counts 2 bytes a value: decoding reads
+// its exact bf16 copy (libpsy/nn/exact_bf16.h).
+int64_t parameter_bytes(psy::DecoderImpl& d, bool as_read = false) {
   int64_t bytes = 0;
   std::set<const void*> seen;
-  for (const auto& p : d.parameters())
-    if (seen.insert(p.data_ptr()).second) bytes += p.numel() * static_cast<int64_t>(p.element_size());
+  for (const auto& p : d.parameters()) {
+    if (!seen.insert(p.data_ptr()).second) continue;
+    const bool narrow = as_read && psy::holds_only_bf16_values(p);
+    bytes += p.numel() * (narrow ? 2 : static_cast<int64_t>(p.element_size()));
+  }
   return bytes;
 }
 
@@ -225,6 +232,11 @@ int main(int argc, char** argv) {
     const double bound = bandwidth * 1e9 / bytes;
     std::cout << "  batch-1 decode " << (decode_dtype == torch::kFloat32 ? "fp32" : "bf16") << ": " << tps << " tok/s (median of 3 x 64 steps); weights "
               << bytes / 1e6 << " MB, bound " << bound << " tok/s: " << 100.0 * tps / bound << "% of the bound\n";
+    if (const double read = static_cast<double>(parameter_bytes(*d, /*as_read=*/true)); on_cpu && read < bytes) {
+      const double read_bound = bandwidth * 1e9 / read;
+      std::cout << "    the weights as decoding reads them (exact bf16 copies of bf16-valued fp32 weights): " << read / 1e6
+                << " MB, bound " << read_bound << " tok/s: " << 100.0 * tps / read_bound << "% of it\n";
+    }
     if (!on_cpu) continue;  // the rest times the CPU's few-rows kernel
     const double kernel_ms = projections_pass_ms(*d, RowProduct::FewRowsKernel);
     const double linear_ms = projections_pass_ms(*d, RowProduct::Linear);

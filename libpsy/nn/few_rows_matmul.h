@@ -1,9 +1,12 @@
 // x W^T (+ bias) for a handful of rows of x on the CPU, without autograd: decoding, where each
-// sequence contributes one row per step. A general matrix product first copies (packs) the whole
-// weight matrix and then reads it; here each weight row is read once from memory and used for every
-// row of x while it is in the cache, so a decode step costs one pass over the weights.
+// sequence contributes one row per step, and prefills of up to 128 tokens. A general matrix product
+// first copies (packs) the whole weight matrix and then reads it; here each weight row is read once
+// from memory and used for every row of x while it is in the cache, so a decode step costs one pass
+// over the weights.
 //   fp32 weights: AVX-512F, or AVX2 + FMA.
 //   bf16 weights: AVX-512 BF16 (two bf16 products per fp32 lane, VDPBF16PS), or AVX2 widening.
+//   bf16 weights against fp32 x (exact copies of fp32 weights, exact_bf16.h): each weight widened
+//   to fp32, then the fp32 kernel's multiply-adds in its order.
 // Products accumulate in fp32 (as LibTorch's bf16 matmuls do); the result is rounded to x's dtype.
 // The summation order differs from OpenBLAS's, so results agree to fp32 (or bf16) rounding, not bits.
 // With AVX-512 a row of x gets the same sums, bit for bit, whether it comes with 4 other rows or
