@@ -22,11 +22,8 @@ namespace {
 constexpr int64_t kMaxQueryRows = 256;
 
 PSY_TARGET_AVX512F inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
-// bf16 widened exactly to fp32 (masked forms: GCC 12's unmasked ones warn about an uninitialised
-// operand in its own header).
 PSY_TARGET_AVX512F inline __m512 load16(const c10::BFloat16* p) {
-  const __m512i wide = _mm512_maskz_cvtepu16_epi32(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-  return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xFFFF, wide, 16));
+  return widen_bf16_avx512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
 inline float round_to(float x, float*) { return x; }

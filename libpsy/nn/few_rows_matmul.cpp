@@ -106,13 +106,11 @@ struct WidenedBf16x16 {
   using X = float;
   using Vec = __m512;
   static constexpr int64_t kLanes = 16;
-  PSY_TARGET_AVX512 static __m512 widen(__m256i bits) {
-    // Masked forms: GCC 12 warns that the unmasked ones read an uninitialised operand.
-    return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xFFFF, _mm512_maskz_cvtepu16_epi32(0xFFFF, bits), 16));
+  PSY_TARGET_AVX512 static Vec load(const W* p) {
+    return widen_bf16_avx512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }
-  PSY_TARGET_AVX512 static Vec load(const W* p) { return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
   PSY_TARGET_AVX512 static Vec load_first(const W* p, int64_t n) {
-    return widen(_mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << n) - 1u), p));
+    return widen_bf16_avx512(_mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << n) - 1u), p));
   }
   PSY_TARGET_AVX512 static Vec load(const X* p) { return F32x16::load(p); }
   PSY_TARGET_AVX512 static Vec load_first(const X* p, int64_t n) { return F32x16::load_first(p, n); }

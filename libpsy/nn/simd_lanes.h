@@ -1,4 +1,4 @@
-// Horizontal sums (and a maximum) of SIMD registers for the CPU kernels that pick their instruction set at run time
+// Horizontal sums (and a maximum) of SIMD registers, and bf16 widened to fp32, for the CPU kernels that pick their instruction set at run time
 // (few_rows_matmul.cpp, decode_attention.cpp): each function carries its own target attribute, so
 // this header needs no -m flags. They are always inlined: a kernel whose target lacks one of theirs
 // must fail to compile, not call them out of line and return with its upper vector state dirty
@@ -50,6 +50,12 @@ PSY_SIMD_LANES_AVX512 __m512 sum_lanes_of_16_avx512(const __m512* v) {
   // Lane 4k + m now holds v[4m + k]'s sum: transpose the 4 x 4 index grid back.
   const __m512i order = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
   return _mm512_maskz_permutexvar_ps(0xFFFF, order, sums);
+}
+
+// 16 bf16 values (their bits) widened exactly to fp32: a bf16 value is an fp32 value with the low 16
+// bits zero. Masked forms: GCC 12's unmasked ones warn about an uninitialised operand in its header.
+PSY_SIMD_LANES_AVX512 __m512 widen_bf16_avx512(__m256i bits) {
+  return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xFFFF, _mm512_maskz_cvtepu16_epi32(0xFFFF, bits), 16));
 }
 
 // The largest lane.
